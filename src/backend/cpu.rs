@@ -1,0 +1,105 @@
+//! The CPU backend: the transport core on a rayon thread pool.
+
+use std::time::Instant;
+
+use super::Backend;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::result::{Array, PointResult, Scalar};
+use crate::transport::tally::TIMED_EXITS;
+use crate::transport::{simulate, Channel, Tally, TransportSetup};
+
+/// Runs points on a rayon pool of a fixed size.
+pub struct CpuBackend {
+    pool: rayon::ThreadPool,
+}
+
+impl CpuBackend {
+    /// A pool of `threads` threads (all cores when `None`).
+    pub fn new(threads: Option<usize>) -> Result<Self> {
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = threads {
+            if n == 0 {
+                return Err(Error::Usage("--threads 0: give at least 1 thread".into()));
+            }
+            builder = builder.num_threads(n);
+        }
+        let pool = builder
+            .build()
+            .map_err(|e| Error::Runtime(format!("cannot start the CPU thread pool: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn adapter(&self) -> String {
+        format!("{} threads", self.threads())
+    }
+
+    fn run_point(
+        &self,
+        config: &Config,
+        point: u32,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<PointResult> {
+        let start = Instant::now();
+        let setup = TransportSetup::from_config(config);
+        let tally = self.pool.install(|| simulate(&setup, point, progress));
+        Ok(transport_result(&tally, start.elapsed().as_secs_f64()))
+    }
+}
+
+/// Units of the transport tallies.
+const FRACTION: &str = "fraction of launched photons";
+
+/// The named results of a transport tally.
+pub fn transport_result(tally: &Tally, wall_time_s: f64) -> PointResult {
+    let scalars = Channel::ALL
+        .iter()
+        .map(|&c| Scalar {
+            name: c.name().to_string(),
+            value: tally.mean(c),
+            stderr: Some(tally.stderr(c)),
+            units: FRACTION.to_string(),
+        })
+        .collect();
+    let bins = tally.bins;
+    let n = tally.photons as f64;
+    let time_ps = (0..bins.bins)
+        .map(|i| (i as f64 + 0.5) * bins.width_ps())
+        .collect();
+    let rows: Vec<&str> = TIMED_EXITS.iter().map(|c| c.name()).collect();
+    PointResult {
+        scalars,
+        arrays: vec![
+            Array {
+                name: "time_ps".into(),
+                shape: vec![bins.bins],
+                data: time_ps,
+                units: "ps".into(),
+                attributes: vec![("description".into(), "centres of the time-of-flight bins".into())],
+            },
+            Array {
+                name: "time_of_flight".into(),
+                shape: vec![TIMED_EXITS.len(), bins.bins],
+                data: tally.time.iter().map(|w| w / n).collect(),
+                units: format!("{FRACTION} per bin"),
+                attributes: vec![
+                    ("rows".into(), rows.join(",")),
+                    ("columns".into(), "time_ps".into()),
+                ],
+            },
+        ],
+        photons: tally.photons,
+        photon_steps: tally.steps,
+        wall_time_s,
+    }
+}

@@ -1,0 +1,268 @@
+//! The command line: argument definitions and what each subcommand does.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Map, Value};
+
+use crate::backend::{BackendChoice, CpuBackend, Backend};
+use crate::config::{self, Resolved};
+use crate::error::{Error, Result};
+use crate::modes::{Polarization, Slab};
+use crate::output::OutputReader;
+use crate::runner::{self, RunOptions};
+
+/// Monte Carlo simulation of amplified spontaneous emission in nanoplatelet films.
+#[derive(Debug, Parser)]
+#[command(name = "asemc", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that change the config before it is checked.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// The TOML config file.
+    pub config: PathBuf,
+    /// Override a config key, e.g. --set film.thickness_nm=150 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Override run.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl ConfigArgs {
+    fn load(&self) -> Result<Resolved> {
+        let mut overrides = self.set.clone();
+        if let Some(seed) = self.seed {
+            overrides.push(format!("run.seed={seed}"));
+        }
+        config::load(&self.config, &overrides)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every point of a config and write the results to an HDF5 file.
+    Run {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Output file (HDF5).
+        #[arg(short, long, value_name = "OUT.h5")]
+        output: PathBuf,
+        /// Where to run: auto (GPU if any adapter exists, else CPU), cpu or gpu.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendChoice,
+        /// CPU threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar or log lines.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Check a config: print it resolved, with the sweep plan and a cost estimate.
+    Check {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// CPU threads for the cost estimate (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Print the results of an output file.
+    Summary {
+        /// An output file of `asemc run`.
+        file: PathBuf,
+        /// Print JSON: {"points": [{...}, ...]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Guided modes of a cover/film/substrate slab waveguide.
+    Modes {
+        #[arg(long)]
+        n_film: f64,
+        #[arg(long)]
+        n_substrate: f64,
+        #[arg(long, default_value_t = 1.0)]
+        n_cover: f64,
+        #[arg(long)]
+        thickness_nm: f64,
+        #[arg(long)]
+        wavelength_nm: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run {
+            config,
+            output,
+            backend,
+            threads,
+            quiet,
+        } => {
+            let resolved = config.load()?;
+            runner::run(
+                &resolved,
+                &RunOptions {
+                    output,
+                    backend,
+                    threads,
+                    quiet,
+                },
+            )?;
+            Ok(())
+        }
+        Command::Check { config, threads } => check(&config.load()?, threads),
+        Command::Summary { file, json } => summary(&file, json),
+        Command::Modes {
+            n_film,
+            n_substrate,
+            n_cover,
+            thickness_nm,
+            wavelength_nm,
+            json,
+        } => modes(
+            Slab {
+                n_film,
+                n_substrate,
+                n_cover,
+                thickness_nm,
+                wavelength_nm,
+            },
+            json,
+        ),
+    }
+}
+
+/// Packets run to measure the rate for the cost estimate.
+const CALIBRATION_PHOTONS: u64 = 20_000;
+
+fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
+    println!("# {} (resolved)", resolved.path.display());
+    println!("{}", resolved.to_toml());
+    let plan = &resolved.plan;
+    println!("# sweep plan: {} point(s)", plan.len());
+    let header: Vec<String> = std::iter::once("point".to_string())
+        .chain(plan.keys.iter().cloned())
+        .chain(std::iter::once("photons".to_string()))
+        .collect();
+    println!("{}", header.join("\t"));
+    for (i, c) in resolved.points.iter().enumerate() {
+        let row: Vec<String> = std::iter::once(i.to_string())
+            .chain(plan.points[i].iter().map(|v| format!("{v}")))
+            .chain(std::iter::once(c.source.photons.to_string()))
+            .collect();
+        println!("{}", row.join("\t"));
+    }
+    let total: u64 = resolved.points.iter().map(|c| c.source.photons).sum();
+    // Measure the rate on the first point with a short run.
+    let cpu = CpuBackend::new(threads)?;
+    let mut sample = resolved.points[0].clone();
+    sample.source.photons = sample.source.photons.min(CALIBRATION_PHOTONS);
+    let r = cpu.run_point(&sample, 0, &|_| {})?;
+    let rate = r.photons as f64 / r.wall_time_s.max(1e-9);
+    println!(
+        "# cost: {total} photon packets in all; {:.3e} packets/s measured on point 0 (cpu, {}); about {:.1} s",
+        rate,
+        cpu.adapter(),
+        total as f64 / rate
+    );
+    Ok(())
+}
+
+fn summary(file: &Path, as_json: bool) -> Result<()> {
+    let reader = OutputReader::open(file)?;
+    let points = reader.points()?;
+    if as_json {
+        let list: Vec<Value> = points
+            .iter()
+            .map(|p| {
+                let mut m = Map::new();
+                m.insert("index".into(), json!(p.index));
+                for (k, v) in p.params.iter().chain(&p.attributes).chain(&p.scalars) {
+                    m.insert(k.clone(), json!(v));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&json!({ "points": list }))
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    println!("{}: {} point(s)", file.display(), points.len());
+    for p in &points {
+        let params: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        println!("point {}{}", p.index, if params.is_empty() { String::new() } else { format!(": {}", params.join(", ")) });
+        for (k, v) in &p.scalars {
+            if k.ends_with("_stderr") {
+                continue;
+            }
+            let err = p
+                .scalars
+                .iter()
+                .find(|(n, _)| *n == format!("{k}_stderr"))
+                .map(|(_, e)| format!(" ± {e:.6}"))
+                .unwrap_or_default();
+            println!("  {k:<24} {v:.6}{err}");
+        }
+    }
+    Ok(())
+}
+
+fn modes(slab: Slab, as_json: bool) -> Result<()> {
+    for (name, v) in [
+        ("--n-film", slab.n_film),
+        ("--n-substrate", slab.n_substrate),
+        ("--n-cover", slab.n_cover),
+    ] {
+        if !(v.is_finite() && v >= 1.0) {
+            return Err(Error::Usage(format!("{name} {v}: a refractive index must be ≥ 1")));
+        }
+    }
+    for (name, v) in [("--thickness-nm", slab.thickness_nm), ("--wavelength-nm", slab.wavelength_nm)] {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(Error::Usage(format!("{name} {v}: must be > 0")));
+        }
+    }
+    let modes = slab.modes();
+    let cutoffs: Map<String, Value> = [(Polarization::TE, 0), (Polarization::TM, 0), (Polarization::TE, 1), (Polarization::TM, 1)]
+        .into_iter()
+        .map(|(p, m)| (format!("{p:?}{m}"), json!(slab.cutoff_thickness_nm(p, m))))
+        .collect();
+    if as_json {
+        let text = serde_json::to_string_pretty(&json!({
+            "modes": modes,
+            "cutoff_thickness_nm": cutoffs,
+        }))
+        .map_err(|e| Error::Runtime(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    println!(
+        "slab: film n = {} ({} nm) on n = {} under n = {}, λ = {} nm",
+        slab.n_film, slab.thickness_nm, slab.n_substrate, slab.n_cover, slab.wavelength_nm
+    );
+    if modes.is_empty() {
+        println!("no guided modes");
+    }
+    for m in &modes {
+        println!(
+            "  {:?}{}  n_eff = {:.5}  Γ_E = {:.4}  Γ' = {:.4}",
+            m.polarization, m.order, m.n_eff, m.confinement_factor, m.modal_gain_factor
+        );
+    }
+    for (k, v) in &cutoffs {
+        match v.as_f64() {
+            Some(h) => println!("  cut-off {k}: {h:.1} nm"),
+            None => println!("  cut-off {k}: none (film index not above both claddings)"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! asemc: Monte Carlo simulation of amplified spontaneous emission in thin films of
+//! colloidal nanoplatelets.
+//!
+//! Layers: `config` (what the user wrote, checked), `transport` and `modes` (physics,
+//! no I/O), `backend` (where the physics runs), `runner` (sweeps), `output` (HDF5),
+//! `cli` (the command line).
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod modes;
+pub mod output;
+pub mod result;
+pub mod rng;
+pub mod runner;
+pub mod transport;
+pub mod units;
+
+pub use error::{Error, Result};

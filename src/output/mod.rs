@@ -1,0 +1,8 @@
+//! The HDF5 output file: writing runs point by point, reading them back.
+
+mod hdf5_attrs;
+mod reader;
+mod writer;
+
+pub use reader::{OutputReader, PointRecord};
+pub use writer::{partial_path, point_name, OutputFile, RunMetadata, FORMAT, FORMAT_VERSION};

@@ -1,0 +1,124 @@
+//! Reading asemc output files back (for `summary` and the tests).
+
+use std::path::Path;
+
+use super::hdf5_attrs::read_str;
+use super::writer::{FORMAT, POINTS_GROUP};
+use crate::error::{Error, Result};
+
+/// One point as stored: its swept parameters, its run attributes and its scalar results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointRecord {
+    pub index: usize,
+    /// Swept parameter values, in sweep-axis order.
+    pub params: Vec<(String, f64)>,
+    /// Numeric attributes: seed, photons, photon_steps, wall_time_s.
+    pub attributes: Vec<(String, f64)>,
+    /// Scalar datasets (results and their `_stderr`), in name order.
+    pub scalars: Vec<(String, f64)>,
+}
+
+/// An opened output file.
+pub struct OutputReader {
+    file: hdf5::File,
+    pub swept_keys: Vec<String>,
+}
+
+impl OutputReader {
+    /// Open `path`, checking it is an asemc output file.
+    pub fn open(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::Input {
+                path: path.to_path_buf(),
+                message: "no such file".into(),
+            });
+        }
+        let file = hdf5::File::open(path).map_err(|_| Error::Input {
+            path: path.to_path_buf(),
+            message: "not a readable HDF5 file (corrupt, truncated, or another format)".into(),
+        })?;
+        match read_str(&file, "format") {
+            Ok(f) if f == FORMAT => {}
+            _ => {
+                return Err(Error::Input {
+                    path: path.to_path_buf(),
+                    message: "an HDF5 file, but not an asemc output file (no root attribute format = \"asemc\")".into(),
+                });
+            }
+        }
+        let swept_keys = read_str(&file, "swept_keys")
+            .map_err(|e| Error::hdf5(path, e))?
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+            .collect();
+        Ok(Self { file, swept_keys })
+    }
+
+    /// A root attribute as a string.
+    pub fn root_str(&self, name: &str) -> Result<String> {
+        read_str(&self.file, name).map_err(|e| Error::hdf5(self.file.filename(), e))
+    }
+
+    /// The finished points, in point order.
+    pub fn points(&self) -> Result<Vec<PointRecord>> {
+        let path = self.file.filename();
+        let err = |e: hdf5::Error| Error::hdf5(&path, e);
+        let group = self.file.group(POINTS_GROUP).map_err(err)?;
+        let mut names = group.member_names().map_err(err)?;
+        names.sort();
+        let mut out = Vec::new();
+        for name in names {
+            let g = group.group(&name).map_err(err)?;
+            if g.attr("complete").is_err() {
+                continue;
+            }
+            let num = |a: &str| -> Result<f64> {
+                let attr = g.attr(a).map_err(err)?;
+                attr.read_scalar::<f64>()
+                    .or_else(|_| attr.read_scalar::<u64>().map(|v| v as f64))
+                    .map_err(err)
+            };
+            let index = num("index")? as usize;
+            let params = self
+                .swept_keys
+                .iter()
+                .map(|k| Ok((k.clone(), num(k)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let attributes = ["seed", "photons", "photon_steps", "wall_time_s"]
+                .iter()
+                .map(|k| Ok((k.to_string(), num(k)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let mut scalars = Vec::new();
+            let mut ds_names = g.member_names().map_err(err)?;
+            ds_names.sort();
+            for ds_name in ds_names {
+                let ds = g.dataset(&ds_name).map_err(err)?;
+                if ds.is_scalar() {
+                    scalars.push((ds_name, ds.read_scalar::<f64>().map_err(err)?));
+                }
+            }
+            out.push(PointRecord {
+                index,
+                params,
+                attributes,
+                scalars,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A dataset of point `index` as a flat vector with its shape.
+    pub fn dataset(&self, index: usize, name: &str) -> Result<(Vec<usize>, Vec<f64>)> {
+        let path = self.file.filename();
+        let err = |e: hdf5::Error| Error::hdf5(&path, e);
+        let group = self.file.group(POINTS_GROUP).map_err(err)?;
+        let total = group.member_names().map_err(err)?.len();
+        let pname = super::writer::point_name(index, total.max(1));
+        let ds = group
+            .group(&pname)
+            .and_then(|g| g.dataset(name))
+            .map_err(err)?;
+        Ok((ds.shape(), ds.read_raw::<f64>().map_err(err)?))
+    }
+}

@@ -1,0 +1,183 @@
+//! Writing a run to one self-describing HDF5 file.
+//!
+//! The file is written as `OUT.h5.partial` beside the requested name and renamed to
+//! `OUT.h5` only when every point is in it, so a crash never leaves a truncated file
+//! under the requested name. Each point is written and flushed as soon as it finishes.
+//! The layout is documented in the README ("Output format").
+
+use std::path::{Path, PathBuf};
+
+use super::hdf5_attrs::{write_f64, write_str, write_u64};
+use crate::error::{Error, Result};
+use crate::result::PointResult;
+
+/// Value of the root attribute `format`.
+pub const FORMAT: &str = "asemc";
+/// Version of the layout described in the README; bumped on incompatible changes.
+pub const FORMAT_VERSION: u64 = 1;
+/// Name of the group holding the sweep points.
+pub const POINTS_GROUP: &str = "points";
+
+/// Facts about the whole run, written as root attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunMetadata {
+    pub config_path: String,
+    /// The resolved configuration as TOML.
+    pub config_toml: String,
+    pub seed: u64,
+    pub backend: String,
+    pub adapter: String,
+    pub swept_keys: Vec<String>,
+    pub points_total: usize,
+}
+
+/// The name of point `index`'s group: zero-padded to at least four digits, wide enough
+/// for every point of the run so names sort in point order.
+pub fn point_name(index: usize, points_total: usize) -> String {
+    let width = points_total.saturating_sub(1).to_string().len().max(4);
+    format!("{index:0width$}")
+}
+
+/// The temporary name a run is written under.
+pub fn partial_path(dest: &Path) -> PathBuf {
+    let mut name = dest.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+/// An output file being written.
+pub struct OutputFile {
+    file: hdf5::File,
+    partial: PathBuf,
+    dest: PathBuf,
+    points_total: usize,
+}
+
+impl OutputFile {
+    /// Start writing the run that will end up at `dest`.
+    pub fn create(dest: &Path, meta: &RunMetadata) -> Result<Self> {
+        let partial = partial_path(dest);
+        let file = hdf5::File::create(&partial).map_err(|e| Error::hdf5(&partial, e))?;
+        let write = || -> hdf5::Result<()> {
+            write_str(&file, "format", FORMAT)?;
+            write_u64(&file, "format_version", FORMAT_VERSION)?;
+            write_str(&file, "asemc_version", env!("CARGO_PKG_VERSION"))?;
+            write_str(&file, "git_commit", env!("ASEMC_GIT_COMMIT"))?;
+            write_str(&file, "created_utc", &utc_now())?;
+            write_str(&file, "config_path", &meta.config_path)?;
+            write_str(&file, "config_toml", &meta.config_toml)?;
+            write_u64(&file, "seed", meta.seed)?;
+            write_str(&file, "backend", &meta.backend)?;
+            write_str(&file, "adapter", &meta.adapter)?;
+            write_str(&file, "swept_keys", &meta.swept_keys.join(","))?;
+            write_u64(&file, "points_total", meta.points_total as u64)?;
+            file.create_group(POINTS_GROUP)?;
+            file.flush()
+        };
+        write().map_err(|e| Error::hdf5(&partial, e))?;
+        Ok(Self {
+            file,
+            partial,
+            dest: dest.to_path_buf(),
+            points_total: meta.points_total,
+        })
+    }
+
+    /// Write point `index` and flush it to disk.
+    pub fn write_point(
+        &mut self,
+        index: usize,
+        params: &[(String, f64)],
+        seed: u64,
+        result: &PointResult,
+    ) -> Result<()> {
+        let name = point_name(index, self.points_total);
+        let write = || -> hdf5::Result<()> {
+            let g = self.file.group(POINTS_GROUP)?.create_group(&name)?;
+            for (key, value) in params {
+                write_f64(&g, key, *value)?;
+            }
+            write_u64(&g, "index", index as u64)?;
+            write_u64(&g, "seed", seed)?;
+            write_u64(&g, "photons", result.photons)?;
+            write_u64(&g, "photon_steps", result.photon_steps)?;
+            write_f64(&g, "wall_time_s", result.wall_time_s)?;
+            for s in &result.scalars {
+                let ds = g.new_dataset::<f64>().shape(()).create(s.name.as_str())?;
+                ds.write_scalar(&s.value)?;
+                write_str(&ds, "units", &s.units)?;
+                if let Some(err) = s.stderr {
+                    let ds = g
+                        .new_dataset::<f64>()
+                        .shape(())
+                        .create(format!("{}_stderr", s.name).as_str())?;
+                    ds.write_scalar(&err)?;
+                    write_str(&ds, "units", &s.units)?;
+                    write_str(&ds, "description", &format!("standard error of {}", s.name))?;
+                }
+            }
+            for a in &result.arrays {
+                let ds = g
+                    .new_dataset::<f64>()
+                    .shape(a.shape.clone())
+                    .create(a.name.as_str())?;
+                ds.write_raw(&a.data)?;
+                write_str(&ds, "units", &a.units)?;
+                for (k, v) in &a.attributes {
+                    write_str(&ds, k, v)?;
+                }
+            }
+            // Written last: a point without it was interrupted while being written.
+            write_u64(&g, "complete", 1)?;
+            self.file.flush()
+        };
+        write().map_err(|e| Error::hdf5(&self.partial, e))
+    }
+
+    /// Record the run's wall time, close the file and move it to its requested name.
+    pub fn finish(self, wall_time_s: f64) -> Result<PathBuf> {
+        let partial = self.partial.clone();
+        let close = || -> hdf5::Result<()> {
+            write_f64(&self.file, "wall_time_s", wall_time_s)?;
+            write_u64(&self.file, "complete", 1)?;
+            self.file.flush()?;
+            self.file.close()
+        };
+        close().map_err(|e| Error::hdf5(&partial, e))?;
+        std::fs::rename(&partial, &self.dest).map_err(|source| Error::Io {
+            path: self.dest.clone(),
+            source,
+        })?;
+        Ok(self.dest)
+    }
+
+    /// Where the file is being written.
+    pub fn partial(&self) -> &Path {
+        &self.partial
+    }
+}
+
+/// The current UTC time as ISO 8601 (seconds).
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible low-level
+    // date algorithms").
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}

@@ -1,0 +1,153 @@
+//! The sweep runner: runs every point of a resolved config on a backend, shows
+//! progress, and writes each finished point to the output file at once.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::backend::{select, BackendChoice};
+use crate::config::Resolved;
+use crate::error::{Error, Result};
+use crate::output::{OutputFile, RunMetadata};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub output: PathBuf,
+    pub backend: BackendChoice,
+    /// CPU threads (all cores when `None`).
+    pub threads: Option<usize>,
+    /// No progress bar or log lines.
+    pub quiet: bool,
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub output: PathBuf,
+    pub points: usize,
+    pub photons: u64,
+    pub photon_steps: u64,
+    pub wall_time_s: f64,
+}
+
+/// An output path is usable if its directory exists and it is not itself a directory.
+pub fn check_output_path(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: format!(
+                "the output directory {} does not exist; create it first or choose another -o path",
+                dir.display()
+            ),
+        });
+    }
+    if path.is_dir() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "is a directory; give a file name such as out.h5".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Progress shown while running: a bar on a terminal, log lines otherwise.
+enum Progress {
+    Bar(ProgressBar),
+    Log,
+    Quiet,
+}
+
+impl Progress {
+    fn new(quiet: bool, total_photons: u64) -> Self {
+        if quiet {
+            Progress::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(total_photons);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {human_pos}/{human_len} photons  {per_sec}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            Progress::Bar(bar)
+        } else {
+            Progress::Log
+        }
+    }
+
+    fn log(&self, line: &str) {
+        match self {
+            Progress::Bar(bar) => bar.println(format!("asemc: {line}")),
+            Progress::Log => eprintln!("asemc: {line}"),
+            Progress::Quiet => {}
+        }
+    }
+}
+
+/// Run every point of `resolved` and write them to `opts.output`.
+pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
+    check_output_path(&opts.output)?;
+    let (backend, why) = select(opts.backend, opts.threads)?;
+    let total_photons: u64 = resolved.points.iter().map(|c| c.source.photons).sum();
+    let progress = Progress::new(opts.quiet, total_photons);
+    progress.log(&why);
+    let n_points = resolved.plan.len();
+    let meta = RunMetadata {
+        config_path: resolved.path.display().to_string(),
+        config_toml: resolved.to_toml(),
+        seed: resolved.base.run.seed,
+        backend: backend.name().to_string(),
+        adapter: backend.adapter(),
+        swept_keys: resolved.plan.keys.clone(),
+        points_total: n_points,
+    };
+    let start = Instant::now();
+    let mut out = OutputFile::create(&opts.output, &meta)?;
+    let mut photon_steps = 0;
+    for (i, config) in resolved.points.iter().enumerate() {
+        let params = resolved.plan.params(i);
+        if let Progress::Bar(bar) = &progress {
+            bar.set_message(format!("point {}/{n_points}", i + 1));
+        }
+        let tick = |n: u64| {
+            if let Progress::Bar(bar) = &progress {
+                bar.inc(n);
+            }
+        };
+        let result = backend
+            .run_point(config, i as u32, &tick)
+            .map_err(|e| Error::Runtime(format!("sweep point {i}: {e}; finished points are in {}", out.partial().display())))?;
+        out.write_point(i, &params, config.run.seed, &result)?;
+        photon_steps += result.photon_steps;
+        let described: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        progress.log(&format!(
+            "point {}/{n_points} done{}: {} photons in {:.2} s ({:.3e} photons/s)",
+            i + 1,
+            if described.is_empty() { String::new() } else { format!(" ({})", described.join(", ")) },
+            result.photons,
+            result.wall_time_s,
+            result.photons as f64 / result.wall_time_s.max(1e-9),
+        ));
+    }
+    let wall_time_s = start.elapsed().as_secs_f64();
+    let output = out.finish(wall_time_s)?;
+    if let Progress::Bar(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    progress.log(&format!("wrote {} ({n_points} points, {wall_time_s:.2} s)", output.display()));
+    Ok(RunReport {
+        output,
+        points: n_points,
+        photons: total_photons,
+        photon_steps,
+        wall_time_s,
+    })
+}

@@ -1,0 +1,12 @@
+//! Photon transport in the layered slab (the CPU reference).
+
+pub mod fresnel;
+pub mod geometry;
+pub mod packet;
+pub mod scatter;
+pub mod simulate;
+pub mod source;
+pub mod tally;
+
+pub use simulate::{simulate, TransportSetup};
+pub use tally::{Channel, Tally};
