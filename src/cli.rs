@@ -1,11 +1,13 @@
 //! The command line: argument definitions and what each subcommand does.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
-use crate::backend::{BackendChoice, CpuBackend, Backend};
+use crate::backend::{Backend, BackendChoice, CpuBackend};
 use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
 use crate::modes::{Polarization, Slab};
@@ -144,21 +146,22 @@ pub fn run(cli: Cli) -> Result<()> {
 const CALIBRATION_PHOTONS: u64 = 20_000;
 
 fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
-    println!("# {} (resolved)", resolved.path.display());
-    println!("{}", resolved.to_toml());
+    let mut out = String::new();
+    writeln!(out, "# {} (resolved)", resolved.path.display()).ok();
+    writeln!(out, "{}", resolved.to_toml()).ok();
     let plan = &resolved.plan;
-    println!("# sweep plan: {} point(s)", plan.len());
+    writeln!(out, "# sweep plan: {} point(s)", plan.len()).ok();
     let header: Vec<String> = std::iter::once("point".to_string())
         .chain(plan.keys.iter().cloned())
         .chain(std::iter::once("photons".to_string()))
         .collect();
-    println!("{}", header.join("\t"));
+    writeln!(out, "{}", header.join("\t")).ok();
     for (i, c) in resolved.points.iter().enumerate() {
         let row: Vec<String> = std::iter::once(i.to_string())
             .chain(plan.points[i].iter().map(|v| format!("{v}")))
             .chain(std::iter::once(c.source.photons.to_string()))
             .collect();
-        println!("{}", row.join("\t"));
+        writeln!(out, "{}", row.join("\t")).ok();
     }
     let total: u64 = resolved.points.iter().map(|c| c.source.photons).sum();
     // Measure the rate on the first point with a short run.
@@ -167,16 +170,18 @@ fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
     sample.source.photons = sample.source.photons.min(CALIBRATION_PHOTONS);
     let r = cpu.run_point(&sample, 0, &|_| {})?;
     let rate = r.photons as f64 / r.wall_time_s.max(1e-9);
-    println!(
+    writeln!(out, 
         "# cost: {total} photon packets in all; {:.3e} packets/s measured on point 0 (cpu, {}); about {:.1} s",
         rate,
         cpu.adapter(),
         total as f64 / rate
-    );
-    Ok(())
+    )
+    .ok();
+    emit(&out)
 }
 
 fn summary(file: &Path, as_json: bool) -> Result<()> {
+    let mut out = String::new();
     let reader = OutputReader::open(file)?;
     let points = reader.points()?;
     if as_json {
@@ -185,7 +190,14 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
             .map(|p| {
                 let mut m = Map::new();
                 m.insert("index".into(), json!(p.index));
-                for (k, v) in p.params.iter().chain(&p.attributes).chain(&p.scalars) {
+                for (k, v) in &p.params {
+                    m.insert(k.clone(), json!(v));
+                }
+                m.insert("seed".into(), json!(p.seed));
+                m.insert("photons".into(), json!(p.photons));
+                m.insert("photon_steps".into(), json!(p.photon_steps));
+                m.insert("wall_time_s".into(), json!(p.wall_time_s));
+                for (k, v) in &p.scalars {
                     m.insert(k.clone(), json!(v));
                 }
                 Value::Object(m)
@@ -193,13 +205,23 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
             .collect();
         let text = serde_json::to_string_pretty(&json!({ "points": list }))
             .map_err(|e| Error::Runtime(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        writeln!(out, "{text}").ok();
+        return emit(&out);
     }
-    println!("{}: {} point(s)", file.display(), points.len());
+    writeln!(out, "{}: {} point(s)", file.display(), points.len()).ok();
     for p in &points {
         let params: Vec<String> = p.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-        println!("point {}{}", p.index, if params.is_empty() { String::new() } else { format!(": {}", params.join(", ")) });
+        writeln!(
+            out,
+            "point {}{}",
+            p.index,
+            if params.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", params.join(", "))
+            }
+        )
+        .ok();
         for (k, v) in &p.scalars {
             if k.ends_with("_stderr") {
                 continue;
@@ -210,59 +232,88 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
                 .find(|(n, _)| *n == format!("{k}_stderr"))
                 .map(|(_, e)| format!(" ± {e:.6}"))
                 .unwrap_or_default();
-            println!("  {k:<24} {v:.6}{err}");
+            writeln!(out, "  {k:<24} {v:.6}{err}").ok();
         }
     }
-    Ok(())
+    emit(&out)
 }
 
 fn modes(slab: Slab, as_json: bool) -> Result<()> {
+    let mut out = String::new();
     for (name, v) in [
         ("--n-film", slab.n_film),
         ("--n-substrate", slab.n_substrate),
         ("--n-cover", slab.n_cover),
     ] {
         if !(v.is_finite() && v >= 1.0) {
-            return Err(Error::Usage(format!("{name} {v}: a refractive index must be ≥ 1")));
+            return Err(Error::Usage(format!(
+                "{name} {v}: a refractive index must be ≥ 1"
+            )));
         }
     }
-    for (name, v) in [("--thickness-nm", slab.thickness_nm), ("--wavelength-nm", slab.wavelength_nm)] {
+    for (name, v) in [
+        ("--thickness-nm", slab.thickness_nm),
+        ("--wavelength-nm", slab.wavelength_nm),
+    ] {
         if !(v.is_finite() && v > 0.0) {
             return Err(Error::Usage(format!("{name} {v}: must be > 0")));
         }
     }
     let modes = slab.modes();
-    let cutoffs: Map<String, Value> = [(Polarization::TE, 0), (Polarization::TM, 0), (Polarization::TE, 1), (Polarization::TM, 1)]
-        .into_iter()
-        .map(|(p, m)| (format!("{p:?}{m}"), json!(slab.cutoff_thickness_nm(p, m))))
-        .collect();
+    let cutoffs: Map<String, Value> = [
+        (Polarization::TE, 0),
+        (Polarization::TM, 0),
+        (Polarization::TE, 1),
+        (Polarization::TM, 1),
+    ]
+    .into_iter()
+    .map(|(p, m)| (format!("{p:?}{m}"), json!(slab.cutoff_thickness_nm(p, m))))
+    .collect();
     if as_json {
         let text = serde_json::to_string_pretty(&json!({
             "modes": modes,
             "cutoff_thickness_nm": cutoffs,
         }))
         .map_err(|e| Error::Runtime(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        writeln!(out, "{text}").ok();
+        return emit(&out);
     }
-    println!(
+    writeln!(
+        out,
         "slab: film n = {} ({} nm) on n = {} under n = {}, λ = {} nm",
         slab.n_film, slab.thickness_nm, slab.n_substrate, slab.n_cover, slab.wavelength_nm
-    );
+    )
+    .ok();
     if modes.is_empty() {
-        println!("no guided modes");
+        writeln!(out, "no guided modes").ok();
     }
     for m in &modes {
-        println!(
+        writeln!(
+            out,
             "  {:?}{}  n_eff = {:.5}  Γ_E = {:.4}  Γ' = {:.4}",
             m.polarization, m.order, m.n_eff, m.confinement_factor, m.modal_gain_factor
-        );
+        )
+        .ok();
     }
     for (k, v) in &cutoffs {
         match v.as_f64() {
-            Some(h) => println!("  cut-off {k}: {h:.1} nm"),
-            None => println!("  cut-off {k}: none (film index not above both claddings)"),
-        }
+            Some(h) => writeln!(out, "  cut-off {k}: {h:.1} nm").ok(),
+            None => writeln!(
+                out,
+                "  cut-off {k}: none (film index not above both claddings)"
+            )
+            .ok(),
+        };
     }
-    Ok(())
+    emit(&out)
+}
+
+/// Print a command's output; a closed pipe (`asemc summary … | head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Runtime(format!(
+            "cannot write to standard output: {e}"
+        ))),
+        _ => Ok(()),
+    }
 }

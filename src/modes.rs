@@ -65,7 +65,10 @@ impl Slab {
         let kappa = k0 * (self.n_film.powi(2) - n_eff.powi(2)).max(0.0).sqrt();
         let gamma = |n: f64| k0 * (n_eff.powi(2) - n.powi(2)).max(0.0).sqrt();
         let phase = |n: f64| (self.ratio(pol, n) * gamma(n)).atan2(kappa);
-        kappa * self.thickness_nm - order as f64 * PI - phase(self.n_substrate) - phase(self.n_cover)
+        kappa * self.thickness_nm
+            - order as f64 * PI
+            - phase(self.n_substrate)
+            - phase(self.n_cover)
     }
 
     /// The guided mode of this polarisation and order, if the slab supports it.
@@ -114,7 +117,12 @@ impl Slab {
     /// (Γ_E, Γ') of the mode with effective index `n_eff`.
     fn overlaps(&self, pol: Polarization, n_eff: f64) -> (f64, f64) {
         let k0 = self.k0();
-        let (nf, ns, nc, h) = (self.n_film, self.n_substrate, self.n_cover, self.thickness_nm);
+        let (nf, ns, nc, h) = (
+            self.n_film,
+            self.n_substrate,
+            self.n_cover,
+            self.thickness_nm,
+        );
         let kappa = k0 * (nf * nf - n_eff * n_eff).sqrt();
         let gamma_s = k0 * (n_eff * n_eff - ns * ns).sqrt();
         let gamma_c = k0 * (n_eff * n_eff - nc * nc).sqrt();
@@ -133,7 +141,8 @@ impl Slab {
             }
             Polarization::TM => {
                 // |E|² ∝ (n_eff² H² + H'²/k0²)/n⁴ in each layer; power ∝ ∫H²/n².
-                let e2 = |h2: f64, dh2: f64, n: f64| (n_eff * n_eff * h2 + dh2 / (k0 * k0)) / n.powi(4);
+                let e2 =
+                    |h2: f64, dh2: f64, n: f64| (n_eff * n_eff * h2 + dh2 / (k0 * k0)) / n.powi(4);
                 let e_film = e2(cos2, kappa * kappa * sin2, nf);
                 let e_sub = e2(tail_s, gamma_s * gamma_s * tail_s, ns);
                 let e_cov = e2(tail_c, gamma_c * gamma_c * tail_c, nc);

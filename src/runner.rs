@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backend::{select, BackendChoice};
+use crate::backend::{BackendChoice, select};
 use crate::config::Resolved;
 use crate::error::{Error, Result};
 use crate::output::{OutputFile, RunMetadata};
@@ -122,16 +122,23 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
                 bar.inc(n);
             }
         };
-        let result = backend
-            .run_point(config, i as u32, &tick)
-            .map_err(|e| Error::Runtime(format!("sweep point {i}: {e}; finished points are in {}", out.partial().display())))?;
+        let result = backend.run_point(config, i as u32, &tick).map_err(|e| {
+            Error::Runtime(format!(
+                "sweep point {i}: {e}; finished points are in {}",
+                out.partial().display()
+            ))
+        })?;
         out.write_point(i, &params, config.run.seed, &result)?;
         photon_steps += result.photon_steps;
         let described: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         progress.log(&format!(
             "point {}/{n_points} done{}: {} photons in {:.2} s ({:.3e} photons/s)",
             i + 1,
-            if described.is_empty() { String::new() } else { format!(" ({})", described.join(", ")) },
+            if described.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", described.join(", "))
+            },
             result.photons,
             result.wall_time_s,
             result.photons as f64 / result.wall_time_s.max(1e-9),
@@ -142,7 +149,10 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     if let Progress::Bar(bar) = &progress {
         bar.finish_and_clear();
     }
-    progress.log(&format!("wrote {} ({n_points} points, {wall_time_s:.2} s)", output.display()));
+    progress.log(&format!(
+        "wrote {} ({n_points} points, {wall_time_s:.2} s)",
+        output.display()
+    ));
     Ok(RunReport {
         output,
         points: n_points,

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::result::{Array, PointResult, Scalar};
 use crate::transport::tally::TIMED_EXITS;
-use crate::transport::{simulate, Channel, Tally, TransportSetup};
+use crate::transport::{Channel, Tally, TransportSetup, simulate};
 
 /// Runs points on a rayon pool of a fixed size.
 pub struct CpuBackend {
@@ -85,7 +85,10 @@ pub fn transport_result(tally: &Tally, wall_time_s: f64) -> PointResult {
                 shape: vec![bins.bins],
                 data: time_ps,
                 units: "ps".into(),
-                attributes: vec![("description".into(), "centres of the time-of-flight bins".into())],
+                attributes: vec![(
+                    "description".into(),
+                    "centres of the time-of-flight bins".into(),
+                )],
             },
             Array {
                 name: "time_of_flight".into(),

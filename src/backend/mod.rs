@@ -53,7 +53,8 @@ pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn 
             Ok((Box::new(cpu), why))
         }
         BackendChoice::Gpu => Err(Error::Usage(
-            "--backend gpu: this build of asemc has no GPU backend yet; use --backend cpu or auto".into(),
+            "--backend gpu: this build of asemc has no GPU backend yet; use --backend cpu or auto"
+                .into(),
         )),
     }
 }

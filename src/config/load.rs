@@ -123,7 +123,11 @@ struct PointContext {
 
 impl PointContext {
     fn describe(&self) -> String {
-        let values: Vec<String> = self.params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let values: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
         format!("at sweep point {} ({})", self.index, values.join(", "))
     }
 }
@@ -154,7 +158,9 @@ impl Locator<'_> {
         let origin = self
             .overridden
             .iter()
-            .any(|o| o == &key || key.starts_with(&format!("{o}.")) || o.starts_with(&format!("{key}.")))
+            .any(|o| {
+                o == &key || key.starts_with(&format!("{o}.")) || o.starts_with(&format!("{key}."))
+            })
             .then(|| "set with --set".to_string());
         let line_col = if origin.is_some() {
             None
@@ -187,12 +193,18 @@ impl Locator<'_> {
                         },
                     };
                     table = current;
-                    let (k_span, v) = table.iter().find(|(name, _)| name.get_ref().as_ref() == k)?;
+                    let Some((k_span, v)) =
+                        table.iter().find(|(name, _)| name.get_ref().as_ref() == k)
+                    else {
+                        return found;
+                    };
                     found = Some(k_span.span().start);
                     value = Some(v);
                 }
                 Segment::Index(i) => {
-                    let item = value?.get_ref().as_array()?.get(i)?;
+                    let Some(item) = value.and_then(|v| v.get_ref().as_array()?.get(i)) else {
+                        return found;
+                    };
                     found = Some(item.span().start);
                     value = Some(item);
                 }
@@ -314,9 +326,9 @@ fn set_path(table: &mut Table, key: &str, value: Value) -> std::result::Result<(
         let entry = t
             .entry(p.to_string())
             .or_insert_with(|| Value::Table(Table::new()));
-        t = entry.as_table_mut().ok_or_else(|| {
-            format!("`{}` is a value, not a table", parts[..=depth].join("."))
-        })?;
+        t = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{}` is a value, not a table", parts[..=depth].join(".")))?;
     }
     t.insert(last.to_string(), value);
     Ok(())

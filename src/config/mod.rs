@@ -5,7 +5,7 @@ mod schema;
 mod sweep;
 mod validate;
 
-pub use load::{load, from_text, Resolved};
+pub use load::{Resolved, from_text, load};
 pub use schema::*;
-pub use sweep::{expand, Plan, MAX_POINTS};
-pub use validate::{validate, Invalid, MAX_PHOTONS, MAX_TIME_BINS};
+pub use sweep::{MAX_POINTS, Plan, expand};
+pub use validate::{Invalid, MAX_PHOTONS, MAX_TIME_BINS, validate};

@@ -138,6 +138,10 @@ pub struct Source {
     /// Lateral position of the beam or emitter, µm from the film centre.
     #[serde(default)]
     pub y_um: f64,
+    /// Isotropic source only: emitter depth below the film top, nm; absent = spread
+    /// uniformly through the film's depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth_nm: Option<f64>,
 }
 
 impl Default for Source {
@@ -147,6 +151,7 @@ impl Default for Source {
             photons: default_photons(),
             x_um: 0.0,
             y_um: 0.0,
+            depth_nm: None,
         }
     }
 }

@@ -83,7 +83,10 @@ fn axis_values(i: usize, axis: &Axis) -> Result<Vec<f64>, Invalid> {
     if values.is_empty() {
         return Err(Invalid::new(
             &key,
-            format!("the sweep over `{}` is empty: give at least one value", axis.key),
+            format!(
+                "the sweep over `{}` is empty: give at least one value",
+                axis.key
+            ),
         ));
     }
     if let Some(v) = values.iter().find(|v| !v.is_finite()) {
@@ -148,7 +151,9 @@ pub fn expand(sweep: &Sweep) -> Result<Plan, Invalid> {
                     ),
                 ));
             }
-            (0..n).map(|p| columns.iter().map(|c| c[p]).collect()).collect()
+            (0..n)
+                .map(|p| columns.iter().map(|c| c[p]).collect())
+                .collect()
         }
         Combine::Product => {
             let total = columns
@@ -158,7 +163,9 @@ pub fn expand(sweep: &Sweep) -> Result<Plan, Invalid> {
             let Some(total) = total else {
                 return Err(Invalid::new(
                     "sweep.axes",
-                    format!("the product sweep has more than {MAX_POINTS} points; split it into several runs"),
+                    format!(
+                        "the product sweep has more than {MAX_POINTS} points; split it into several runs"
+                    ),
                 ));
             };
             (0..total)

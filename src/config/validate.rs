@@ -1,7 +1,7 @@
 //! Range checks on a deserialized configuration: every value is checked before anything
 //! runs, and the first violation is reported with its key and the valid range.
 
-use super::schema::Config;
+use super::schema::{Config, SourceKind};
 
 /// A value outside its valid range: the dotted key and a message saying what is valid.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,10 @@ fn positive(key: &str, v: f64, what: &str) -> Result<(), Invalid> {
     if v > 0.0 {
         Ok(())
     } else {
-        Err(Invalid::new(key, format!("{v} is not valid: {what} must be > 0")))
+        Err(Invalid::new(
+            key,
+            format!("{v} is not valid: {what} must be > 0"),
+        ))
     }
 }
 
@@ -48,7 +51,10 @@ fn non_negative(key: &str, v: f64, what: &str) -> Result<(), Invalid> {
     if v >= 0.0 {
         Ok(())
     } else {
-        Err(Invalid::new(key, format!("{v} is not valid: {what} must be ≥ 0")))
+        Err(Invalid::new(
+            key,
+            format!("{v} is not valid: {what} must be ≥ 0"),
+        ))
     }
 }
 
@@ -81,21 +87,48 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
     let f = &config.film;
     positive("film.thickness_nm", f.thickness_nm, "the film thickness")?;
     index("film.refractive_index", f.refractive_index)?;
-    non_negative("film.absorption_per_cm", f.absorption_per_cm, "an absorption coefficient")?;
-    non_negative("film.scattering_per_cm", f.scattering_per_cm, "a scattering coefficient")?;
+    non_negative(
+        "film.absorption_per_cm",
+        f.absorption_per_cm,
+        "an absorption coefficient",
+    )?;
+    non_negative(
+        "film.scattering_per_cm",
+        f.scattering_per_cm,
+        "a scattering coefficient",
+    )?;
     anisotropy("film.anisotropy", f.anisotropy)?;
-    non_negative("film.length_um", f.length_um, "the film length (0 = infinite)")?;
+    non_negative(
+        "film.length_um",
+        f.length_um,
+        "the film length (0 = infinite)",
+    )?;
     non_negative("film.width_um", f.width_um, "the film width (0 = infinite)")?;
 
     index("cover.refractive_index", config.cover.refractive_index)?;
 
     let s = &config.substrate;
     index("substrate.refractive_index", s.refractive_index)?;
-    non_negative("substrate.thickness_um", s.thickness_um, "the substrate thickness (0 = semi-infinite)")?;
-    non_negative("substrate.absorption_per_cm", s.absorption_per_cm, "an absorption coefficient")?;
-    non_negative("substrate.scattering_per_cm", s.scattering_per_cm, "a scattering coefficient")?;
+    non_negative(
+        "substrate.thickness_um",
+        s.thickness_um,
+        "the substrate thickness (0 = semi-infinite)",
+    )?;
+    non_negative(
+        "substrate.absorption_per_cm",
+        s.absorption_per_cm,
+        "an absorption coefficient",
+    )?;
+    non_negative(
+        "substrate.scattering_per_cm",
+        s.scattering_per_cm,
+        "a scattering coefficient",
+    )?;
     anisotropy("substrate.anisotropy", s.anisotropy)?;
-    index("substrate.backside_refractive_index", s.backside_refractive_index)?;
+    index(
+        "substrate.backside_refractive_index",
+        s.backside_refractive_index,
+    )?;
     if s.thickness_um == 0.0 {
         for (key, v) in [
             ("substrate.absorption_per_cm", s.absorption_per_cm),
@@ -117,7 +150,10 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
     if src.photons == 0 || src.photons > MAX_PHOTONS {
         return Err(Invalid::new(
             "source.photons",
-            format!("{} is not valid: must be between 1 and {MAX_PHOTONS}", src.photons),
+            format!(
+                "{} is not valid: must be between 1 and {MAX_PHOTONS}",
+                src.photons
+            ),
         ));
     }
     for (key, pos_um, extent_um) in [
@@ -131,6 +167,25 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
                 format!(
                     "{pos_um} is not valid: the source must lie on the film, strictly within ±{} µm of its centre",
                     0.5 * extent_um
+                ),
+            ));
+        }
+    }
+
+    if let Some(depth) = src.depth_nm {
+        finite("source.depth_nm", depth)?;
+        if src.kind != SourceKind::Isotropic {
+            return Err(Invalid::new(
+                "source.depth_nm",
+                "only an isotropic source has a depth; remove it or set source.kind = \"isotropic\"",
+            ));
+        }
+        if !(depth >= 0.0 && depth <= f.thickness_nm) {
+            return Err(Invalid::new(
+                "source.depth_nm",
+                format!(
+                    "{depth} is not valid: must lie within the film, 0 … {} nm",
+                    f.thickness_nm
                 ),
             ));
         }
@@ -152,7 +207,11 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
         ));
     }
 
-    positive("tally.time_max_ps", config.tally.time_max_ps, "the time-of-flight range")?;
+    positive(
+        "tally.time_max_ps",
+        config.tally.time_max_ps,
+        "the time-of-flight range",
+    )?;
     let bins = config.tally.time_bins;
     if bins == 0 || bins > MAX_TIME_BINS {
         return Err(Invalid::new(

@@ -5,4 +5,4 @@ mod reader;
 mod writer;
 
 pub use reader::{OutputReader, PointRecord};
-pub use writer::{partial_path, point_name, OutputFile, RunMetadata, FORMAT, FORMAT_VERSION};
+pub use writer::{FORMAT, FORMAT_VERSION, OutputFile, RunMetadata, partial_path, point_name};

@@ -12,8 +12,10 @@ pub struct PointRecord {
     pub index: usize,
     /// Swept parameter values, in sweep-axis order.
     pub params: Vec<(String, f64)>,
-    /// Numeric attributes: seed, photons, photon_steps, wall_time_s.
-    pub attributes: Vec<(String, f64)>,
+    pub seed: u64,
+    pub photons: u64,
+    pub photon_steps: u64,
+    pub wall_time_s: f64,
     /// Scalar datasets (results and their `_stderr`), in name order.
     pub scalars: Vec<(String, f64)>,
 }
@@ -79,15 +81,16 @@ impl OutputReader {
                     .or_else(|_| attr.read_scalar::<u64>().map(|v| v as f64))
                     .map_err(err)
             };
-            let index = num("index")? as usize;
+            let int = |a: &str| -> Result<u64> {
+                g.attr(a)
+                    .and_then(|at| at.read_scalar::<u64>())
+                    .map_err(err)
+            };
+            let index = int("index")? as usize;
             let params = self
                 .swept_keys
                 .iter()
                 .map(|k| Ok((k.clone(), num(k)?)))
-                .collect::<Result<Vec<_>>>()?;
-            let attributes = ["seed", "photons", "photon_steps", "wall_time_s"]
-                .iter()
-                .map(|k| Ok((k.to_string(), num(k)?)))
                 .collect::<Result<Vec<_>>>()?;
             let mut scalars = Vec::new();
             let mut ds_names = g.member_names().map_err(err)?;
@@ -101,7 +104,10 @@ impl OutputReader {
             out.push(PointRecord {
                 index,
                 params,
-                attributes,
+                seed: int("seed")?,
+                photons: int("photons")?,
+                photon_steps: int("photon_steps")?,
+                wall_time_s: num("wall_time_s")?,
                 scalars,
             });
         }
@@ -113,8 +119,12 @@ impl OutputReader {
         let path = self.file.filename();
         let err = |e: hdf5::Error| Error::hdf5(&path, e);
         let group = self.file.group(POINTS_GROUP).map_err(err)?;
-        let total = group.member_names().map_err(err)?.len();
-        let pname = super::writer::point_name(index, total.max(1));
+        let total = self
+            .file
+            .attr("points_total")
+            .and_then(|a| a.read_scalar::<u64>())
+            .map_err(err)?;
+        let pname = super::writer::point_name(index, total as usize);
         let ds = group
             .group(&pname)
             .and_then(|g| g.dataset(name))

@@ -126,16 +126,41 @@ impl Stack {
         }
     }
 
-    /// In a laterally infinite stack with no scatterer, the in-plane index
-    /// β = n·sin θ of a packet is conserved at every interface. When β is at least
-    /// the index of both exit media, no interface ever lets the packet out: it is
-    /// trapped by total internal reflection. This says where its weight goes, or
-    /// `None` when it must be followed (it can escape, can reach a scatterer, or more
-    /// than one absorbing layer shares its weight).
+    /// Without scatterers, reflection and refraction at the stack's planes conserve
+    /// the in-plane index β = n·sin θ, and reflection at a film edge only flips the
+    /// sign of one direction component. A packet that no interface can ever let out is
+    /// trapped by total internal reflection for good. This says where its weight
+    /// goes, or `None` when it must be followed (it can escape, can reach a
+    /// scatterer, or more than one absorbing layer shares its weight).
     pub fn trapped_fate(&self, layer: usize, dir: [f64; 3]) -> Option<TrappedFate> {
-        if !self.laterally_infinite() {
+        if self.laterally_infinite() {
+            self.trapped_in_infinite_stack(layer, dir)
+        } else {
+            self.trapped_in_film_box(layer, dir)
+        }
+    }
+
+    /// A film with edges: trapped if the packet is totally reflected at the top, the
+    /// bottom and every finite pair of edges (all facing the cover).
+    fn trapped_in_film_box(&self, layer: usize, dir: [f64; 3]) -> Option<TrappedFate> {
+        let film = self.film();
+        if layer != FILM || film.mu_s > 0.0 {
             return None;
         }
+        let below = self.layers.get(SUBSTRATE).map_or(self.n_below, |s| s.n);
+        let [ux, uy, uz] = dir.map(|u| u * u * film.n * film.n);
+        let z_trapped = ux + uy >= self.n_cover.powi(2) && ux + uy >= below.powi(2);
+        let x_trapped = self.half_length.is_infinite() || uy + uz >= self.n_cover.powi(2);
+        let y_trapped = self.half_width.is_infinite() || ux + uz >= self.n_cover.powi(2);
+        (z_trapped && x_trapped && y_trapped).then_some(if film.mu_a > 0.0 {
+            TrappedFate::AbsorbedIn(FILM)
+        } else {
+            TrappedFate::Guided
+        })
+    }
+
+    /// A laterally infinite stack: trapped if β reaches both exit media's indices.
+    fn trapped_in_infinite_stack(&self, layer: usize, dir: [f64; 3]) -> Option<TrappedFate> {
         let beta = self.layers[layer].n * (dir[0] * dir[0] + dir[1] * dir[1]).sqrt();
         // The run of neighbouring layers the packet can propagate in (n > β).
         let last = self.layers.len() - 1;

@@ -8,5 +8,5 @@ pub mod simulate;
 pub mod source;
 pub mod tally;
 
-pub use simulate::{simulate, TransportSetup};
+pub use simulate::{TransportSetup, simulate};
 pub use tally::{Channel, Tally};

@@ -7,7 +7,7 @@
 //! with the unpolarised Fresnel reflectance, which is unbiased for every tally.
 
 use super::fresnel;
-use super::geometry::{Beyond, Stack, TrappedFate, FILM};
+use super::geometry::{Beyond, FILM, Stack, TrappedFate};
 use super::scatter;
 use super::tally::{Channel, PhotonScore, Tally};
 use crate::rng::Stream;
@@ -45,9 +45,14 @@ pub struct Roulette {
 enum Event {
     Scatter,
     /// The top (false) or bottom (true) of the current layer.
-    ZBoundary { down: bool },
+    ZBoundary {
+        down: bool,
+    },
     /// A lateral film edge: axis 0 (x) or 1 (y), on the + side or not.
-    Edge { axis: usize, plus: bool },
+    Edge {
+        axis: usize,
+        plus: bool,
+    },
 }
 
 fn edge_channel(axis: usize, plus: bool) -> Channel {

@@ -6,12 +6,12 @@
 use rayon::prelude::*;
 
 use super::geometry::Stack;
-use super::packet::{trace, Roulette};
+use super::packet::{Roulette, trace};
 use super::source::Launcher;
 use super::tally::{PhotonScore, Tally, TimeBins};
 use crate::config::Config;
 use crate::rng::{Purpose, Stream};
-use crate::units::um_to_cm;
+use crate::units::{nm_to_cm, um_to_cm};
 
 /// Packets per chunk: the unit of parallel work and of progress reports.
 pub const CHUNK: u64 = 4096;
@@ -35,6 +35,7 @@ impl TransportSetup {
                 kind: c.source.kind,
                 x: um_to_cm(c.source.x_um),
                 y: um_to_cm(c.source.y_um),
+                depth: c.source.depth_nm.map(nm_to_cm),
             },
             roulette: Roulette {
                 threshold: c.run.roulette_weight,

@@ -2,7 +2,7 @@
 //! spread through the film's depth.
 
 use super::fresnel;
-use super::geometry::{Stack, FILM};
+use super::geometry::{FILM, Stack};
 use super::packet::Packet;
 use super::scatter;
 use super::tally::{Channel, PhotonScore};
@@ -16,6 +16,8 @@ pub struct Launcher {
     /// Lateral position, cm.
     pub x: f64,
     pub y: f64,
+    /// Isotropic source: depth below the film top, cm (`None`: uniform in depth).
+    pub depth: Option<f64>,
 }
 
 impl Launcher {
@@ -36,7 +38,10 @@ impl Launcher {
                 }
             }
             SourceKind::Isotropic => {
-                let z = film.z_top + rng.uniform() * (film.z_bottom - film.z_top);
+                let z = match self.depth {
+                    Some(depth) => film.z_top + depth,
+                    None => film.z_top + rng.uniform() * (film.z_bottom - film.z_top),
+                };
                 let dir = scatter::isotropic(rng.uniform(), rng.uniform());
                 Packet {
                     pos: [self.x, self.y, z],

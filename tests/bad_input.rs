@@ -1,0 +1,228 @@
+//! Bad input: each case exits with status 2 and one message that names the file, the
+//! key (with line:column where the file has it) and what would be valid; no output file
+//! appears, and an existing file of the requested name is left untouched.
+
+mod common;
+use common::{run_asemc, scratch};
+use std::path::Path;
+
+const GOOD: &str = "[film]\nthickness_nm = 150.0\nrefractive_index = 1.75\n";
+
+/// Run `asemc run bad.toml -o out.h5 EXTRA` where out.h5 already holds other data.
+fn reject(name: &str, config: Option<&str>, extra: &[&str], expected: &[&str]) {
+    let dir = scratch(name);
+    if let Some(text) = config {
+        std::fs::write(dir.join("bad.toml"), text).unwrap();
+    }
+    let existing = b"an earlier result that must survive";
+    std::fs::write(dir.join("out.h5"), existing).unwrap();
+    let mut args = vec!["run", "bad.toml", "-o", "out.h5"];
+    args.extend_from_slice(extra);
+    let out = run_asemc(&args, &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "exit status; stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    for fragment in expected {
+        assert!(
+            stderr.contains(fragment),
+            "message lacks {fragment:?}: {stderr}"
+        );
+    }
+    assert_eq!(std::fs::read(dir.join("out.h5")).unwrap(), existing);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        left.iter().all(|f| f == "bad.toml" || f == "out.h5"),
+        "stray files: {left:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn unknown_key() {
+    reject(
+        "unknown-key",
+        Some(&format!("{GOOD}absorbtion_per_cm = 3.0\n")),
+        &[],
+        &[
+            "bad.toml:4:1: film.absorbtion_per_cm: unknown key",
+            "`absorption_per_cm`",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    reject(
+        "wrong-type",
+        Some("[film]\nthickness_nm = \"thin\"\nrefractive_index = 1.75\n"),
+        &[],
+        &["bad.toml:2:1: film.thickness_nm: invalid type: string \"thin\", expected a number"],
+    );
+}
+
+#[test]
+fn negative_thickness() {
+    reject(
+        "negative-thickness",
+        Some("[film]\nthickness_nm = -150.0\nrefractive_index = 1.75\n"),
+        &[],
+        &["bad.toml:2:1: film.thickness_nm: -150 is not valid: the film thickness must be > 0"],
+    );
+}
+
+#[test]
+fn zero_thickness() {
+    reject(
+        "zero-thickness",
+        Some("[film]\nrefractive_index = 1.75\nthickness_nm = 0\n"),
+        &[],
+        &["bad.toml:3:1: film.thickness_nm: 0 is not valid: the film thickness must be > 0"],
+    );
+}
+
+#[test]
+fn negative_substrate_thickness() {
+    reject(
+        "negative-substrate",
+        Some(&format!("{GOOD}[substrate]\nthickness_um = -1\n")),
+        &[],
+        &[
+            "bad.toml:5:1: substrate.thickness_um: -1 is not valid",
+            "must be ≥ 0",
+        ],
+    );
+}
+
+#[test]
+fn index_below_one() {
+    reject(
+        "index-below-one",
+        Some(&format!("{GOOD}[cover]\nrefractive_index = 0.9\n")),
+        &[],
+        &["bad.toml:5:1: cover.refractive_index: 0.9 is not valid: a refractive index must be ≥ 1"],
+    );
+}
+
+#[test]
+fn index_below_one_from_the_command_line() {
+    reject(
+        "index-below-one-set",
+        Some(GOOD),
+        &["--set", "film.refractive_index=0.5"],
+        &[
+            "bad.toml: film.refractive_index (set with --set): 0.5 is not valid: a refractive index must be ≥ 1",
+        ],
+    );
+}
+
+#[test]
+fn anisotropy_outside_open_interval() {
+    reject(
+        "anisotropy",
+        Some(&format!("{GOOD}anisotropy = 1.0\n")),
+        &[],
+        &[
+            "bad.toml:4:1: film.anisotropy: 1 is not valid: the Henyey–Greenstein anisotropy must lie in (−1, 1)",
+        ],
+    );
+}
+
+#[test]
+fn empty_sweep() {
+    reject(
+        "empty-sweep",
+        Some(&format!(
+            "{GOOD}[sweep]\n[[sweep.axes]]\nkey = \"film.thickness_nm\"\nvalues = []\n"
+        )),
+        &[],
+        &[
+            "bad.toml:5:1: sweep.axes[0]: the sweep over `film.thickness_nm` is empty: give at least one value",
+        ],
+    );
+}
+
+#[test]
+fn sweep_without_axes() {
+    reject(
+        "sweep-no-axes",
+        Some(&format!("{GOOD}[sweep]\ncombine = \"zip\"\n")),
+        &[],
+        &["bad.toml:4:2: sweep.axes: the sweep is empty: add at least one [[sweep.axes]]"],
+    );
+}
+
+#[test]
+fn sweep_over_a_key_that_does_not_exist() {
+    reject(
+        "sweep-unknown-key",
+        Some(&format!(
+            "{GOOD}[sweep]\n[[sweep.axes]]\nkey = \"film.thicknes_nm\"\nvalues = [100, 200]\n"
+        )),
+        &[],
+        &[
+            "bad.toml:5:1: sweep.axes[0]: `film.thicknes_nm` is not a key of the config; numeric keys are:",
+            "film.thickness_nm",
+        ],
+    );
+}
+
+#[test]
+fn sweep_to_an_invalid_value() {
+    reject(
+        "sweep-invalid-value",
+        Some(&format!(
+            "{GOOD}[sweep]\n[[sweep.axes]]\nkey = \"film.anisotropy\"\nlinspace = [0.0, 1.0, 3]\n"
+        )),
+        &[],
+        &[
+            "bad.toml:5:1: sweep.axes[0]: at sweep point 2 (film.anisotropy = 1): film.anisotropy: 1 is not valid",
+        ],
+    );
+}
+
+#[test]
+fn missing_config_file() {
+    reject(
+        "missing-config",
+        None,
+        &[],
+        &["bad.toml: config file not found; give the path of a TOML config"],
+    );
+}
+
+#[test]
+fn output_directory_that_does_not_exist() {
+    let dir = scratch("missing-output-dir");
+    std::fs::write(dir.join("good.toml"), GOOD).unwrap();
+    let out = run_asemc(&["run", "good.toml", "-o", "no/such/dir/out.h5"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no/such/dir/out.h5: the output directory no/such/dir does not exist"),
+        "{stderr}"
+    );
+    assert!(!Path::new(&dir.join("no")).exists());
+}
+
+#[test]
+fn malformed_toml() {
+    reject(
+        "malformed",
+        Some("[film\nthickness_nm = 1\n"),
+        &[],
+        &["bad.toml:1:", "not valid TOML"],
+    );
+}
+
+#[test]
+fn malformed_override() {
+    reject(
+        "malformed-override",
+        Some(GOOD),
+        &["--set", "film.thickness_nm"],
+        &["--set film.thickness_nm: expected key.path=value"],
+    );
+}

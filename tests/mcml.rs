@@ -1,0 +1,90 @@
+//! The MCML / van de Hulst benchmark slab (PHYSICS.md): albedo 0.9, optical thickness
+//! 2, g = 0.75, pencil beam at normal incidence, ambient n = 1 on both sides.
+//! References: van de Hulst's tables as used by MCML (Wang, Jacques & Zheng 1995),
+//! confirmed with Prahl's adding–doubling code.
+
+mod common;
+use asemc::config::Config;
+use asemc::transport::Channel;
+use common::{assert_within_sigma, config, configs_dir, transport};
+
+/// The shipped validation config (n = 1.5), with the slab index set to `n`.
+fn slab(n: f64) -> Config {
+    let text = std::fs::read_to_string(configs_dir().join("validation/mcml_slab.toml")).unwrap();
+    let mut c = config(&text);
+    c.film.refractive_index = n;
+    c
+}
+
+/// `references[0]` is the specular reflectance; the rest: each estimate within 3σ of the reference and within 0.005 absolute.
+fn check(c: &Config, references: &[(Channel, f64)]) {
+    assert!(c.source.photons >= 1_000_000);
+    let tally = transport(c, 2);
+    // The specular reflection at the first surface is booked deterministically.
+    let specular = tally.mean(Channel::Specular);
+    assert!(
+        (specular - references[0].1).abs() < 1e-12,
+        "specular {specular}"
+    );
+    assert_eq!(tally.stderr(Channel::Specular), 0.0);
+    for &(channel, reference) in &references[1..] {
+        let (value, stderr) = (tally.mean(channel), tally.stderr(channel));
+        // A real Monte Carlo error bar, small enough for the comparison to mean something.
+        assert!(
+            stderr > 0.0 && stderr < 1e-3,
+            "{}: stderr {stderr}",
+            channel.name()
+        );
+        assert_within_sigma(channel.name(), value, stderr, reference, 3.0);
+        assert!(
+            (value - reference).abs() <= 0.005,
+            "{}: {value} vs {reference}",
+            channel.name()
+        );
+    }
+}
+
+#[test]
+fn index_matched_slab_matches_van_de_hulst() {
+    check(
+        &slab(1.0),
+        &[
+            (Channel::Specular, 0.0),
+            (Channel::Top, 0.09739),
+            (Channel::Bottom, 0.66096),
+        ],
+    );
+}
+
+#[test]
+fn mismatched_slab_matches_mcml() {
+    check(
+        &slab(1.5),
+        &[
+            (Channel::Specular, 0.04),
+            (Channel::Top, 0.08683),
+            (Channel::Bottom, 0.49317),
+        ],
+    );
+}
+
+#[test]
+fn weight_is_conserved_up_to_roulette_noise() {
+    let c = slab(1.5);
+    let t = transport(&c, 2);
+    let out: f64 = [
+        Channel::Specular,
+        Channel::Top,
+        Channel::Bottom,
+        Channel::AbsorbedTotal,
+    ]
+    .iter()
+    .map(|&ch| t.mean(ch))
+    .sum();
+    // Roulette adds or removes weight at random with zero mean; its noise is far
+    // below the tallies' own standard errors.
+    assert!(
+        (out - 1.0).abs() < 3.0 * t.stderr(Channel::AbsorbedTotal),
+        "sum {out}"
+    );
+}
