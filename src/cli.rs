@@ -170,7 +170,7 @@ fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
     sample.source.photons = sample.source.photons.min(CALIBRATION_PHOTONS);
     let r = cpu.run_point(&sample, 0, &|_| {})?;
     let rate = r.photons as f64 / r.wall_time_s.max(1e-9);
-    writeln!(out, 
+    writeln!(out,
         "# cost: {total} photon packets in all; {:.3e} packets/s measured on point 0 (cpu, {}); about {:.1} s",
         rate,
         cpu.adapter(),
