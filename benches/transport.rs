@@ -16,7 +16,7 @@ const PHOTONS: u64 = 1_000_000;
 fn main() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/validation/mcml_slab.toml");
     let resolved = load(&path, &[format!("source.photons={PHOTONS}")]).expect("benchmark config");
-    let setup = TransportSetup::from_config(&resolved.points[0]);
+    let setup = TransportSetup::from_config(&resolved.points[0]).expect("passive source");
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("transport benchmark: MCML slab n = 1.5, {PHOTONS} packets, median of {REPEATS}");
     for threads in [1, all] {

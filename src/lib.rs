@@ -5,6 +5,7 @@
 //! no I/O), `backend` (where the physics runs), `runner` (sweeps), `output` (HDF5),
 //! `cli` (the command line).
 
+pub mod ase;
 pub mod backend;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod output;
 pub mod result;
 pub mod rng;
 pub mod runner;
+pub mod spectral;
 pub mod transport;
 pub mod units;
 

@@ -27,6 +27,14 @@ const PHILOX_ROUNDS: usize = 10;
 pub enum Purpose {
     /// Photon packets of the passive transport (pencil or isotropic source).
     Transport = 1,
+    /// Sampling the platelets and their initial excitation.
+    Platelets = 2,
+    /// Spontaneous decay of a platelet within a time step.
+    Decay = 3,
+    /// An ASE photon packet within a time step.
+    Photon = 4,
+    /// Booking a cell's photon exchange against its platelets.
+    Exchange = 5,
 }
 
 /// Bits of counter word 2 that hold the step index; the purpose sits above them.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backend::{BackendChoice, select};
+use crate::backend::{BackendChoice, select, work_units};
 use crate::config::Resolved;
 use crate::error::{Error, Result};
 use crate::output::{OutputFile, RunMetadata};
@@ -72,7 +72,7 @@ impl Progress {
             let bar = ProgressBar::new(total_photons);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {human_pos}/{human_len} photons  {per_sec}  ETA {eta}",
+                    "{msg} [{bar:30}] {human_pos}/{human_len}  {per_sec}  ETA {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -96,8 +96,8 @@ impl Progress {
 pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     check_output_path(&opts.output)?;
     let (backend, why) = select(opts.backend, opts.threads)?;
-    let total_photons: u64 = resolved.points.iter().map(|c| c.source.photons).sum();
-    let progress = Progress::new(opts.quiet, total_photons);
+    let total_work: u64 = resolved.points.iter().map(work_units).sum();
+    let progress = Progress::new(opts.quiet, total_work);
     progress.log(&why);
     let n_points = resolved.plan.len();
     let meta = RunMetadata {
@@ -112,6 +112,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     let start = Instant::now();
     let mut out = OutputFile::create(&opts.output, &meta)?;
     let mut photon_steps = 0;
+    let mut photons = 0;
     for (i, config) in resolved.points.iter().enumerate() {
         let params = resolved.plan.params(i);
         if let Progress::Bar(bar) = &progress {
@@ -130,9 +131,10 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         })?;
         out.write_point(i, &params, config.run.seed, &result)?;
         photon_steps += result.photon_steps;
+        photons += result.photons;
         let described: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         progress.log(&format!(
-            "point {}/{n_points} done{}: {} photons in {:.2} s ({:.3e} photons/s)",
+            "point {}/{n_points} done{}: {} photon packets in {:.2} s ({:.3e} packets/s)",
             i + 1,
             if described.is_empty() {
                 String::new()
@@ -156,7 +158,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     Ok(RunReport {
         output,
         points: n_points,
-        photons: total_photons,
+        photons,
         photon_steps,
         wall_time_s,
     })

@@ -23,3 +23,18 @@ pub fn nm_to_cm(nm: f64) -> f64 {
 pub fn um_to_cm(um: f64) -> f64 {
     um * CM_PER_UM
 }
+
+/// hc in eV·nm (CODATA 2018, exact): photon energy in eV = HC_EV_NM / wavelength in nm.
+pub const HC_EV_NM: f64 = 1239.841_984;
+
+/// Joules per electronvolt (CODATA 2018, exact).
+pub const J_PER_EV: f64 = 1.602_176_634e-19;
+
+/// Cubic centimetres per cubic nanometre.
+pub const CM3_PER_NM3: f64 = 1e-21;
+
+/// Picoseconds per femtosecond.
+pub const PS_PER_FS: f64 = 1e-3;
+
+/// Joules per microjoule.
+pub const J_PER_UJ: f64 = 1e-6;

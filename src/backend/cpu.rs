@@ -3,7 +3,8 @@
 use std::time::Instant;
 
 use super::Backend;
-use crate::config::Config;
+use crate::ase::{self, AseSetup};
+use crate::config::{Config, SourceKind};
 use crate::error::{Error, Result};
 use crate::result::{Array, PointResult, Scalar};
 use crate::transport::tally::TIMED_EXITS;
@@ -51,7 +52,12 @@ impl Backend for CpuBackend {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<PointResult> {
         let start = Instant::now();
-        let setup = TransportSetup::from_config(config);
+        if config.source.kind == SourceKind::Pump {
+            let setup = AseSetup::from_config(config)?;
+            let out = self.pool.install(|| ase::run(&setup, point, progress));
+            return Ok(ase::report::point_result(&setup, &out, start.elapsed().as_secs_f64()));
+        }
+        let setup = TransportSetup::from_config(config)?;
         let tally = self.pool.install(|| simulate(&setup, point, progress));
         Ok(transport_result(&tally, start.elapsed().as_secs_f64()))
     }

@@ -27,7 +27,7 @@ pub trait Backend {
     /// The device it runs on, for logs and output files.
     fn adapter(&self) -> String;
     /// Run sweep point `point` with configuration `config`; `progress` is called with
-    /// the number of packets finished since its last call.
+    /// the work units (see [`work_units`]) finished since its last call.
     fn run_point(
         &self,
         config: &Config,
@@ -56,5 +56,16 @@ pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn 
             "--backend gpu: this build of asemc has no GPU backend yet; use --backend cpu or auto"
                 .into(),
         )),
+    }
+}
+
+/// The work units of one point, for progress bars: photon packets for the passive
+/// sources, time steps for the pump source.
+pub fn work_units(config: &Config) -> u64 {
+    match config.source.kind {
+        crate::config::SourceKind::Pump => {
+            (config.run.duration_ps / (config.run.time_step_fs * crate::units::PS_PER_FS)).ceil() as u64
+        }
+        _ => config.source.photons,
     }
 }

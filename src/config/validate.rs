@@ -2,6 +2,7 @@
 //! runs, and the first violation is reported with its key and the valid range.
 
 use super::schema::{Config, SourceKind};
+use crate::units::HC_EV_NM;
 
 /// A value outside its valid range: the dotted key and a message saying what is valid.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,6 +208,8 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
         ));
     }
 
+    validate_pump_source(config)?;
+
     positive(
         "tally.time_max_ps",
         config.tally.time_max_ps,
@@ -217,6 +220,188 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
         return Err(Invalid::new(
             "tally.time_bins",
             format!("{bins} is not valid: must be between 1 and {MAX_TIME_BINS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Largest number of sampled platelets (cells × samples per cell) of one point.
+pub const MAX_SAMPLED_PLATELETS: u64 = 200_000_000;
+
+
+fn count(key: &str, v: u32, min: u32, what: &str) -> Result<(), Invalid> {
+    if v >= min {
+        Ok(())
+    } else {
+        Err(Invalid::new(key, format!("{v} is not valid: {what} must be ≥ {min}")))
+    }
+}
+
+/// The platelets, pump, spectrum, detector, grid and time stepping of the ASE engine.
+fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
+    let p = &config.platelets;
+    if let Some(v) = p.density_per_cm3 {
+        positive("platelets.density_per_cm3", v, "the platelet density")?;
+    }
+    if let Some(v) = p.volume_fraction {
+        finite("platelets.volume_fraction", v)?;
+        if !(v > 0.0 && v <= 1.0) {
+            return Err(Invalid::new(
+                "platelets.volume_fraction",
+                format!("{v} is not valid: a volume fraction must lie in (0, 1]"),
+            ));
+        }
+    }
+    if let Some(v) = p.volume_nm3 {
+        positive("platelets.volume_nm3", v, "the platelet volume")?;
+    }
+    count("platelets.samples_per_cell", p.samples_per_cell, 1, "the number of sampled platelets per cell")?;
+    positive("platelets.radiative_lifetime_ps", p.radiative_lifetime_ps, "a lifetime")?;
+    if let Some(v) = p.nonradiative_lifetime_ps {
+        positive("platelets.nonradiative_lifetime_ps", v, "a lifetime (omit the key for no non-radiative decay)")?;
+    }
+    positive("platelets.biexciton_lifetime_ps", p.biexciton_lifetime_ps, "a lifetime")?;
+    positive("platelets.peak_cross_section_cm2", p.peak_cross_section_cm2, "a cross-section")?;
+    positive("platelets.emission_peak_nm", p.emission_peak_nm, "a wavelength")?;
+    positive("platelets.homogeneous_fwhm_mev", p.homogeneous_fwhm_mev, "the homogeneous linewidth")?;
+    non_negative("platelets.inhomogeneous_fwhm_mev", p.inhomogeneous_fwhm_mev, "the inhomogeneous linewidth")?;
+    finite("platelets.biexciton_shift_mev", p.biexciton_shift_mev)?;
+    count("platelets.degeneracy", p.degeneracy, 1, "the band-edge degeneracy")?;
+
+    let sp = &config.spectrum;
+    positive("spectrum.min_nm", sp.min_nm, "a wavelength")?;
+    positive("spectrum.max_nm", sp.max_nm, "a wavelength")?;
+    if sp.max_nm <= sp.min_nm {
+        return Err(Invalid::new(
+            "spectrum.max_nm",
+            format!("{} is not valid: must exceed spectrum.min_nm = {}", sp.max_nm, sp.min_nm),
+        ));
+    }
+    if sp.bins == 0 || sp.bins > MAX_TIME_BINS {
+        return Err(Invalid::new(
+            "spectrum.bins",
+            format!("{} is not valid: must be between 1 and {MAX_TIME_BINS}", sp.bins),
+        ));
+    }
+    let exciton_nm = p.emission_peak_nm;
+    let biexciton_nm = HC_EV_NM / (HC_EV_NM / exciton_nm - 1e-3 * p.biexciton_shift_mev);
+    for (what, nm) in [("exciton", exciton_nm), ("biexciton", biexciton_nm)] {
+        if !(nm > sp.min_nm && nm < sp.max_nm) {
+            return Err(Invalid::new(
+                "spectrum.min_nm",
+                format!(
+                    "the window {} … {} nm does not contain the {what} emission line at {nm:.1} nm; \
+                     widen spectrum.min_nm / spectrum.max_nm",
+                    sp.min_nm, sp.max_nm
+                ),
+            ));
+        }
+    }
+
+    let a = config.detector.acceptance_half_angle_deg;
+    finite("detector.acceptance_half_angle_deg", a)?;
+    if !(a > 0.0 && a <= 90.0) {
+        return Err(Invalid::new(
+            "detector.acceptance_half_angle_deg",
+            format!("{a} is not valid: must lie in (0, 90] degrees"),
+        ));
+    }
+
+    let g = &config.grid;
+    count("grid.cells_x", g.cells_x, 1, "the number of cells")?;
+    count("grid.cells_y", g.cells_y, 1, "the number of cells")?;
+    count("grid.cells_z", g.cells_z, 1, "the number of cells")?;
+    let sampled = u64::from(g.cells_x) * u64::from(g.cells_y) * u64::from(g.cells_z) * u64::from(p.samples_per_cell);
+    if sampled > MAX_SAMPLED_PLATELETS {
+        return Err(Invalid::new(
+            "platelets.samples_per_cell",
+            format!(
+                "{sampled} sampled platelets (cells × samples per cell) is more than {MAX_SAMPLED_PLATELETS}; use fewer cells or samples"
+            ),
+        ));
+    }
+
+    let r = &config.run;
+    positive("run.time_step_fs", r.time_step_fs, "the time step")?;
+    positive("run.duration_ps", r.duration_ps, "the duration")?;
+    count("run.packets_per_emission", r.packets_per_emission, 1, "the packets per emission")?;
+    let shortest = [
+        ("platelets.radiative_lifetime_ps", Some(p.radiative_lifetime_ps)),
+        ("platelets.nonradiative_lifetime_ps", p.nonradiative_lifetime_ps),
+        ("platelets.biexciton_lifetime_ps", Some(p.biexciton_lifetime_ps)),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .min_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((key, tau_ps)) = shortest {
+        if r.time_step_fs * 1e-3 > tau_ps {
+            return Err(Invalid::new(
+                "run.time_step_fs",
+                format!(
+                    "{} fs is not valid: the time step must not exceed the shortest lifetime ({key} = {tau_ps} ps)",
+                    r.time_step_fs
+                ),
+            ));
+        }
+    }
+
+    if config.source.kind != SourceKind::Pump {
+        return Ok(());
+    }
+    let f = &config.film;
+    for (key, v) in [("film.length_um", f.length_um), ("film.width_um", f.width_um)] {
+        if v <= 0.0 {
+            return Err(Invalid::new(
+                key,
+                "the pump source needs a film of finite size: give film.length_um and film.width_um > 0",
+            ));
+        }
+    }
+    match (p.density_per_cm3, p.volume_fraction, p.volume_nm3) {
+        (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+        _ => {
+            return Err(Invalid::new(
+                "platelets",
+                "give either platelets.density_per_cm3, or platelets.volume_fraction with platelets.volume_nm3",
+            ));
+        }
+    }
+    let Some(pump) = &config.pump else {
+        return Err(Invalid::new(
+            "pump",
+            "source.kind = \"pump\" needs a [pump] table with stripe_length_um, stripe_width_um and fluence_uj_cm2 or mean_excitons",
+        ));
+    };
+    match (pump.fluence_uj_cm2, pump.mean_excitons) {
+        (Some(v), None) => non_negative("pump.fluence_uj_cm2", v, "the fluence")?,
+        (None, Some(v)) => non_negative("pump.mean_excitons", v, "the mean exciton number")?,
+        _ => {
+            return Err(Invalid::new(
+                "pump",
+                "give exactly one of pump.fluence_uj_cm2 and pump.mean_excitons",
+            ));
+        }
+    }
+    positive("pump.wavelength_nm", pump.wavelength_nm, "a wavelength")?;
+    positive("pump.cross_section_cm2", pump.cross_section_cm2, "a cross-section")?;
+    positive("pump.stripe_length_um", pump.stripe_length_um, "the stripe length")?;
+    positive("pump.stripe_width_um", pump.stripe_width_um, "the stripe width")?;
+    if pump.stripe_length_um > f.length_um {
+        return Err(Invalid::new(
+            "pump.stripe_length_um",
+            format!(
+                "{} is not valid: the stripe cannot be longer than the film (film.length_um = {})",
+                pump.stripe_length_um, f.length_um
+            ),
+        ));
+    }
+    if pump.stripe_width_um > f.width_um {
+        return Err(Invalid::new(
+            "pump.stripe_width_um",
+            format!(
+                "{} is not valid: the stripe cannot be wider than the film (film.width_um = {})",
+                pump.stripe_width_um, f.width_um
+            ),
         ));
     }
     Ok(())

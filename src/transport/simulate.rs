@@ -7,9 +7,10 @@ use rayon::prelude::*;
 
 use super::geometry::Stack;
 use super::packet::{Roulette, trace};
-use super::source::Launcher;
+use super::source::{Launcher, PassiveSource};
 use super::tally::{PhotonScore, Tally, TimeBins};
-use crate::config::Config;
+use crate::config::{Config, SourceKind};
+use crate::error::{Error, Result};
 use crate::rng::{Purpose, Stream};
 use crate::units::{nm_to_cm, um_to_cm};
 
@@ -28,11 +29,21 @@ pub struct TransportSetup {
 }
 
 impl TransportSetup {
-    pub fn from_config(c: &Config) -> Self {
-        Self {
+    /// The passive transport of `c`; the pump source is not passive.
+    pub fn from_config(c: &Config) -> Result<Self> {
+        let kind = match c.source.kind {
+            SourceKind::Pencil => PassiveSource::Pencil,
+            SourceKind::Isotropic => PassiveSource::Isotropic,
+            SourceKind::Pump => {
+                return Err(Error::Runtime(
+                    "the pump source runs in the ASE engine, not in the passive transport".into(),
+                ));
+            }
+        };
+        Ok(Self {
             stack: Stack::from_config(c),
             launcher: Launcher {
-                kind: c.source.kind,
+                kind,
                 x: um_to_cm(c.source.x_um),
                 y: um_to_cm(c.source.y_um),
                 depth: c.source.depth_nm.map(nm_to_cm),
@@ -47,7 +58,7 @@ impl TransportSetup {
             },
             photons: c.source.photons,
             seed: c.run.seed,
-        }
+        })
     }
 }
 

@@ -6,13 +6,21 @@ use super::geometry::{FILM, Stack};
 use super::packet::Packet;
 use super::scatter;
 use super::tally::{Channel, PhotonScore};
-use crate::config::SourceKind;
 use crate::rng::Stream;
+
+/// The sources of the passive transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassiveSource {
+    /// A pencil beam at normal incidence onto the film top.
+    Pencil,
+    /// Isotropic emitters in the film.
+    Isotropic,
+}
 
 /// Where and how packets start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Launcher {
-    pub kind: SourceKind,
+    pub kind: PassiveSource,
     /// Lateral position, cm.
     pub x: f64,
     pub y: f64,
@@ -26,7 +34,7 @@ impl Launcher {
     pub fn launch(&self, stack: &Stack, rng: &mut Stream, score: &mut PhotonScore) -> Packet {
         let film = stack.film();
         match self.kind {
-            SourceKind::Pencil => {
+            PassiveSource::Pencil => {
                 let r_specular = fresnel::normal_reflectance(stack.n_cover, film.n);
                 score.add(Channel::Specular, r_specular);
                 Packet {
@@ -37,7 +45,7 @@ impl Launcher {
                     time_ps: 0.0,
                 }
             }
-            SourceKind::Isotropic => {
+            PassiveSource::Isotropic => {
                 let z = match self.depth {
                     Some(depth) => film.z_top + depth,
                     None => film.z_top + rng.uniform() * (film.z_bottom - film.z_top),

@@ -16,7 +16,7 @@ pub fn config(text: &str) -> Config {
 
 /// Run the transport of `config` as sweep point 0 on a pool of `threads` threads.
 pub fn transport(config: &Config, threads: usize) -> Tally {
-    let setup = TransportSetup::from_config(config);
+    let setup = TransportSetup::from_config(config).unwrap();
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -1,0 +1,395 @@
+//! The time loop of the ASE engine on the CPU. Each step of length dt:
+//! 1. platelet decay and spontaneous emission (exact continuous-time events within the
+//!    step; each radiative event launches packets),
+//! 2. (the cells' gain spectra follow every change of an exciton count),
+//! 3. photon transport with gain and exchange bookkeeping,
+//! 4. booking the exchange against the platelets,
+//! 5. snapshots of populations and gain.
+//!
+//! Cells are processed in parallel and packets in fixed chunks; all results are merged
+//! in cell and chunk order, so a run is the same on any number of threads.
+
+use rayon::prelude::*;
+
+use super::exchange::apply_cell;
+use super::photons::{advance, AsePacket, Exchange, Fate, StepOutput, StepView};
+use super::platelets::{next_event, CellGain, Film};
+use super::setup::AseSetup;
+use super::tally::{ExitTally, Ledger};
+use super::kinetics::Decay;
+use crate::rng::{Purpose, Stream};
+use crate::transport::geometry::FILM;
+use crate::transport::scatter;
+
+/// Packets per chunk of parallel transport.
+const PACKET_CHUNK: usize = 256;
+
+/// Steps between exact recomputations of the cells' gain spectra (clears the rounding
+/// drift of incremental updates).
+const GAIN_REFRESH_STEPS: u32 = 512;
+
+/// Everything one point produced.
+pub struct AseOutput {
+    pub ledger: Ledger,
+    pub tally: ExitTally,
+    /// Times of the snapshots, ps.
+    pub snapshot_ps: Vec<f64>,
+    /// Snapshots × (n_max + 1): fraction of the stripe's platelets holding n excitons.
+    pub populations: Vec<Vec<f64>>,
+    /// Snapshots × bins: net material gain at the stripe centre, cm⁻¹.
+    pub gain: Vec<Vec<f64>>,
+    pub mean_excitons_initial: f64,
+    pub packets: u64,
+    pub photon_segments: u64,
+    pub platelet_steps: u64,
+    pub platelets: usize,
+    /// Time steps taken (more than duration/dt where the step was shortened).
+    pub steps: u64,
+}
+
+/// Fractions of the stripe's platelets by exciton count (index n).
+fn populations(setup: &AseSetup, film: &Film) -> Vec<f64> {
+    let mut counts: Vec<f64> = Vec::new();
+    let mut total = 0.0f64;
+    for p in &film.platelets {
+        if setup.pump.contains(p.pos) {
+            let n = p.n as usize;
+            if counts.len() <= n {
+                counts.resize(n + 1, 0.0);
+            }
+            counts[n] += 1.0;
+            total += 1.0;
+        }
+    }
+    counts.iter().map(|c| c / total.max(1.0)).collect()
+}
+
+/// Net material gain (stimulated − absorbed), cm⁻¹, averaged over the cells through
+/// the depth at the stripe centre.
+fn centre_gain(setup: &AseSetup, film: &Film) -> Vec<f64> {
+    let bins = setup.spectrum.bins;
+    let [xc, yc] = setup.pump.centre();
+    let mut g = vec![0.0; bins];
+    let nz = setup.grid.nz;
+    for iz in 0..nz {
+        let [ix, iy, _] = setup.grid.coords([xc, yc, 0.0]);
+        let c = setup.grid.index([ix, iy, iz]);
+        for (b, gb) in g.iter_mut().enumerate() {
+            *gb += (film.stim[c * bins + b] - film.abs[c * bins + b]) / nz as f64;
+        }
+    }
+    g
+}
+
+/// Limit what the step's packets exchanged with each cell to what its platelets
+/// can give (excitons held, less stimulated emission not yet booked) and take
+/// (room below g_d, less absorption not yet booked). Where the packets asked for more,
+/// every exchange with the cell is scaled down and the packets' weights (or, for
+/// packets that already left, their exit tallies) corrected, so photons and excitons
+/// balance exactly; the rest is added to the pending exchange.
+#[allow(clippy::too_many_arguments)]
+fn settle_exchange(
+    setup: &AseSetup,
+    film: &Film,
+    cell_excitons: &[f64],
+    exchange: &[Exchange],
+    packets: &mut [AsePacket],
+    pending_s: &mut [f64],
+    pending_a: &mut [f64],
+    tally: &mut ExitTally,
+    ledger: &mut Ledger,
+) -> f64 {
+    let bins = setup.spectrum.bins;
+    let s = setup.samples_per_cell;
+    let w = setup.platelet_weight;
+    let cells = setup.grid.cells();
+    let mut demand_s = vec![0.0; cells];
+    let mut demand_a = vec![0.0; cells];
+    for e in exchange {
+        let c = e.cell_bin as usize / bins;
+        demand_s[c] += e.stimulated;
+        demand_a[c] += e.absorbed;
+    }
+    let g_d = setup.optics.degeneracy;
+    let factor = |demand: f64, supply: f64| {
+        if demand > supply { (supply / demand).max(0.0) } else { 1.0 }
+    };
+    let mut k_s = vec![1.0; cells];
+    let mut k_a = vec![1.0; cells];
+    let mut load = 0.0f64;
+    for c in 0..cells {
+        if demand_s[c] > 0.0 {
+            let owed: f64 = pending_s[c * bins..(c + 1) * bins].iter().sum();
+            let supply = cell_excitons[c] - owed;
+            load = load.max(demand_s[c] / supply.max(w));
+            k_s[c] = factor(demand_s[c], supply);
+        }
+        if demand_a[c] > 0.0 {
+            let room = film.platelets[c * s..(c + 1) * s]
+                .iter()
+                .map(|p| f64::from(g_d.saturating_sub(p.n)))
+                .sum::<f64>()
+                * w;
+            let owed: f64 = pending_a[c * bins..(c + 1) * bins].iter().sum();
+            load = load.max(demand_a[c] / (room - owed).max(w));
+            k_a[c] = factor(demand_a[c], room - owed);
+        }
+    }
+    for e in exchange {
+        let cb = e.cell_bin as usize;
+        let c = cb / bins;
+        let cut_s = (1.0 - k_s[c]) * e.stimulated;
+        let cut_a = (1.0 - k_a[c]) * e.absorbed;
+        pending_s[cb] += e.stimulated - cut_s;
+        pending_a[cb] += e.absorbed - cut_a;
+        if cut_s == 0.0 && cut_a == 0.0 {
+            continue;
+        }
+        ledger.stimulated -= cut_s;
+        ledger.absorbed -= cut_a;
+        let delta = cut_a - cut_s;
+        let p = &mut packets[e.packet as usize];
+        match p.fate {
+            Fate::Alive => {
+                p.weight += delta;
+                if p.weight < 0.0 {
+                    ledger.clamped -= p.weight;
+                    p.weight = 0.0;
+                }
+            }
+            Fate::Exited(exit) => {
+                tally.add(exit, p.bin as usize, p.time_ps, delta);
+                ledger.exits[exit as usize] += delta;
+            }
+            Fate::Killed => ledger.roulette_net -= delta,
+        }
+    }
+    load
+}
+
+/// Largest share of what a cell can give or take that one step may ask of it
+/// before the next step is made shorter.
+const LOAD_SHRINK: f64 = 0.25;
+/// Below this share the step grows back towards the configured step.
+const LOAD_GROW: f64 = 0.05;
+/// The shortest step, as a fraction of the configured one.
+const MIN_STEP_FRACTION: f64 = 1.0 / 65_536.0;
+
+/// The next step length: shorter when the last step asked a cell for a large share of
+/// its excitons (or absorption room), longer again when it asked little.
+fn next_time_step(dt: f64, dt_max: f64, load: f64) -> f64 {
+    let dt = if load > 1.0 {
+        dt / 8.0
+    } else if load > LOAD_SHRINK {
+        dt / 2.0
+    } else if load < LOAD_GROW {
+        dt * 2.0
+    } else {
+        dt
+    };
+    dt.clamp(dt_max * MIN_STEP_FRACTION, dt_max)
+}
+
+/// Run one point.
+pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> AseOutput {
+    let s = setup.samples_per_cell;
+    let bins = setup.spectrum.bins;
+    let cells = setup.grid.cells();
+    let w = setup.platelet_weight;
+    let scale = Film::gain_scale(setup);
+    let mut film = Film::sample(setup, point);
+
+    let mut ledger = Ledger::default();
+    let stripe: Vec<u32> = film.platelets.iter().filter(|p| setup.pump.contains(p.pos)).map(|p| p.n).collect();
+    let mean_excitons_initial = stripe.iter().map(|&n| f64::from(n)).sum::<f64>() / stripe.len().max(1) as f64;
+    ledger.pump_excitons = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
+
+    let mut tally = ExitTally::new(bins, setup.time_bins, setup.duration_ps);
+    let snapshot_every = setup.duration_ps / setup.time_bins as f64;
+    let mut snapshot_ps = vec![0.0];
+    let mut pops = vec![populations(setup, &film)];
+    let mut gains = vec![centre_gain(setup, &film)];
+
+    let mut packets: Vec<AsePacket> = Vec::new();
+    let mut next_id: u32 = 0;
+    let mut pending_s = vec![0.0; cells * bins];
+    let mut pending_a = vec![0.0; cells * bins];
+    let mut photon_segments = 0u64;
+
+    let mut dt = setup.dt_ps;
+    let mut t0 = 0.0;
+    let mut step: u32 = 0;
+    let mut reported = 0u64;
+    let mut steps_taken = 0u64;
+    while t0 < setup.duration_ps * (1.0 - 1e-12) {
+        let t1 = (t0 + dt).min(setup.duration_ps);
+        if step > 0 && step % GAIN_REFRESH_STEPS == 0 {
+            film.recompute_gain(setup);
+        }
+
+        // 1. Decay and spontaneous emission, cell by cell.
+        let per_cell: Vec<(Vec<AsePacket>, Ledger)> = film
+            .platelets
+            .par_chunks_mut(s)
+            .zip(film.stim.par_chunks_mut(bins))
+            .zip(film.abs.par_chunks_mut(bins))
+            .enumerate()
+            .map(|(c, ((platelets, stim), abs))| {
+                let mut gain = CellGain { stim, abs };
+                let mut born = Vec::new();
+                let mut led = Ledger::default();
+                for (j, p) in platelets.iter_mut().enumerate() {
+                    if p.next_ps >= t1 {
+                        continue;
+                    }
+                    let index = (c * s + j) as u32;
+                    let mut rng = Stream::new(setup.seed, Purpose::Decay, point, step, index);
+                    while p.next_ps < t1 {
+                        let t = p.next_ps;
+                        let event = setup.kinetics.choose(p.n, setup.frozen, rng.uniform());
+                        match event {
+                            Decay::Radiative => {
+                                led.spontaneous += w;
+                                let line = setup.optics.emission_energy(p.energy_ev, p.n);
+                                let m = setup.packets_per_emission;
+                                for _ in 0..m {
+                                    let e = line + setup.optics.line.sample_offset(&mut rng);
+                                    let dir = scatter::isotropic(rng.uniform(), rng.uniform());
+                                    let weight = w / f64::from(m);
+                                    match setup.spectrum.bin_of_energy(e) {
+                                        Some(bin) => born.push(AsePacket {
+                                            pos: p.pos,
+                                            dir,
+                                            weight,
+                                            birth_weight: weight,
+                                            bin: bin as u32,
+                                            layer: FILM,
+                                            time_ps: t,
+                                            id: 0,
+                                            fate: Fate::Alive,
+                                        }),
+                                        None => led.outside_window += weight,
+                                    }
+                                }
+                            }
+                            Decay::NonRadiative => led.nonradiative += w,
+                            Decay::Auger => led.auger += w,
+                        }
+                        if !setup.frozen {
+                            gain.add(&setup.optics, &setup.spectrum.energy_ev, p, -1.0, scale);
+                            p.n -= 1;
+                            gain.add(&setup.optics, &setup.spectrum.energy_ev, p, 1.0, scale);
+                        }
+                        p.next_ps = next_event(t, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
+                    }
+                }
+                (born, led)
+            })
+            .collect();
+        for (born, led) in per_cell {
+            ledger.merge(&led);
+            for mut p in born {
+                p.id = next_id;
+                next_id = next_id.wrapping_add(1);
+                packets.push(p);
+            }
+        }
+
+        // 3. Transport with gain, in fixed chunks.
+        let cell_excitons: Vec<f64> = film
+            .platelets
+            .chunks(s)
+            .map(|ps| ps.iter().map(|p| f64::from(p.n)).sum::<f64>() * w)
+            .collect();
+        let view = StepView {
+            setup,
+            stim: &film.stim,
+            abs: &film.abs,
+            cell_excitons: &cell_excitons,
+        };
+        let outputs: Vec<StepOutput> = packets
+            .par_chunks_mut(PACKET_CHUNK)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let mut out = StepOutput::new(setup);
+                for (j, p) in chunk.iter_mut().enumerate() {
+                    let mut rng = Stream::new(setup.seed, Purpose::Photon, point, step, p.id);
+                    advance(&view, p, (k * PACKET_CHUNK + j) as u32, t1, &mut rng, &mut out);
+                }
+                out
+            })
+            .collect();
+        let mut exchange = Vec::new();
+        for out in outputs {
+            tally.merge(&out.tally);
+            ledger.merge(&out.ledger);
+            photon_segments += out.segments;
+            exchange.extend(out.exchange);
+        }
+        if setup.coupled && !setup.frozen {
+            let load = settle_exchange(setup, &film, &cell_excitons, &exchange, &mut packets, &mut pending_s, &mut pending_a, &mut tally, &mut ledger);
+            dt = next_time_step(dt, setup.dt_ps, load);
+        }
+        packets.retain(|p| p.fate == Fate::Alive);
+
+        // 4. Book the exchange against the platelets.
+        if setup.coupled && !setup.frozen {
+            let booked: Vec<Ledger> = film
+                .platelets
+                .par_chunks_mut(s)
+                .zip(film.stim.par_chunks_mut(bins))
+                .zip(film.abs.par_chunks_mut(bins))
+                .zip(pending_s.par_chunks_mut(bins))
+                .zip(pending_a.par_chunks_mut(bins))
+                .enumerate()
+                .map(|(c, ((((platelets, stim), abs), ps), pa))| {
+                    let mut led = Ledger::default();
+                    if ps.iter().chain(pa.iter()).any(|v| *v >= w) {
+                        let mut rng = Stream::new(setup.seed, Purpose::Exchange, point, step, c as u32);
+                        let mut gain = CellGain { stim, abs };
+                        apply_cell(setup, platelets, &mut gain, ps, pa, scale, t1, &mut rng, &mut led);
+                    }
+                    led
+                })
+                .collect();
+            for led in &booked {
+                ledger.merge(led);
+            }
+        }
+
+        // 5. Snapshots.
+        while (snapshot_ps.len() as f64) * snapshot_every <= t1 + 1e-9 * setup.dt_ps
+            && snapshot_ps.len() < setup.time_bins
+        {
+            snapshot_ps.push(t1);
+            pops.push(populations(setup, &film));
+            gains.push(centre_gain(setup, &film));
+        }
+        steps_taken += 1;
+        step += 1;
+        t0 = t1;
+        let done = (t0 / setup.dt_ps).round() as u64;
+        if done > reported {
+            progress(done - reported);
+            reported = done;
+        }
+    }
+
+    ledger.in_flight = packets.iter().map(|p| p.weight).sum();
+    ledger.excitons_left = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
+    ledger.pending_stimulated = pending_s.iter().sum();
+    ledger.pending_absorbed = pending_a.iter().sum();
+    AseOutput {
+        ledger,
+        tally,
+        snapshot_ps,
+        populations: pops,
+        gain: gains,
+        mean_excitons_initial,
+        packets: u64::from(next_id),
+        photon_segments,
+        platelet_steps: film.platelets.len() as u64 * steps_taken,
+        steps: steps_taken,
+        platelets: film.platelets.len(),
+    }
+}

@@ -1,0 +1,17 @@
+//! The ASE engine: sampled platelets with integer exciton populations, excited by a
+//! femtosecond stripe pump, decaying, emitting photon packets that propagate in the
+//! layered slab and are amplified or absorbed by the platelets they pass, every photon
+//! gained or absorbed booked against those platelets.
+
+pub mod engine;
+pub mod exchange;
+pub mod kinetics;
+pub mod lineshape;
+pub mod photons;
+pub mod platelets;
+pub mod report;
+pub mod setup;
+pub mod tally;
+
+pub use engine::{run, AseOutput};
+pub use setup::AseSetup;

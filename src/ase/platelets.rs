@@ -1,0 +1,160 @@
+//! The sampled platelets: each has a position in its cell, its own transition energy
+//! (Gaussian inhomogeneous distribution), an integer exciton count and the time of its
+//! next decay, and stands for `platelet_weight` real platelets. Each cell keeps the
+//! net gain its platelets give at every wavelength bin, updated whenever a count
+//! changes.
+
+use rayon::prelude::*;
+
+use super::lineshape::standard_normal;
+use super::setup::{AseSetup, Optics};
+use crate::rng::{Purpose, Stream};
+
+/// One sampled platelet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Platelet {
+    /// Single-exciton transition energy E_i, eV.
+    pub energy_ev: f64,
+    /// Excitons held.
+    pub n: u32,
+    /// Time of the next spontaneous event, ps (infinite when n = 0).
+    pub next_ps: f64,
+    /// Position, cm.
+    pub pos: [f64; 3],
+}
+
+/// Largest Poisson mean drawn by inversion in one piece; larger means are split into
+/// pieces (a sum of Poisson variables is Poisson), keeping e^{−λ} far from underflow.
+const POISSON_PIECE: f64 = 50.0;
+
+/// A Poisson deviate of mean `mean` by inversion.
+pub fn poisson(mean: f64, rng: &mut Stream) -> u32 {
+    let mut left = mean;
+    let mut total = 0;
+    while left > 0.0 {
+        let lambda = left.min(POISSON_PIECE);
+        left -= lambda;
+        let mut k = 0;
+        let mut p = (-lambda).exp();
+        let mut cdf = p;
+        let u = rng.uniform();
+        while u > cdf && p > 0.0 {
+            k += 1;
+            p *= lambda / f64::from(k);
+            cdf += p;
+        }
+        total += k;
+    }
+    total
+}
+
+/// An exponential waiting time at `rate` from `now` (infinite at rate 0).
+#[inline]
+pub fn next_event(now: f64, rate: f64, rng: &mut Stream) -> f64 {
+    if rate > 0.0 {
+        now - rng.uniform().ln() / rate
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// The gain spectra of one cell: stimulated emission and absorption, cm⁻¹ per bin.
+pub struct CellGain<'a> {
+    pub stim: &'a mut [f64],
+    pub abs: &'a mut [f64],
+}
+
+impl CellGain<'_> {
+    /// Add (`sign` = 1) or remove (−1) one platelet's contribution; `scale` = ρσ₀/N_cell.
+    pub fn add(&mut self, optics: &Optics, energies: &[f64], p: &Platelet, sign: f64, scale: f64) {
+        let k = sign * scale;
+        if p.n > 0 {
+            let line = optics.emission_energy(p.energy_ev, p.n);
+            let f = k * optics.emission_factor(p.n);
+            for (g, &e) in self.stim.iter_mut().zip(energies) {
+                *g += f * optics.line.phi(e - line);
+            }
+        }
+        if p.n < optics.degeneracy {
+            let line = optics.absorption_energy(p.energy_ev, p.n);
+            let f = k * optics.absorption_factor(p.n);
+            for (g, &e) in self.abs.iter_mut().zip(energies) {
+                *g += f * optics.line.phi(e - line);
+            }
+        }
+    }
+
+    /// Recompute from scratch (clears rounding drift of the incremental updates).
+    pub fn recompute(&mut self, optics: &Optics, energies: &[f64], platelets: &[Platelet], scale: f64) {
+        self.stim.fill(0.0);
+        self.abs.fill(0.0);
+        for p in platelets {
+            self.add(optics, energies, p, 1.0, scale);
+        }
+    }
+}
+
+/// All sampled platelets (cell c holds `[c·S, (c+1)·S)`) and the cells' gain spectra.
+pub struct Film {
+    pub platelets: Vec<Platelet>,
+    /// cells × bins, cm⁻¹.
+    pub stim: Vec<f64>,
+    pub abs: Vec<f64>,
+}
+
+impl Film {
+    /// Sample every platelet and excite it with the pump: n ~ Poisson(⟨N⟩(position)).
+    pub fn sample(setup: &AseSetup, point: u32) -> Self {
+        let s = setup.samples_per_cell;
+        let bins = setup.spectrum.bins;
+        let cells = setup.grid.cells();
+        let size = setup.grid.size();
+        let mut platelets = vec![
+            Platelet {
+                energy_ev: 0.0,
+                n: 0,
+                next_ps: f64::INFINITY,
+                pos: [0.0; 3],
+            };
+            cells * s
+        ];
+        platelets.par_chunks_mut(s).enumerate().for_each(|(c, chunk)| {
+            let corner = setup.grid.corner(setup.grid.coords_of_index(c));
+            for (j, p) in chunk.iter_mut().enumerate() {
+                let index = (c * s + j) as u32;
+                let mut rng = Stream::new(setup.seed, Purpose::Platelets, point, 0, index);
+                p.pos = [0, 1, 2].map(|k| corner[k] + rng.uniform() * size[k]);
+                p.energy_ev = setup.optics.mean_energy_ev
+                    + setup.optics.inhomogeneous_sigma_ev * standard_normal(&mut rng);
+                p.n = poisson(setup.pump.mean_at(p.pos), &mut rng);
+                p.next_ps = next_event(0.0, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
+            }
+        });
+        let mut film = Self {
+            platelets,
+            stim: vec![0.0; cells * bins],
+            abs: vec![0.0; cells * bins],
+        };
+        film.recompute_gain(setup);
+        film
+    }
+
+    /// ρσ₀/N_cell: one sampled platelet's share of a cell's gain per unit σ/σ₀.
+    pub fn gain_scale(setup: &AseSetup) -> f64 {
+        setup.density * setup.optics.sigma0 / setup.samples_per_cell as f64
+    }
+
+    /// Recompute every cell's gain spectra from its platelets.
+    pub fn recompute_gain(&mut self, setup: &AseSetup) {
+        let s = setup.samples_per_cell;
+        let bins = setup.spectrum.bins;
+        let scale = Self::gain_scale(setup);
+        self.stim
+            .par_chunks_mut(bins)
+            .zip(self.abs.par_chunks_mut(bins))
+            .zip(self.platelets.par_chunks(s))
+            .for_each(|((stim, abs), platelets)| {
+                CellGain { stim, abs }.recompute(&setup.optics, &setup.spectrum.energy_ev, platelets, scale);
+            });
+    }
+}

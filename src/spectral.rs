@@ -1,0 +1,29 @@
+//! Peak position and full width at half maximum of a binned spectrum.
+
+/// (peak wavelength, FWHM) of `values` on bin centres `nm`, or `None` for an empty
+/// (all-zero) spectrum. The half-maximum crossings are interpolated linearly between
+/// bins; a spectrum that does not fall to half its peak inside the window has its
+/// width measured to the window's edge.
+pub fn peak_and_fwhm(nm: &[f64], values: &[f64]) -> Option<(f64, f64)> {
+    let (peak, &max) = values
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
+    if max <= 0.0 {
+        return None;
+    }
+    let half = 0.5 * max;
+    let crossing = |i: usize, j: usize| {
+        // Between bins i (≥ half) and j (< half).
+        let t = (values[i] - half) / (values[i] - values[j]);
+        nm[i] + t * (nm[j] - nm[i])
+    };
+    let left = (0..peak)
+        .rev()
+        .find(|&j| values[j] < half)
+        .map_or(nm[0], |j| crossing(j + 1, j));
+    let right = (peak + 1..values.len())
+        .find(|&j| values[j] < half)
+        .map_or(nm[values.len() - 1], |j| crossing(j - 1, j));
+    Some((nm[peak], right - left))
+}
