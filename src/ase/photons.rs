@@ -163,10 +163,12 @@ pub fn advance(
             let probe = [0, 1, 2].map(|k| p.pos[k] + p.dir[k] * NUDGE * size[k]);
             let coords = grid.coords(probe);
             let corner = grid.corner(coords);
+            let counts = [grid.nx, grid.ny, grid.nz];
             for k in 0..3 {
-                let d = if p.dir[k] > 0.0 {
+                // The outermost planes are the film's own faces and edges, handled above.
+                let d = if p.dir[k] > 0.0 && coords[k] + 1 < counts[k] {
                     (corner[k] + size[k] - p.pos[k]) / p.dir[k]
-                } else if p.dir[k] < 0.0 {
+                } else if p.dir[k] < 0.0 && coords[k] > 0 {
                     (corner[k] - p.pos[k]) / p.dir[k]
                 } else {
                     f64::INFINITY
