@@ -167,18 +167,18 @@ fn settle_exchange(
     load
 }
 
-/// Largest share of what a cell can give or take that one step may ask of it
-/// before the next step is made shorter.
-const LOAD_SHRINK: f64 = 0.25;
+/// Share of what a cell can give or take that one step may ask of it before the next
+/// step is made shorter (above 1 the step's exchange with that cell was scaled down).
+const LOAD_SHRINK: f64 = 1.0;
 /// Below this share the step grows back towards the configured step.
-const LOAD_GROW: f64 = 0.05;
+const LOAD_GROW: f64 = 0.25;
 /// The shortest step, as a fraction of the configured one.
-const MIN_STEP_FRACTION: f64 = 1.0 / 65_536.0;
+const MIN_STEP_FRACTION: f64 = 1.0 / 16.0;
 
 /// The next step length: shorter when the last step asked a cell for a large share of
 /// its excitons (or absorption room), longer again when it asked little.
 fn next_time_step(dt: f64, dt_max: f64, load: f64) -> f64 {
-    let dt = if load > 1.0 {
+    let dt = if load > 4.0 * LOAD_SHRINK {
         dt / 8.0
     } else if load > LOAD_SHRINK {
         dt / 2.0

@@ -1,0 +1,158 @@
+//! The ASE engine on the medium-crown-like film (a small piece of it): energy
+//! conservation from below to far above threshold, the pump's initial excitation,
+//! same-seed determinism and thread-count independence, and its output file.
+
+mod common;
+use asemc::ase::{self, AseOutput, AseSetup};
+use asemc::config::{load, Config};
+use common::{configs_dir, run_asemc, scratch};
+
+/// Threshold fluence of the seed paper's medium-crown sample, µJ/cm².
+const THRESHOLD_UJ_CM2: f64 = 2.7;
+
+/// A 120 µm × 40 µm piece of the medium-crown film, pumped over 100 µm × 20 µm.
+fn small_film(extra: &[&str]) -> Config {
+    let mut overrides: Vec<String> = [
+        "film.length_um=120",
+        "film.width_um=40",
+        "pump.stripe_length_um=100",
+        "pump.stripe_width_um=20",
+        "grid.cells_x=12",
+        "grid.cells_y=4",
+        "platelets.samples_per_cell=500",
+        "run.packets_per_emission=4",
+        "run.duration_ps=10",
+        "tally.time_bins=20",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    overrides.extend(extra.iter().map(|s| s.to_string()));
+    let r = load(&configs_dir().join("examples/medium_crown.toml"), &overrides).unwrap();
+    r.points.into_iter().next().unwrap()
+}
+
+fn run(c: &Config, threads: usize) -> AseOutput {
+    let setup = AseSetup::from_config(c).unwrap();
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| ase::run(&setup, 0, &|_| {}))
+}
+
+#[test]
+fn energy_is_conserved_from_a_tenth_to_a_hundred_times_threshold() {
+    for factor in [0.1, 1.0, 10.0, 100.0] {
+        let fluence = factor * THRESHOLD_UJ_CM2;
+        let c = small_film(&[&format!("pump.fluence_uj_cm2={fluence}")]);
+        let out = run(&c, 2);
+        let l = &out.ledger;
+        let error = l.balance_error();
+        assert!(error.abs() <= 1e-3, "{factor}× threshold: energy balance error {error:.3e}");
+        // The books are not trivially balanced: photons were exchanged with the
+        // platelets and left through the exits.
+        assert!(l.pump_excitons > 0.0 && l.auger + l.nonradiative + l.exits.iter().sum::<f64>() > 0.0);
+        if factor >= 1.0 {
+            assert!(l.stimulated > 0.0 && l.absorbed > 0.0, "{factor}×: no exchange booked");
+            assert!(out.packets > 0);
+        }
+    }
+}
+
+#[test]
+fn pump_excites_sigma_f_over_h_nu() {
+    // ⟨N⟩ = σF/hν: 2.7e-13 cm² × 2.7 µJ/cm² / 3.0996 eV = 1.4679.
+    let c = small_film(&["run.duration_ps=0.02", "tally.time_bins=1"]);
+    let out = run(&c, 2);
+    let expected: f64 = 2.7e-13 * 2.7e-6 / (1239.841984 / 400.0 * 1.602176634e-19);
+    // 12 × 4 cells of 500 platelets; the stripe holds 100/120 × 20/40 of them. Their
+    // mean count is Poisson: standard error √(⟨N⟩/n).
+    let n: f64 = 12.0 * 4.0 * 500.0 * (100.0 / 120.0) * (20.0 / 40.0);
+    let sigma = (expected / n).sqrt();
+    assert!(
+        (out.mean_excitons_initial - expected).abs() <= 3.0 * sigma,
+        "⟨N⟩ = {} vs {expected} (σ {sigma})",
+        out.mean_excitons_initial
+    );
+    // With surface reflection and depth attenuation the mean over the film's depth
+    // falls by (1 − R)·(1 − e^{−αd})/(αd), α = ρσ_pump.
+    let c = small_film(&[
+        "run.duration_ps=0.02",
+        "tally.time_bins=1",
+        "pump.surface_reflection=true",
+        "pump.depth_attenuation=true",
+    ]);
+    let out = run(&c, 2);
+    let r = ((1.75f64 - 1.0) / 2.75).powi(2);
+    let rho: f64 = 0.25 / (729.0 * 1e-21);
+    let ad: f64 = rho * 2.7e-13 * 150e-7;
+    let reduced = expected * (1.0 - r) * (1.0 - (-ad).exp()) / ad;
+    let sigma = (reduced / n).sqrt();
+    assert!(
+        (out.mean_excitons_initial - reduced).abs() <= 3.0 * sigma,
+        "⟨N⟩ = {} vs {reduced} (σ {sigma})",
+        out.mean_excitons_initial
+    );
+}
+
+#[test]
+fn same_seed_same_result_on_any_thread_count() {
+    let c = small_film(&["pump.fluence_uj_cm2=5.4"]);
+    let a = run(&c, 1);
+    let b = run(&c, 2);
+    assert_eq!(a.ledger, b.ledger);
+    assert_eq!(a.tally, b.tally);
+    assert_eq!(a.populations, b.populations);
+    assert_eq!(a.gain, b.gain);
+    assert!(a.packets > 0 && a.ledger.stimulated > 0.0);
+    let mut c2 = c.clone();
+    c2.run.seed += 1;
+    assert_ne!(run(&c2, 2).ledger, a.ledger);
+}
+
+#[test]
+fn output_file_has_the_ase_datasets_and_summary_keys() {
+    let dir = scratch("ase-output");
+    let cfg = configs_dir().join("examples/medium_crown.toml");
+    let out = run_asemc(
+        &[
+            "run", cfg.to_str().unwrap(), "-o", "mc.h5", "--set", "film.length_um=60", "--set", "film.width_um=20",
+            "--set", "pump.stripe_length_um=50", "--set", "pump.stripe_width_um=10", "--set", "grid.cells_x=6",
+            "--set", "grid.cells_y=2", "--set", "run.duration_ps=2", "--set", "tally.time_bins=10",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = hdf5::File::open(dir.join("mc.h5")).unwrap();
+    let p = file.group("points/0000").unwrap();
+    let shape = |name: &str| p.dataset(name).unwrap().shape();
+    assert_eq!(shape("wavelength_nm"), [80]);
+    assert_eq!(shape("edge_spectrum"), [80]);
+    assert_eq!(shape("surface_spectrum"), [80]);
+    assert_eq!(shape("time_ps"), [10]);
+    assert_eq!(shape("edge_time_trace"), [10]);
+    let pops = shape("populations");
+    assert_eq!(pops[0], shape("snapshot_time_ps")[0]);
+    assert!(pops[1] >= 3);
+    assert_eq!(shape("gain_spectrum"), [pops[0], 80]);
+    for ds in p.datasets().unwrap() {
+        assert!(ds.attr("units").is_ok(), "{} has no units", ds.name());
+    }
+    let json = run_asemc(&["summary", "mc.h5", "--json"], &dir);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let point = &v["points"][0];
+    for key in [
+        "edge_photons",
+        "edge_peak_nm",
+        "edge_fwhm_nm",
+        "surface_peak_nm",
+        "surface_fwhm_nm",
+        "mean_excitons_initial",
+        "energy_balance_error",
+    ] {
+        assert!(point.get(key).is_some(), "summary lacks {key}");
+    }
+    assert!(point["energy_balance_error"].as_f64().unwrap().abs() <= 1e-3);
+    std::fs::remove_dir_all(&dir).ok();
+}
