@@ -226,3 +226,92 @@ fn malformed_override() {
         &["--set film.thickness_nm: expected key.path=value"],
     );
 }
+
+/// A small pump config; each case below adds or changes one key.
+const PUMP: &str = "[film]\nthickness_nm = 150.0\nrefractive_index = 1.75\nlength_um = 100.0\nwidth_um = 20.0\n\
+[source]\nkind = \"pump\"\n[platelets]\ndensity_per_cm3 = 3e17\n[pump]\nfluence_uj_cm2 = 2.7\n\
+stripe_length_um = 80.0\nstripe_width_um = 20.0\n";
+
+#[test]
+fn negative_lifetime() {
+    reject(
+        "negative-lifetime",
+        Some(&PUMP.replace("[platelets]\n", "[platelets]\nbiexciton_lifetime_ps = -50.0\n")),
+        &[],
+        &["bad.toml:9:1: platelets.biexciton_lifetime_ps: -50 is not valid: a lifetime must be > 0"],
+    );
+}
+
+#[test]
+fn degeneracy_below_one() {
+    reject(
+        "degeneracy",
+        Some(&PUMP.replace("[platelets]\n", "[platelets]\ndegeneracy = 0\n")),
+        &[],
+        &["bad.toml:9:1: platelets.degeneracy: 0 is not valid: the band-edge degeneracy must be ≥ 1"],
+    );
+}
+
+#[test]
+fn zero_spectral_bins() {
+    reject(
+        "zero-bins",
+        Some(&format!("{PUMP}[spectrum]\nbins = 0\n")),
+        &[],
+        &["bad.toml:15:1: spectrum.bins: 0 is not valid: must be between 1 and 100000"],
+    );
+}
+
+#[test]
+fn spectral_window_without_the_emission_line() {
+    reject(
+        "window",
+        Some(&format!("{PUMP}[spectrum]\nmin_nm = 490.0\nmax_nm = 520.0\n")),
+        &[],
+        &[
+            "bad.toml:15:1: spectrum.min_nm: the window 490 … 520 nm does not contain the exciton emission line at 480.0 nm",
+        ],
+    );
+}
+
+#[test]
+fn time_step_longer_than_the_shortest_lifetime() {
+    reject(
+        "long-step",
+        Some(&format!("{PUMP}[run]\ntime_step_fs = 60000.0\n")),
+        &[],
+        &[
+            "bad.toml:15:1: run.time_step_fs: 60000 fs is not valid: the time step must not exceed the shortest lifetime (platelets.biexciton_lifetime_ps = 50 ps)",
+        ],
+    );
+}
+
+#[test]
+fn stripe_longer_than_the_film() {
+    reject(
+        "long-stripe",
+        Some(&PUMP.replace("stripe_length_um = 80.0", "stripe_length_um = 150.0")),
+        &[],
+        &["bad.toml:12:1: pump.stripe_length_um: 150 is not valid: the stripe cannot be longer than the film (film.length_um = 100)"],
+    );
+}
+
+#[test]
+fn pump_without_density() {
+    reject(
+        "no-density",
+        Some(&PUMP.replace("density_per_cm3 = 3e17\n", "")),
+        &[],
+        &["bad.toml:8:2: platelets: give either platelets.density_per_cm3, or platelets.volume_fraction with platelets.volume_nm3"],
+    );
+}
+
+#[test]
+fn pump_with_both_fluence_and_mean_excitons() {
+    reject(
+        "fluence-and-mean",
+        Some(&PUMP.replace("fluence_uj_cm2 = 2.7\n", "fluence_uj_cm2 = 2.7\nmean_excitons = 1.5\n")),
+        &[],
+        &["bad.toml:10:2: pump: give exactly one of pump.fluence_uj_cm2 and pump.mean_excitons"],
+    );
+}
