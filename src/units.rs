@@ -25,7 +25,7 @@ pub fn um_to_cm(um: f64) -> f64 {
 }
 
 /// hc in eV·nm (CODATA 2018, exact): photon energy in eV = HC_EV_NM / wavelength in nm.
-pub const HC_EV_NM: f64 = 1239.841_984;
+pub const HC_EV_NM: f64 = 1_239.841_984;
 
 /// Joules per electronvolt (CODATA 2018, exact).
 pub const J_PER_EV: f64 = 1.602_176_634e-19;

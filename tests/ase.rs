@@ -4,7 +4,7 @@
 
 mod common;
 use asemc::ase::{self, AseOutput, AseSetup};
-use asemc::config::{load, Config};
+use asemc::config::{Config, load};
 use common::{configs_dir, run_asemc, scratch};
 
 /// Threshold fluence of the seed paper's medium-crown sample, µJ/cm².
@@ -28,7 +28,11 @@ fn small_film(extra: &[&str]) -> Config {
     .map(|s| s.to_string())
     .collect();
     overrides.extend(extra.iter().map(|s| s.to_string()));
-    let r = load(&configs_dir().join("examples/medium_crown.toml"), &overrides).unwrap();
+    let r = load(
+        &configs_dir().join("examples/medium_crown.toml"),
+        &overrides,
+    )
+    .unwrap();
     r.points.into_iter().next().unwrap()
 }
 
@@ -49,12 +53,20 @@ fn energy_is_conserved_from_a_tenth_to_a_hundred_times_threshold() {
         let out = run(&c, 2);
         let l = &out.ledger;
         let error = l.balance_error();
-        assert!(error.abs() <= 1e-3, "{factor}× threshold: energy balance error {error:.3e}");
+        assert!(
+            error.abs() <= 1e-3,
+            "{factor}× threshold: energy balance error {error:.3e}"
+        );
         // The books are not trivially balanced: photons were exchanged with the
         // platelets and left through the exits.
-        assert!(l.pump_excitons > 0.0 && l.auger + l.nonradiative + l.exits.iter().sum::<f64>() > 0.0);
+        assert!(
+            l.pump_excitons > 0.0 && l.auger + l.nonradiative + l.exits.iter().sum::<f64>() > 0.0
+        );
         if factor >= 1.0 {
-            assert!(l.stimulated > 0.0 && l.absorbed > 0.0, "{factor}×: no exchange booked");
+            assert!(
+                l.stimulated > 0.0 && l.absorbed > 0.0,
+                "{factor}×: no exchange booked"
+            );
             assert!(out.packets > 0);
         }
     }
@@ -117,13 +129,34 @@ fn output_file_has_the_ase_datasets_and_summary_keys() {
     let cfg = configs_dir().join("examples/medium_crown.toml");
     let out = run_asemc(
         &[
-            "run", cfg.to_str().unwrap(), "-o", "mc.h5", "--set", "film.length_um=60", "--set", "film.width_um=20",
-            "--set", "pump.stripe_length_um=50", "--set", "pump.stripe_width_um=10", "--set", "grid.cells_x=6",
-            "--set", "grid.cells_y=2", "--set", "run.duration_ps=2", "--set", "tally.time_bins=10",
+            "run",
+            cfg.to_str().unwrap(),
+            "-o",
+            "mc.h5",
+            "--set",
+            "film.length_um=60",
+            "--set",
+            "film.width_um=20",
+            "--set",
+            "pump.stripe_length_um=50",
+            "--set",
+            "pump.stripe_width_um=10",
+            "--set",
+            "grid.cells_x=6",
+            "--set",
+            "grid.cells_y=2",
+            "--set",
+            "run.duration_ps=2",
+            "--set",
+            "tally.time_bins=10",
         ],
         &dir,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let file = hdf5::File::open(dir.join("mc.h5")).unwrap();
     let p = file.group("points/0000").unwrap();
     let shape = |name: &str| p.dataset(name).unwrap().shape();

@@ -236,9 +236,14 @@ stripe_length_um = 80.0\nstripe_width_um = 20.0\n";
 fn negative_lifetime() {
     reject(
         "negative-lifetime",
-        Some(&PUMP.replace("[platelets]\n", "[platelets]\nbiexciton_lifetime_ps = -50.0\n")),
+        Some(&PUMP.replace(
+            "[platelets]\n",
+            "[platelets]\nbiexciton_lifetime_ps = -50.0\n",
+        )),
         &[],
-        &["bad.toml:9:1: platelets.biexciton_lifetime_ps: -50 is not valid: a lifetime must be > 0"],
+        &[
+            "bad.toml:9:1: platelets.biexciton_lifetime_ps: -50 is not valid: a lifetime must be > 0",
+        ],
     );
 }
 
@@ -248,7 +253,9 @@ fn degeneracy_below_one() {
         "degeneracy",
         Some(&PUMP.replace("[platelets]\n", "[platelets]\ndegeneracy = 0\n")),
         &[],
-        &["bad.toml:9:1: platelets.degeneracy: 0 is not valid: the band-edge degeneracy must be ≥ 1"],
+        &[
+            "bad.toml:9:1: platelets.degeneracy: 0 is not valid: the band-edge degeneracy must be ≥ 1",
+        ],
     );
 }
 
@@ -266,7 +273,9 @@ fn zero_spectral_bins() {
 fn spectral_window_without_the_emission_line() {
     reject(
         "window",
-        Some(&format!("{PUMP}[spectrum]\nmin_nm = 490.0\nmax_nm = 520.0\n")),
+        Some(&format!(
+            "{PUMP}[spectrum]\nmin_nm = 490.0\nmax_nm = 520.0\n"
+        )),
         &[],
         &[
             "bad.toml:15:1: spectrum.min_nm: the window 490 … 520 nm does not contain the exciton emission line at 480.0 nm",
@@ -292,7 +301,9 @@ fn stripe_longer_than_the_film() {
         "long-stripe",
         Some(&PUMP.replace("stripe_length_um = 80.0", "stripe_length_um = 150.0")),
         &[],
-        &["bad.toml:12:1: pump.stripe_length_um: 150 is not valid: the stripe cannot be longer than the film (film.length_um = 100)"],
+        &[
+            "bad.toml:12:1: pump.stripe_length_um: 150 is not valid: the stripe cannot be longer than the film (film.length_um = 100)",
+        ],
     );
 }
 
@@ -302,7 +313,9 @@ fn pump_without_density() {
         "no-density",
         Some(&PUMP.replace("density_per_cm3 = 3e17\n", "")),
         &[],
-        &["bad.toml:8:2: platelets: give either platelets.density_per_cm3, or platelets.volume_fraction with platelets.volume_nm3"],
+        &[
+            "bad.toml:8:2: platelets: give either platelets.density_per_cm3, or platelets.volume_fraction with platelets.volume_nm3",
+        ],
     );
 }
 
@@ -310,7 +323,10 @@ fn pump_without_density() {
 fn pump_with_both_fluence_and_mean_excitons() {
     reject(
         "fluence-and-mean",
-        Some(&PUMP.replace("fluence_uj_cm2 = 2.7\n", "fluence_uj_cm2 = 2.7\nmean_excitons = 1.5\n")),
+        Some(&PUMP.replace(
+            "fluence_uj_cm2 = 2.7\n",
+            "fluence_uj_cm2 = 2.7\nmean_excitons = 1.5\n",
+        )),
         &[],
         &["bad.toml:10:2: pump: give exactly one of pump.fluence_uj_cm2 and pump.mean_excitons"],
     );

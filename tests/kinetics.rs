@@ -5,12 +5,19 @@
 
 mod common;
 use asemc::ase::{self, AseSetup};
-use asemc::config::{load, AugerScaling, Config};
+use asemc::config::{AugerScaling, Config, load};
 use common::configs_dir;
 
 fn kinetics_config(mean: f64, auger: &str) -> Config {
     let path = configs_dir().join("validation/kinetics.toml");
-    let r = load(&path, &[format!("pump.mean_excitons={mean}"), format!("platelets.auger_scaling={auger}")]).unwrap();
+    let r = load(
+        &path,
+        &[
+            format!("pump.mean_excitons={mean}"),
+            format!("platelets.auger_scaling={auger}"),
+        ],
+    )
+    .unwrap();
     r.points.into_iter().next().unwrap()
 }
 
@@ -38,7 +45,14 @@ fn master_equation(c: &Config, mean: f64, times: &[f64]) -> Vec<Vec<f64>> {
         .collect();
     let deriv = |p: &[f64]| -> Vec<f64> {
         (0..=n_max)
-            .map(|n| -rates[n] * p[n] + if n < n_max { rates[n + 1] * p[n + 1] } else { 0.0 })
+            .map(|n| {
+                -rates[n] * p[n]
+                    + if n < n_max {
+                        rates[n + 1] * p[n + 1]
+                    } else {
+                        0.0
+                    }
+            })
             .collect()
     };
     let h: f64 = 1e-3; // ps; the fastest rate (n = 40, bimolecular) is ~16 ps⁻¹
@@ -91,19 +105,19 @@ fn check(mean: f64, auger: &str) {
         // rest lumped together, within 3 binomial standard errors.
         let mut tail_mc = 0.0;
         let mut tail_me = 0.0;
-        for n in 0..me.len() {
+        for (n, &p_me) in me.iter().enumerate() {
             let p_mc = mc.get(n).copied().unwrap_or(0.0);
-            if me[n] * samples >= 5.0 {
-                let sigma = (me[n] * (1.0 - me[n]) / samples).sqrt();
+            if p_me * samples >= 5.0 {
+                let sigma = (p_me * (1.0 - p_me) / samples).sqrt();
                 assert!(
-                    (p_mc - me[n]).abs() <= 3.0 * sigma,
+                    (p_mc - p_me).abs() <= 3.0 * sigma,
                     "⟨N⟩0 = {mean}, {auger}, t = {t} ps: P_{n} = {p_mc:.5} vs {:.5} ({:.2}σ)",
-                    me[n],
-                    (p_mc - me[n]).abs() / sigma
+                    p_me,
+                    (p_mc - p_me).abs() / sigma
                 );
             } else {
                 tail_mc += p_mc;
-                tail_me += me[n];
+                tail_me += p_me;
             }
         }
         // The lumped rare states hold a few platelets: their count is Poisson, and the
@@ -116,7 +130,11 @@ fn check(mean: f64, auger: &str) {
         );
         // Mean exciton number within 3 standard errors.
         let mean_me: f64 = me.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
-        let var_me: f64 = me.iter().enumerate().map(|(n, p)| (n as f64 - mean_me).powi(2) * p).sum();
+        let var_me: f64 = me
+            .iter()
+            .enumerate()
+            .map(|(n, p)| (n as f64 - mean_me).powi(2) * p)
+            .sum();
         let mean_mc: f64 = mc.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
         let sigma = (var_me / samples).sqrt();
         assert!(

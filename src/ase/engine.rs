@@ -12,11 +12,11 @@
 use rayon::prelude::*;
 
 use super::exchange::apply_cell;
-use super::photons::{advance, AsePacket, Exchange, Fate, StepOutput, StepView};
-use super::platelets::{next_event, CellGain, Film};
+use super::kinetics::Decay;
+use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
+use super::platelets::{CellGain, Film, next_event};
 use super::setup::AseSetup;
 use super::tally::{ExitTally, Ledger};
-use super::kinetics::Decay;
 use crate::rng::{Purpose, Stream};
 use crate::transport::geometry::FILM;
 use crate::transport::scatter;
@@ -112,7 +112,11 @@ fn settle_exchange(
     }
     let g_d = setup.optics.degeneracy;
     let factor = |demand: f64, supply: f64| {
-        if demand > supply { (supply / demand).max(0.0) } else { 1.0 }
+        if demand > supply {
+            (supply / demand).max(0.0)
+        } else {
+            1.0
+        }
     };
     let mut k_s = vec![1.0; cells];
     let mut k_a = vec![1.0; cells];
@@ -200,8 +204,14 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
     let mut film = Film::sample(setup, point);
 
     let mut ledger = Ledger::default();
-    let stripe: Vec<u32> = film.platelets.iter().filter(|p| setup.pump.contains(p.pos)).map(|p| p.n).collect();
-    let mean_excitons_initial = stripe.iter().map(|&n| f64::from(n)).sum::<f64>() / stripe.len().max(1) as f64;
+    let stripe: Vec<u32> = film
+        .platelets
+        .iter()
+        .filter(|p| setup.pump.contains(p.pos))
+        .map(|p| p.n)
+        .collect();
+    let mean_excitons_initial =
+        stripe.iter().map(|&n| f64::from(n)).sum::<f64>() / stripe.len().max(1) as f64;
     ledger.pump_excitons = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
 
     let mut tally = ExitTally::new(bins, setup.time_bins, setup.duration_ps);
@@ -280,7 +290,8 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
                             p.n -= 1;
                             gain.add(&setup.optics, &setup.spectrum.energy_ev, p, 1.0, scale);
                         }
-                        p.next_ps = next_event(t, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
+                        p.next_ps =
+                            next_event(t, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
                     }
                 }
                 (born, led)
@@ -314,7 +325,14 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
                 let mut out = StepOutput::new(setup);
                 for (j, p) in chunk.iter_mut().enumerate() {
                     let mut rng = Stream::new(setup.seed, Purpose::Photon, point, step, p.id);
-                    advance(&view, p, (k * PACKET_CHUNK + j) as u32, t1, &mut rng, &mut out);
+                    advance(
+                        &view,
+                        p,
+                        (k * PACKET_CHUNK + j) as u32,
+                        t1,
+                        &mut rng,
+                        &mut out,
+                    );
                 }
                 out
             })
@@ -327,7 +345,17 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
             exchange.extend(out.exchange);
         }
         if setup.coupled && !setup.frozen {
-            let load = settle_exchange(setup, &film, &cell_excitons, &exchange, &mut packets, &mut pending_s, &mut pending_a, &mut tally, &mut ledger);
+            let load = settle_exchange(
+                setup,
+                &film,
+                &cell_excitons,
+                &exchange,
+                &mut packets,
+                &mut pending_s,
+                &mut pending_a,
+                &mut tally,
+                &mut ledger,
+            );
             dt = next_time_step(dt, setup.dt_ps, load);
         }
         packets.retain(|p| p.fate == Fate::Alive);
@@ -345,9 +373,12 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
                 .map(|(c, ((((platelets, stim), abs), ps), pa))| {
                     let mut led = Ledger::default();
                     if ps.iter().chain(pa.iter()).any(|v| *v >= w) {
-                        let mut rng = Stream::new(setup.seed, Purpose::Exchange, point, step, c as u32);
+                        let mut rng =
+                            Stream::new(setup.seed, Purpose::Exchange, point, step, c as u32);
                         let mut gain = CellGain { stim, abs };
-                        apply_cell(setup, platelets, &mut gain, ps, pa, scale, t1, &mut rng, &mut led);
+                        apply_cell(
+                            setup, platelets, &mut gain, ps, pa, scale, t1, &mut rng, &mut led,
+                        );
                     }
                     led
                 })

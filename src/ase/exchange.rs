@@ -7,7 +7,7 @@
 //! ones. Photons are accumulated per (cell, bin) and booked as whole sampled excitons;
 //! the remainder waits for the next step (and is in the ledger as pending).
 
-use super::platelets::{next_event, CellGain, Platelet};
+use super::platelets::{CellGain, Platelet, next_event};
 use super::setup::AseSetup;
 use super::tally::Ledger;
 use crate::rng::Stream;
@@ -103,7 +103,17 @@ pub fn apply_cell(
                 continue;
             }
             *pending -= whole * w;
-            let left = book(setup, platelets, gain, scale, e, dir, whole as u64, t_now, rng);
+            let left = book(
+                setup,
+                platelets,
+                gain,
+                scale,
+                e,
+                dir,
+                whole as u64,
+                t_now,
+                rng,
+            );
             let unbooked = left as f64 * w;
             match dir {
                 Direction::Stimulated => ledger.unbooked_stimulated += unbooked,

@@ -13,5 +13,5 @@ pub mod report;
 pub mod setup;
 pub mod tally;
 
-pub use engine::{run, AseOutput};
+pub use engine::{AseOutput, run};
 pub use setup::AseSetup;

@@ -153,10 +153,21 @@ pub fn advance(
         consider(s_z, Event::ZBoundary { down: uz > 0.0 }, &mut s, &mut event);
         let mut cell = None;
         if p.layer == FILM {
-            for (axis, (u, half)) in [(ux, stack.half_length), (uy, stack.half_width)].into_iter().enumerate() {
+            for (axis, (u, half)) in [(ux, stack.half_length), (uy, stack.half_width)]
+                .into_iter()
+                .enumerate()
+            {
                 if u != 0.0 && half.is_finite() {
                     let target = if u > 0.0 { half } else { -half };
-                    consider((target - p.pos[axis]) / u, Event::Edge { axis, plus: u > 0.0 }, &mut s, &mut event);
+                    consider(
+                        (target - p.pos[axis]) / u,
+                        Event::Edge {
+                            axis,
+                            plus: u > 0.0,
+                        },
+                        &mut s,
+                        &mut event,
+                    );
                 }
             }
             let size = grid.size();
@@ -276,13 +287,25 @@ pub fn advance(
                 }
             }
             Event::Edge { axis, plus } => {
-                let half = if axis == 0 { stack.half_length } else { stack.half_width };
+                let half = if axis == 0 {
+                    stack.half_length
+                } else {
+                    stack.half_width
+                };
                 p.pos[axis] = if plus { half } else { -half };
                 let crossing = fresnel::interface(layer.n, stack.n_cover, p.dir[axis].abs());
                 match crossing.cos_transmitted {
                     Some(cos_t) if rng.uniform() >= crossing.reflectance => {
                         let detected = axis == 0 && plus && cos_t >= setup.detector_cos;
-                        return leave(p, if detected { Exit::Detector } else { Exit::OtherEdges }, out);
+                        return leave(
+                            p,
+                            if detected {
+                                Exit::Detector
+                            } else {
+                                Exit::OtherEdges
+                            },
+                            out,
+                        );
                     }
                     _ => p.dir[axis] = -p.dir[axis],
                 }

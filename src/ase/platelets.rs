@@ -85,7 +85,13 @@ impl CellGain<'_> {
     }
 
     /// Recompute from scratch (clears rounding drift of the incremental updates).
-    pub fn recompute(&mut self, optics: &Optics, energies: &[f64], platelets: &[Platelet], scale: f64) {
+    pub fn recompute(
+        &mut self,
+        optics: &Optics,
+        energies: &[f64],
+        platelets: &[Platelet],
+        scale: f64,
+    ) {
         self.stim.fill(0.0);
         self.abs.fill(0.0);
         for p in platelets {
@@ -118,18 +124,22 @@ impl Film {
             };
             cells * s
         ];
-        platelets.par_chunks_mut(s).enumerate().for_each(|(c, chunk)| {
-            let corner = setup.grid.corner(setup.grid.coords_of_index(c));
-            for (j, p) in chunk.iter_mut().enumerate() {
-                let index = (c * s + j) as u32;
-                let mut rng = Stream::new(setup.seed, Purpose::Platelets, point, 0, index);
-                p.pos = [0, 1, 2].map(|k| corner[k] + rng.uniform() * size[k]);
-                p.energy_ev = setup.optics.mean_energy_ev
-                    + setup.optics.inhomogeneous_sigma_ev * standard_normal(&mut rng);
-                p.n = poisson(setup.pump.mean_at(p.pos), &mut rng);
-                p.next_ps = next_event(0.0, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
-            }
-        });
+        platelets
+            .par_chunks_mut(s)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let corner = setup.grid.corner(setup.grid.coords_of_index(c));
+                for (j, p) in chunk.iter_mut().enumerate() {
+                    let index = (c * s + j) as u32;
+                    let mut rng = Stream::new(setup.seed, Purpose::Platelets, point, 0, index);
+                    p.pos = [0, 1, 2].map(|k| corner[k] + rng.uniform() * size[k]);
+                    p.energy_ev = setup.optics.mean_energy_ev
+                        + setup.optics.inhomogeneous_sigma_ev * standard_normal(&mut rng);
+                    p.n = poisson(setup.pump.mean_at(p.pos), &mut rng);
+                    p.next_ps =
+                        next_event(0.0, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
+                }
+            });
         let mut film = Self {
             platelets,
             stim: vec![0.0; cells * bins],
@@ -154,7 +164,12 @@ impl Film {
             .zip(self.abs.par_chunks_mut(bins))
             .zip(self.platelets.par_chunks(s))
             .for_each(|((stim, abs), platelets)| {
-                CellGain { stim, abs }.recompute(&setup.optics, &setup.spectrum.energy_ev, platelets, scale);
+                CellGain { stim, abs }.recompute(
+                    &setup.optics,
+                    &setup.spectrum.energy_ev,
+                    platelets,
+                    scale,
+                );
             });
     }
 }

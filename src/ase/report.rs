@@ -2,7 +2,7 @@
 
 use super::engine::AseOutput;
 use super::setup::AseSetup;
-use super::tally::{Exit, EXITS};
+use super::tally::{EXITS, Exit};
 use crate::result::{Array, PointResult, Scalar};
 use crate::spectral::peak_and_fwhm;
 
@@ -32,16 +32,28 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
     let mut scalars = Vec::new();
     for exit in EXITS {
         let spectrum = out.tally.spectrum_of(exit);
-        scalars.push(scalar(&format!("{}_photons", exit.name()), l.exits[exit as usize], "photons"));
+        scalars.push(scalar(
+            &format!("{}_photons", exit.name()),
+            l.exits[exit as usize],
+            "photons",
+        ));
         if matches!(exit, Exit::Detector | Exit::Surface) {
             let (peak, fwhm) = peak_and_fwhm(&nm, spectrum).unwrap_or((f64::NAN, f64::NAN));
             scalars.push(scalar(&format!("{}_peak_nm", exit.name()), peak, "nm"));
             scalars.push(scalar(&format!("{}_fwhm_nm", exit.name()), fwhm, "nm"));
         }
     }
-    let balance = if setup.frozen { f64::NAN } else { l.balance_error() };
+    let balance = if setup.frozen {
+        f64::NAN
+    } else {
+        l.balance_error()
+    };
     for (name, value, units) in [
-        ("mean_excitons_initial", out.mean_excitons_initial, "excitons per platelet"),
+        (
+            "mean_excitons_initial",
+            out.mean_excitons_initial,
+            "excitons per platelet",
+        ),
         ("energy_balance_error", balance, "fraction of pump excitons"),
         ("pump_excitons", l.pump_excitons, "excitons"),
         ("spontaneous_photons", l.spontaneous, "photons"),
@@ -54,14 +66,30 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
         ("excitons_left", l.excitons_left, "excitons"),
         ("in_flight_photons", l.in_flight, "photons"),
         ("roulette_net_photons", l.roulette_net, "photons"),
-        ("pending_stimulated_photons", l.pending_stimulated, "photons"),
+        (
+            "pending_stimulated_photons",
+            l.pending_stimulated,
+            "photons",
+        ),
         ("pending_absorbed_photons", l.pending_absorbed, "photons"),
-        ("unbooked_stimulated_photons", l.unbooked_stimulated, "photons"),
+        (
+            "unbooked_stimulated_photons",
+            l.unbooked_stimulated,
+            "photons",
+        ),
         ("unbooked_absorbed_photons", l.unbooked_absorbed, "photons"),
         ("clamped_photons", l.clamped, "photons"),
-        ("platelet_weight", setup.platelet_weight, "platelets per sampled platelet"),
+        (
+            "platelet_weight",
+            setup.platelet_weight,
+            "platelets per sampled platelet",
+        ),
         ("sampled_platelets", out.platelets as f64, "platelets"),
-        ("pump_mean_excitons", setup.pump.mean_excitons, "excitons per platelet"),
+        (
+            "pump_mean_excitons",
+            setup.pump.mean_excitons,
+            "excitons per platelet",
+        ),
         ("time_steps", out.steps as f64, "steps"),
         ("photon_packets", out.packets as f64, "packets"),
     ] {
@@ -71,7 +99,13 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
     let time_bins = setup.time_bins;
     let dt = setup.duration_ps / time_bins as f64;
     let mut arrays = vec![
-        array("wavelength_nm", vec![nm.len()], nm.clone(), "nm", "centres of the spectral bins"),
+        array(
+            "wavelength_nm",
+            vec![nm.len()],
+            nm.clone(),
+            "nm",
+            "centres of the spectral bins",
+        ),
         array(
             "time_ps",
             vec![time_bins],
@@ -96,7 +130,13 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
             "photons leaving through this exit, by time",
         ));
     }
-    let width = out.populations.iter().map(Vec::len).max().unwrap_or(1).max(setup.optics.degeneracy as usize + 1);
+    let width = out
+        .populations
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(1)
+        .max(setup.optics.degeneracy as usize + 1);
     let pops: Vec<f64> = out
         .populations
         .iter()

@@ -6,7 +6,7 @@ use crate::config::{Config, PumpProfile};
 use crate::error::{Error, Result};
 use crate::transport::geometry::Stack;
 use crate::transport::packet::Roulette;
-use crate::units::{nm_to_cm, um_to_cm, CM3_PER_NM3, HC_EV_NM, J_PER_EV, J_PER_UJ, PS_PER_FS};
+use crate::units::{CM3_PER_NM3, HC_EV_NM, J_PER_EV, J_PER_UJ, PS_PER_FS, nm_to_cm, um_to_cm};
 
 /// The uniform grid of cells over the film: x along the length, y across, z in depth.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,7 +64,11 @@ impl CellGrid {
     }
 
     pub fn coords_of_index(&self, c: usize) -> [usize; 3] {
-        [c % self.nx, (c / self.nx) % self.ny, c / (self.nx * self.ny)]
+        [
+            c % self.nx,
+            (c / self.nx) % self.ny,
+            c / (self.nx * self.ny),
+        ]
     }
 }
 
@@ -127,13 +131,21 @@ impl Optics {
     /// Energy of the line a platelet holding n excitons emits on (n → n−1).
     #[inline]
     pub fn emission_energy(&self, e_i: f64, n: u32) -> f64 {
-        if n <= 1 { e_i } else { e_i - self.biexciton_shift_ev }
+        if n <= 1 {
+            e_i
+        } else {
+            e_i - self.biexciton_shift_ev
+        }
     }
 
     /// Energy of the line a platelet holding n excitons absorbs on (n → n+1).
     #[inline]
     pub fn absorption_energy(&self, e_i: f64, n: u32) -> f64 {
-        if n == 0 { e_i } else { e_i - self.biexciton_shift_ev }
+        if n == 0 {
+            e_i
+        } else {
+            e_i - self.biexciton_shift_ev
+        }
     }
 
     /// Stimulated-emission strength min(n, g_d)/g_d.
@@ -218,7 +230,10 @@ impl AseSetup {
         let samples_per_cell = p.samples_per_cell as usize;
         let photon_energy_j = HC_EV_NM / pump.wavelength_nm * J_PER_EV;
         let reflection = if pump.surface_reflection {
-            crate::transport::fresnel::normal_reflectance(c.cover.refractive_index, c.film.refractive_index)
+            crate::transport::fresnel::normal_reflectance(
+                c.cover.refractive_index,
+                c.film.refractive_index,
+            )
         } else {
             0.0
         };

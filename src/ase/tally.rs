@@ -14,7 +14,12 @@ pub enum Exit {
     Substrate,
 }
 
-pub const EXITS: [Exit; 4] = [Exit::Detector, Exit::OtherEdges, Exit::Surface, Exit::Substrate];
+pub const EXITS: [Exit; 4] = [
+    Exit::Detector,
+    Exit::OtherEdges,
+    Exit::Surface,
+    Exit::Substrate,
+];
 
 impl Exit {
     /// Prefix of the exit's datasets.

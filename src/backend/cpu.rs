@@ -55,7 +55,11 @@ impl Backend for CpuBackend {
         if config.source.kind == SourceKind::Pump {
             let setup = AseSetup::from_config(config)?;
             let out = self.pool.install(|| ase::run(&setup, point, progress));
-            return Ok(ase::report::point_result(&setup, &out, start.elapsed().as_secs_f64()));
+            return Ok(ase::report::point_result(
+                &setup,
+                &out,
+                start.elapsed().as_secs_f64(),
+            ));
         }
         let setup = TransportSetup::from_config(config)?;
         let tally = self.pool.install(|| simulate(&setup, point, progress));

@@ -228,12 +228,14 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
 /// Largest number of sampled platelets (cells × samples per cell) of one point.
 pub const MAX_SAMPLED_PLATELETS: u64 = 200_000_000;
 
-
 fn count(key: &str, v: u32, min: u32, what: &str) -> Result<(), Invalid> {
     if v >= min {
         Ok(())
     } else {
-        Err(Invalid::new(key, format!("{v} is not valid: {what} must be ≥ {min}")))
+        Err(Invalid::new(
+            key,
+            format!("{v} is not valid: {what} must be ≥ {min}"),
+        ))
     }
 }
 
@@ -255,18 +257,56 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
     if let Some(v) = p.volume_nm3 {
         positive("platelets.volume_nm3", v, "the platelet volume")?;
     }
-    count("platelets.samples_per_cell", p.samples_per_cell, 1, "the number of sampled platelets per cell")?;
-    positive("platelets.radiative_lifetime_ps", p.radiative_lifetime_ps, "a lifetime")?;
+    count(
+        "platelets.samples_per_cell",
+        p.samples_per_cell,
+        1,
+        "the number of sampled platelets per cell",
+    )?;
+    positive(
+        "platelets.radiative_lifetime_ps",
+        p.radiative_lifetime_ps,
+        "a lifetime",
+    )?;
     if let Some(v) = p.nonradiative_lifetime_ps {
-        positive("platelets.nonradiative_lifetime_ps", v, "a lifetime (omit the key for no non-radiative decay)")?;
+        positive(
+            "platelets.nonradiative_lifetime_ps",
+            v,
+            "a lifetime (omit the key for no non-radiative decay)",
+        )?;
     }
-    positive("platelets.biexciton_lifetime_ps", p.biexciton_lifetime_ps, "a lifetime")?;
-    positive("platelets.peak_cross_section_cm2", p.peak_cross_section_cm2, "a cross-section")?;
-    positive("platelets.emission_peak_nm", p.emission_peak_nm, "a wavelength")?;
-    positive("platelets.homogeneous_fwhm_mev", p.homogeneous_fwhm_mev, "the homogeneous linewidth")?;
-    non_negative("platelets.inhomogeneous_fwhm_mev", p.inhomogeneous_fwhm_mev, "the inhomogeneous linewidth")?;
+    positive(
+        "platelets.biexciton_lifetime_ps",
+        p.biexciton_lifetime_ps,
+        "a lifetime",
+    )?;
+    positive(
+        "platelets.peak_cross_section_cm2",
+        p.peak_cross_section_cm2,
+        "a cross-section",
+    )?;
+    positive(
+        "platelets.emission_peak_nm",
+        p.emission_peak_nm,
+        "a wavelength",
+    )?;
+    positive(
+        "platelets.homogeneous_fwhm_mev",
+        p.homogeneous_fwhm_mev,
+        "the homogeneous linewidth",
+    )?;
+    non_negative(
+        "platelets.inhomogeneous_fwhm_mev",
+        p.inhomogeneous_fwhm_mev,
+        "the inhomogeneous linewidth",
+    )?;
     finite("platelets.biexciton_shift_mev", p.biexciton_shift_mev)?;
-    count("platelets.degeneracy", p.degeneracy, 1, "the band-edge degeneracy")?;
+    count(
+        "platelets.degeneracy",
+        p.degeneracy,
+        1,
+        "the band-edge degeneracy",
+    )?;
 
     let sp = &config.spectrum;
     positive("spectrum.min_nm", sp.min_nm, "a wavelength")?;
@@ -274,13 +314,19 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
     if sp.max_nm <= sp.min_nm {
         return Err(Invalid::new(
             "spectrum.max_nm",
-            format!("{} is not valid: must exceed spectrum.min_nm = {}", sp.max_nm, sp.min_nm),
+            format!(
+                "{} is not valid: must exceed spectrum.min_nm = {}",
+                sp.max_nm, sp.min_nm
+            ),
         ));
     }
     if sp.bins == 0 || sp.bins > MAX_TIME_BINS {
         return Err(Invalid::new(
             "spectrum.bins",
-            format!("{} is not valid: must be between 1 and {MAX_TIME_BINS}", sp.bins),
+            format!(
+                "{} is not valid: must be between 1 and {MAX_TIME_BINS}",
+                sp.bins
+            ),
         ));
     }
     let exciton_nm = p.emission_peak_nm;
@@ -311,7 +357,10 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
     count("grid.cells_x", g.cells_x, 1, "the number of cells")?;
     count("grid.cells_y", g.cells_y, 1, "the number of cells")?;
     count("grid.cells_z", g.cells_z, 1, "the number of cells")?;
-    let sampled = u64::from(g.cells_x) * u64::from(g.cells_y) * u64::from(g.cells_z) * u64::from(p.samples_per_cell);
+    let sampled = u64::from(g.cells_x)
+        * u64::from(g.cells_y)
+        * u64::from(g.cells_z)
+        * u64::from(p.samples_per_cell);
     if sampled > MAX_SAMPLED_PLATELETS {
         return Err(Invalid::new(
             "platelets.samples_per_cell",
@@ -324,11 +373,25 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
     let r = &config.run;
     positive("run.time_step_fs", r.time_step_fs, "the time step")?;
     positive("run.duration_ps", r.duration_ps, "the duration")?;
-    count("run.packets_per_emission", r.packets_per_emission, 1, "the packets per emission")?;
+    count(
+        "run.packets_per_emission",
+        r.packets_per_emission,
+        1,
+        "the packets per emission",
+    )?;
     let shortest = [
-        ("platelets.radiative_lifetime_ps", Some(p.radiative_lifetime_ps)),
-        ("platelets.nonradiative_lifetime_ps", p.nonradiative_lifetime_ps),
-        ("platelets.biexciton_lifetime_ps", Some(p.biexciton_lifetime_ps)),
+        (
+            "platelets.radiative_lifetime_ps",
+            Some(p.radiative_lifetime_ps),
+        ),
+        (
+            "platelets.nonradiative_lifetime_ps",
+            p.nonradiative_lifetime_ps,
+        ),
+        (
+            "platelets.biexciton_lifetime_ps",
+            Some(p.biexciton_lifetime_ps),
+        ),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -349,7 +412,10 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
         return Ok(());
     }
     let f = &config.film;
-    for (key, v) in [("film.length_um", f.length_um), ("film.width_um", f.width_um)] {
+    for (key, v) in [
+        ("film.length_um", f.length_um),
+        ("film.width_um", f.width_um),
+    ] {
         if v <= 0.0 {
             return Err(Invalid::new(
                 key,
@@ -383,9 +449,21 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
         }
     }
     positive("pump.wavelength_nm", pump.wavelength_nm, "a wavelength")?;
-    positive("pump.cross_section_cm2", pump.cross_section_cm2, "a cross-section")?;
-    positive("pump.stripe_length_um", pump.stripe_length_um, "the stripe length")?;
-    positive("pump.stripe_width_um", pump.stripe_width_um, "the stripe width")?;
+    positive(
+        "pump.cross_section_cm2",
+        pump.cross_section_cm2,
+        "a cross-section",
+    )?;
+    positive(
+        "pump.stripe_length_um",
+        pump.stripe_length_um,
+        "the stripe length",
+    )?;
+    positive(
+        "pump.stripe_width_um",
+        pump.stripe_width_um,
+        "the stripe width",
+    )?;
     if pump.stripe_length_um > f.length_um {
         return Err(Invalid::new(
             "pump.stripe_length_um",
