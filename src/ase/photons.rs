@@ -10,8 +10,8 @@
 use super::setup::AseSetup;
 use super::tally::{Exit, ExitTally, Ledger};
 use crate::rng::Stream;
-use crate::transport::fresnel;
-use crate::transport::geometry::{Beyond, FILM};
+use crate::transport::geometry::FILM;
+use crate::transport::interfaces::{Outcome, meet_edge, meet_face};
 use crate::transport::scatter;
 use crate::units::SPEED_OF_LIGHT_CM_PER_PS;
 
@@ -266,48 +266,27 @@ pub fn advance(
                 p.dir = scatter::turn(p.dir, cos_theta, rng.uniform());
             }
             Event::ZBoundary { down } => {
-                p.pos[2] = if down { layer.z_bottom } else { layer.z_top };
-                let beyond = stack.beyond(p.layer, down, p.pos[0], p.pos[1]);
-                let n2 = match beyond {
-                    Beyond::Layer(next) => stack.layers[next].n,
-                    Beyond::Top(n) | Beyond::Bottom(n) => n,
-                };
-                let crossing = fresnel::interface(layer.n, n2, uz.abs());
-                match crossing.cos_transmitted {
-                    Some(cos_t) if rng.uniform() >= crossing.reflectance => {
-                        let ratio = layer.n / n2;
-                        p.dir = [ux * ratio, uy * ratio, cos_t * uz.signum()];
-                        match beyond {
-                            Beyond::Layer(next) => p.layer = next,
-                            Beyond::Top(_) => return leave(p, Exit::Surface, out),
-                            Beyond::Bottom(_) => return leave(p, Exit::Substrate, out),
-                        }
-                    }
-                    _ => p.dir[2] = -uz,
+                match meet_face(stack, p.layer, down, &mut p.pos, &mut p.dir, rng) {
+                    Outcome::Entered(next) => p.layer = next,
+                    Outcome::LeftTop => return leave(p, Exit::Surface, out),
+                    Outcome::LeftBottom => return leave(p, Exit::Substrate, out),
+                    Outcome::Reflected | Outcome::LeftEdge { .. } => {}
                 }
             }
             Event::Edge { axis, plus } => {
-                let half = if axis == 0 {
-                    stack.half_length
-                } else {
-                    stack.half_width
-                };
-                p.pos[axis] = if plus { half } else { -half };
-                let crossing = fresnel::interface(layer.n, stack.n_cover, p.dir[axis].abs());
-                match crossing.cos_transmitted {
-                    Some(cos_t) if rng.uniform() >= crossing.reflectance => {
-                        let detected = axis == 0 && plus && cos_t >= setup.detector_cos;
-                        return leave(
-                            p,
-                            if detected {
-                                Exit::Detector
-                            } else {
-                                Exit::OtherEdges
-                            },
-                            out,
-                        );
-                    }
-                    _ => p.dir[axis] = -p.dir[axis],
+                if let Outcome::LeftEdge { cos_out } =
+                    meet_edge(stack, axis, plus, &mut p.pos, &mut p.dir, rng)
+                {
+                    let detected = axis == 0 && plus && cos_out >= setup.detector_cos;
+                    return leave(
+                        p,
+                        if detected {
+                            Exit::Detector
+                        } else {
+                            Exit::OtherEdges
+                        },
+                        out,
+                    );
                 }
             }
         }

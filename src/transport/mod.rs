@@ -2,6 +2,7 @@
 
 pub mod fresnel;
 pub mod geometry;
+pub mod interfaces;
 pub mod packet;
 pub mod scatter;
 pub mod simulate;

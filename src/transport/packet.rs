@@ -6,8 +6,8 @@
 //! distances are sampled from µs alone. Interfaces reflect or transmit stochastically
 //! with the unpolarised Fresnel reflectance, which is unbiased for every tally.
 
-use super::fresnel;
-use super::geometry::{Beyond, FILM, Stack, TrappedFate};
+use super::geometry::{FILM, Stack, TrappedFate};
+use super::interfaces::{Outcome, meet_edge, meet_face};
 use super::scatter;
 use super::tally::{Channel, PhotonScore, Tally};
 use crate::rng::Stream;
@@ -177,39 +177,18 @@ pub fn trace(
                 p.dir = scatter::turn(p.dir, cos_theta, rng.uniform());
             }
             Event::ZBoundary { down } => {
-                p.pos[2] = if down { layer.z_bottom } else { layer.z_top };
-                let beyond = stack.beyond(p.layer, down, p.pos[0], p.pos[1]);
-                let n2 = match beyond {
-                    Beyond::Layer(next) => stack.layers[next].n,
-                    Beyond::Top(n) | Beyond::Bottom(n) => n,
-                };
-                let crossing = fresnel::interface(layer.n, n2, uz.abs());
-                match crossing.cos_transmitted {
-                    Some(cos_t) if rng.uniform() >= crossing.reflectance => {
-                        let ratio = layer.n / n2;
-                        p.dir = [ux * ratio, uy * ratio, cos_t * uz.signum()];
-                        match beyond {
-                            Beyond::Layer(next) => p.layer = next,
-                            Beyond::Top(_) => return leave(p, Channel::Top, score, tally),
-                            Beyond::Bottom(_) => return leave(p, Channel::Bottom, score, tally),
-                        }
-                    }
-                    _ => p.dir[2] = -uz,
+                match meet_face(stack, p.layer, down, &mut p.pos, &mut p.dir, rng) {
+                    Outcome::Entered(next) => p.layer = next,
+                    Outcome::LeftTop => return leave(p, Channel::Top, score, tally),
+                    Outcome::LeftBottom => return leave(p, Channel::Bottom, score, tally),
+                    Outcome::Reflected | Outcome::LeftEdge { .. } => {}
                 }
             }
             Event::Edge { axis, plus } => {
-                let half = if axis == 0 {
-                    stack.half_length
-                } else {
-                    stack.half_width
-                };
-                p.pos[axis] = if plus { half } else { -half };
-                let crossing = fresnel::interface(layer.n, stack.n_cover, p.dir[axis].abs());
-                match crossing.cos_transmitted {
-                    Some(_) if rng.uniform() >= crossing.reflectance => {
-                        return leave(p, edge_channel(axis, plus), score, tally);
-                    }
-                    _ => p.dir[axis] = -p.dir[axis],
+                if let Outcome::LeftEdge { .. } =
+                    meet_edge(stack, axis, plus, &mut p.pos, &mut p.dir, rng)
+                {
+                    return leave(p, edge_channel(axis, plus), score, tally);
                 }
             }
         }

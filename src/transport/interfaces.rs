@@ -1,0 +1,87 @@
+//! What a packet does where its straight path meets a plane of the stack: a layer's
+//! top or bottom face, or a film edge. It is reflected or transmitted at random with
+//! the unpolarised Fresnel reflectance (always reflected under total internal
+//! reflection); transmission refracts it (Snell) into the next layer or out of the
+//! stack. Shared by the passive transport and the ASE engine.
+
+use super::fresnel;
+use super::geometry::{Beyond, Stack};
+use crate::rng::Stream;
+
+/// The outcome of meeting a plane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    /// Reflected; the direction is mirrored.
+    Reflected,
+    /// Refracted into another layer of the stack.
+    Entered(usize),
+    /// Left through the top (into the cover).
+    LeftTop,
+    /// Left through the bottom.
+    LeftBottom,
+    /// Left through a film edge; `cos_out` is the cosine between the outgoing
+    /// direction and the edge's outward normal.
+    LeftEdge { cos_out: f64 },
+}
+
+/// Meet the top (`down = false`) or bottom face of `layer`: the packet is put on the
+/// face, and its direction reflected or refracted.
+pub fn meet_face(
+    stack: &Stack,
+    layer: usize,
+    down: bool,
+    pos: &mut [f64; 3],
+    dir: &mut [f64; 3],
+    rng: &mut Stream,
+) -> Outcome {
+    let here = stack.layers[layer];
+    pos[2] = if down { here.z_bottom } else { here.z_top };
+    let beyond = stack.beyond(layer, down, pos[0], pos[1]);
+    let n2 = match beyond {
+        Beyond::Layer(next) => stack.layers[next].n,
+        Beyond::Top(n) | Beyond::Bottom(n) => n,
+    };
+    let [ux, uy, uz] = *dir;
+    let crossing = fresnel::interface(here.n, n2, uz.abs());
+    match crossing.cos_transmitted {
+        Some(cos_t) if rng.uniform() >= crossing.reflectance => {
+            let ratio = here.n / n2;
+            *dir = [ux * ratio, uy * ratio, cos_t * uz.signum()];
+            match beyond {
+                Beyond::Layer(next) => Outcome::Entered(next),
+                Beyond::Top(_) => Outcome::LeftTop,
+                Beyond::Bottom(_) => Outcome::LeftBottom,
+            }
+        }
+        _ => {
+            dir[2] = -uz;
+            Outcome::Reflected
+        }
+    }
+}
+
+/// Meet the film edge normal to `axis` (0: x, 1: y) on its `plus` side; beyond every
+/// edge is the cover medium.
+pub fn meet_edge(
+    stack: &Stack,
+    axis: usize,
+    plus: bool,
+    pos: &mut [f64; 3],
+    dir: &mut [f64; 3],
+    rng: &mut Stream,
+) -> Outcome {
+    let half = if axis == 0 {
+        stack.half_length
+    } else {
+        stack.half_width
+    };
+    pos[axis] = if plus { half } else { -half };
+    let crossing = fresnel::interface(stack.film().n, stack.n_cover, dir[axis].abs());
+    match crossing.cos_transmitted {
+        Some(cos_out) if rng.uniform() >= crossing.reflectance => Outcome::LeftEdge { cos_out },
+        _ => {
+            dir[axis] = -dir[axis];
+            Outcome::Reflected
+        }
+    }
+}
