@@ -286,9 +286,15 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
                             Decay::Auger => led.auger += w,
                         }
                         if !setup.frozen {
-                            gain.add(&setup.optics, &setup.spectrum.energy_ev, p, -1.0, scale);
+                            let before = *p;
                             p.n -= 1;
-                            gain.add(&setup.optics, &setup.spectrum.energy_ev, p, 1.0, scale);
+                            gain.change(
+                                &setup.optics,
+                                &setup.spectrum.energy_ev,
+                                &before,
+                                p,
+                                scale,
+                            );
                         }
                         p.next_ps =
                             next_event(t, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);

@@ -27,8 +27,75 @@ fn share(setup: &AseSetup, p: &Platelet, e: f64, dir: Direction) -> f64 {
     }
 }
 
-/// Book `count` whole excitons of one bin against a cell's platelets; returns how
-/// many could not be booked because no platelet could take them.
+/// Weights with O(log n) updates and sampling proportional to weight (a Fenwick tree
+/// of partial sums).
+struct WeightTree {
+    weights: Vec<f64>,
+    tree: Vec<f64>,
+}
+
+impl WeightTree {
+    fn new(weights: Vec<f64>) -> Self {
+        let n = weights.len();
+        let mut tree = vec![0.0; n + 1];
+        for (i, w) in weights.iter().enumerate() {
+            let mut k = i + 1;
+            while k <= n {
+                tree[k] += w;
+                k += k & k.wrapping_neg();
+            }
+        }
+        Self { weights, tree }
+    }
+
+    fn set(&mut self, i: usize, w: f64) {
+        let delta = w - self.weights[i];
+        self.weights[i] = w;
+        let mut k = i + 1;
+        while k < self.tree.len() {
+            self.tree[k] += delta;
+            k += k & k.wrapping_neg();
+        }
+    }
+
+    fn total(&self) -> f64 {
+        let mut k = self.weights.len();
+        let mut sum = 0.0;
+        while k > 0 {
+            sum += self.tree[k];
+            k -= k & k.wrapping_neg();
+        }
+        sum
+    }
+
+    /// The index whose cumulative weight interval holds `x` (0 ≤ x < total), moved to
+    /// the nearest positive weight if rounding lands on a zero one.
+    fn find(&self, mut x: f64) -> Option<usize> {
+        let n = self.weights.len();
+        let mut pos = 0;
+        let mut step = n.next_power_of_two();
+        while step > 0 {
+            let next = pos + step;
+            if next <= n && self.tree[next] <= x {
+                pos = next;
+                x -= self.tree[next];
+            }
+            step >>= 1;
+        }
+        let i = pos.min(n - 1);
+        if self.weights[i] > 0.0 {
+            return Some(i);
+        }
+        (0..i)
+            .rev()
+            .chain(i + 1..n)
+            .find(|&j| self.weights[j] > 0.0)
+    }
+}
+
+/// Book `count` whole excitons of one bin against a cell's platelets, each to a
+/// platelet drawn in proportion to its share; returns how many could not be booked
+/// because no platelet could take them.
 #[allow(clippy::too_many_arguments)]
 fn book(
     setup: &AseSetup,
@@ -42,36 +109,24 @@ fn book(
     rng: &mut Stream,
 ) -> u64 {
     let energies = &setup.spectrum.energy_ev;
-    let mut weights: Vec<f64> = platelets.iter().map(|p| share(setup, p, e, dir)).collect();
-    let mut total: f64 = weights.iter().sum();
-    while count > 0 && total > 0.0 {
-        let mut x = rng.uniform() * total;
-        let mut chosen = weights.len() - 1;
-        for (i, w) in weights.iter().enumerate() {
-            if x < *w {
-                chosen = i;
-                break;
-            }
-            x -= w;
+    let mut tree = WeightTree::new(platelets.iter().map(|p| share(setup, p, e, dir)).collect());
+    while count > 0 {
+        let total = tree.total();
+        if total <= 0.0 {
+            break;
         }
-        if weights[chosen] <= 0.0 {
-            // Rounding put x past the last positive weight: take the last positive one.
-            match weights.iter().rposition(|w| *w > 0.0) {
-                Some(i) => chosen = i,
-                None => break,
-            }
-        }
+        let Some(chosen) = tree.find(rng.uniform() * total) else {
+            break;
+        };
         let p = &mut platelets[chosen];
-        gain.add(&setup.optics, energies, p, -1.0, scale);
+        let before = *p;
         match dir {
             Direction::Stimulated => p.n -= 1,
             Direction::Absorbed => p.n += 1,
         }
-        gain.add(&setup.optics, energies, p, 1.0, scale);
+        gain.change(&setup.optics, energies, &before, p, scale);
         p.next_ps = next_event(t_now, setup.kinetics.total_rate(p.n, false), rng);
-        total -= weights[chosen];
-        weights[chosen] = share(setup, p, e, dir);
-        total += weights[chosen];
+        tree.set(chosen, share(setup, p, e, dir));
         count -= 1;
     }
     count

@@ -84,6 +84,40 @@ impl CellGain<'_> {
         }
     }
 
+    /// Replace platelet `before`'s contribution by `after`'s (the same platelet with
+    /// another exciton count); nothing to do when both give the same lines, as for
+    /// counts at or above the degeneracy.
+    pub fn change(
+        &mut self,
+        optics: &Optics,
+        energies: &[f64],
+        before: &Platelet,
+        after: &Platelet,
+        scale: f64,
+    ) {
+        let lines = |p: &Platelet| {
+            (
+                optics.emission_energy(p.energy_ev, p.n),
+                if p.n > 0 {
+                    optics.emission_factor(p.n)
+                } else {
+                    0.0
+                },
+                optics.absorption_energy(p.energy_ev, p.n),
+                if p.n < optics.degeneracy {
+                    optics.absorption_factor(p.n)
+                } else {
+                    0.0
+                },
+            )
+        };
+        if lines(before) == lines(after) {
+            return;
+        }
+        self.add(optics, energies, before, -1.0, scale);
+        self.add(optics, energies, after, 1.0, scale);
+    }
+
     /// Recompute from scratch (clears rounding drift of the incremental updates).
     pub fn recompute(
         &mut self,
