@@ -29,7 +29,7 @@ fn main() {
     .map(|s| s.to_string())
     .collect();
     let resolved = load(&path, &overrides).expect("benchmark config");
-    println!("ASE benchmark: medium-crown film, 10⁶ sampled platelets, 5 ps at 2.7 µJ/cm² (cpu)");
+    println!("ASE benchmark: medium-crown film, 10⁶ sampled platelets, 5 ps after the pump (cpu)");
     for fluence in [2.7, 27.0] {
         let mut c = resolved.points[0].clone();
         c.pump.as_mut().unwrap().fluence_uj_cm2 = Some(fluence);
