@@ -53,6 +53,10 @@ fn energy_is_conserved_from_a_tenth_to_a_hundred_times_threshold() {
         let out = run(&c, 2);
         let l = &out.ledger;
         let error = l.balance_error();
+        println!(
+            "{factor}× threshold: energy balance error {error:.2e}, {} packets, {} steps, stimulated {:.3e} photons for {:.3e} pump excitons",
+            out.packets, out.steps, l.stimulated, l.pump_excitons
+        );
         assert!(
             error.abs() <= 1e-3,
             "{factor}× threshold: energy balance error {error:.3e}"
