@@ -72,9 +72,15 @@ impl Progress {
             let bar = ProgressBar::new(total_photons);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {human_pos}/{human_len}  {per_sec}  ETA {eta}",
+                    "{msg} [{bar:30}] {human_pos}/{human_len}  {rate}  ETA {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.3e}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> "),
             );
             Progress::Bar(bar)
