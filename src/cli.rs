@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use serde_json::{Map, Value, json};
 
-use crate::backend::{Backend, BackendChoice, CpuBackend};
+use crate::backend::{Backend, BackendChoice, CpuBackend, work_units};
+use crate::config::SourceKind;
 use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
 use crate::modes::{Polarization, Slab};
 use crate::output::OutputReader;
 use crate::runner::{self, RunOptions};
+use crate::units::PS_PER_FS;
 
 /// Monte Carlo simulation of amplified spontaneous emission in nanoplatelet films.
 #[derive(Debug, Parser)]
@@ -144,37 +146,49 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// Packets run to measure the rate for the cost estimate.
 const CALIBRATION_PHOTONS: u64 = 20_000;
+/// Time steps run to measure the rate of a pump-source point.
+const CALIBRATION_STEPS: f64 = 50.0;
 
 fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
     let mut out = String::new();
     writeln!(out, "# {} (resolved)", resolved.path.display()).ok();
     writeln!(out, "{}", resolved.to_toml()).ok();
     let plan = &resolved.plan;
+    let pump = resolved.base.source.kind == SourceKind::Pump;
+    let unit = if pump { "time steps" } else { "photon packets" };
     writeln!(out, "# sweep plan: {} point(s)", plan.len()).ok();
     let header: Vec<String> = std::iter::once("point".to_string())
         .chain(plan.keys.iter().cloned())
-        .chain(std::iter::once("photons".to_string()))
+        .chain(std::iter::once(
+            if pump { "steps" } else { "photons" }.to_string(),
+        ))
         .collect();
     writeln!(out, "{}", header.join("\t")).ok();
     for (i, c) in resolved.points.iter().enumerate() {
         let row: Vec<String> = std::iter::once(i.to_string())
             .chain(plan.points[i].iter().map(|v| format!("{v}")))
-            .chain(std::iter::once(c.source.photons.to_string()))
+            .chain(std::iter::once(work_units(c).to_string()))
             .collect();
         writeln!(out, "{}", row.join("\t")).ok();
     }
-    let total: u64 = resolved.points.iter().map(|c| c.source.photons).sum();
-    // Measure the rate on the first point with a short run.
+    let total: u64 = resolved.points.iter().map(work_units).sum();
+    // Measure the rate on a short run of the first point.
     let cpu = CpuBackend::new(threads)?;
     let mut sample = resolved.points[0].clone();
     sample.source.photons = sample.source.photons.min(CALIBRATION_PHOTONS);
-    let r = cpu.run_point(&sample, 0, &|_| {})?;
-    let rate = r.photons as f64 / r.wall_time_s.max(1e-9);
-    writeln!(out,
-        "# cost: {total} photon packets in all; {:.3e} packets/s measured on point 0 (cpu, {}); about {:.1} s",
-        rate,
+    sample.run.duration_ps = sample
+        .run
+        .duration_ps
+        .min(CALIBRATION_STEPS * sample.run.time_step_fs * PS_PER_FS);
+    let start = std::time::Instant::now();
+    cpu.run_point(&sample, 0, &|_| {})?;
+    let rate = work_units(&sample) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+    writeln!(
+        out,
+        "# cost: {total} {unit} in all; {rate:.3e} {unit}/s measured on point 0 (cpu, {}); about {:.1} s{}",
         cpu.adapter(),
-        total as f64 / rate
+        total as f64 / rate,
+        if pump { " (more where saturation shortens the steps)" } else { "" }
     )
     .ok();
     emit(&out)

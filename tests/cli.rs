@@ -253,3 +253,21 @@ fn gpu_backend_request_is_refused_clearly() {
     assert!(!dir.join("g.h5").exists() && !dir.join("g.h5.partial").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn check_estimates_a_pump_run_in_time_steps() {
+    let cfg = configs_dir().join("examples/medium_crown.toml");
+    let out = run_asemc(
+        &["check", cfg.to_str().unwrap(), "--set", "run.duration_ps=2"],
+        Path::new("."),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("point\tsteps"), "{text}");
+    assert!(text.contains("0\t100"), "2 ps at 20 fs: {text}");
+    assert!(text.contains("# cost: 100 time steps in all"), "{text}");
+}
