@@ -11,7 +11,7 @@ use super::setup::AseSetup;
 use super::tally::{Exit, ExitTally, Ledger};
 use crate::rng::Stream;
 use crate::transport::geometry::FILM;
-use crate::transport::interfaces::{Outcome, meet_edge, meet_face};
+use crate::transport::interfaces::{Outcome, Plane, meet_edge, meet_face, nearest_plane};
 use crate::transport::scatter;
 use crate::units::SPEED_OF_LIGHT_CM_PER_PS;
 
@@ -99,8 +99,7 @@ impl StepOutput {
 enum Event {
     Budget,
     Scatter,
-    ZBoundary { down: bool },
-    Edge { axis: usize, plus: bool },
+    Plane(Plane),
     CellPlane,
 }
 
@@ -134,7 +133,6 @@ pub fn advance(
             tau = -rng.uniform().ln();
         }
         let speed = SPEED_OF_LIGHT_CM_PER_PS / layer.n;
-        let [ux, uy, uz] = p.dir;
         let mut s = (t_end - p.time_ps) * speed;
         let mut event = Event::Budget;
         let consider = |d: f64, e: Event, s: &mut f64, event: &mut Event| {
@@ -143,33 +141,10 @@ pub fn advance(
                 *event = e;
             }
         };
-        let s_z = if uz > 0.0 {
-            (layer.z_bottom - p.pos[2]) / uz
-        } else if uz < 0.0 {
-            (layer.z_top - p.pos[2]) / uz
-        } else {
-            f64::INFINITY
-        };
-        consider(s_z, Event::ZBoundary { down: uz > 0.0 }, &mut s, &mut event);
+        let (to_plane, plane) = nearest_plane(stack, p.layer, &p.pos, &p.dir);
+        consider(to_plane, Event::Plane(plane), &mut s, &mut event);
         let mut cell = None;
         if p.layer == FILM {
-            for (axis, (u, half)) in [(ux, stack.half_length), (uy, stack.half_width)]
-                .into_iter()
-                .enumerate()
-            {
-                if u != 0.0 && half.is_finite() {
-                    let target = if u > 0.0 { half } else { -half };
-                    consider(
-                        (target - p.pos[axis]) / u,
-                        Event::Edge {
-                            axis,
-                            plus: u > 0.0,
-                        },
-                        &mut s,
-                        &mut event,
-                    );
-                }
-            }
             let size = grid.size();
             let probe = [0, 1, 2].map(|k| p.pos[k] + p.dir[k] * NUDGE * size[k]);
             let coords = grid.coords(probe);
@@ -262,10 +237,9 @@ pub fn advance(
             Event::CellPlane => {}
             Event::Scatter => {
                 tau = 0.0;
-                let cos_theta = scatter::hg_cos_theta(layer.g, rng.uniform());
-                p.dir = scatter::turn(p.dir, cos_theta, rng.uniform());
+                p.dir = scatter::scatter_hg(p.dir, layer.g, rng);
             }
-            Event::ZBoundary { down } => {
+            Event::Plane(Plane::Face { down }) => {
                 match meet_face(stack, p.layer, down, &mut p.pos, &mut p.dir, rng) {
                     Outcome::Entered(next) => p.layer = next,
                     Outcome::LeftTop => return leave(p, Exit::Surface, out),
@@ -273,7 +247,7 @@ pub fn advance(
                     Outcome::Reflected | Outcome::LeftEdge { .. } => {}
                 }
             }
-            Event::Edge { axis, plus } => {
+            Event::Plane(Plane::Edge { axis, plus }) => {
                 if let Outcome::LeftEdge { cos_out } =
                     meet_edge(stack, axis, plus, &mut p.pos, &mut p.dir, rng)
                 {

@@ -5,8 +5,52 @@
 //! stack. Shared by the passive transport and the ASE engine.
 
 use super::fresnel;
-use super::geometry::{Beyond, Stack};
+use super::geometry::{Beyond, FILM, Stack};
 use crate::rng::Stream;
+
+/// A plane of the stack a packet can meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plane {
+    /// The top (`down = false`) or bottom face of the packet's layer.
+    Face { down: bool },
+    /// The film edge normal to `axis` (0: x, 1: y) on its `plus` side.
+    Edge { axis: usize, plus: bool },
+}
+
+/// Distance (cm, ≥ 0) to the nearest face of `layer`, or, in the film, film edge,
+/// along the direction `dir` from `pos`; infinite for a packet running parallel to
+/// the faces of a laterally infinite film.
+pub fn nearest_plane(stack: &Stack, layer: usize, pos: &[f64; 3], dir: &[f64; 3]) -> (f64, Plane) {
+    let here = stack.layers[layer];
+    let uz = dir[2];
+    let mut s = if uz > 0.0 {
+        (here.z_bottom - pos[2]) / uz
+    } else if uz < 0.0 {
+        (here.z_top - pos[2]) / uz
+    } else {
+        f64::INFINITY
+    }
+    .max(0.0);
+    let mut plane = Plane::Face { down: uz > 0.0 };
+    if layer == FILM {
+        for (axis, half) in [stack.half_length, stack.half_width]
+            .into_iter()
+            .enumerate()
+        {
+            let u = dir[axis];
+            if half.is_finite() && u != 0.0 {
+                let plus = u > 0.0;
+                let target = if plus { half } else { -half };
+                let d = ((target - pos[axis]) / u).max(0.0);
+                if d < s {
+                    s = d;
+                    plane = Plane::Edge { axis, plus };
+                }
+            }
+        }
+    }
+    (s, plane)
+}
 
 /// The outcome of meeting a plane.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,7 +7,7 @@
 //! with the unpolarised Fresnel reflectance, which is unbiased for every tally.
 
 use super::geometry::{FILM, Stack, TrappedFate};
-use super::interfaces::{Outcome, meet_edge, meet_face};
+use super::interfaces::{Outcome, Plane, meet_edge, meet_face, nearest_plane};
 use super::scatter;
 use super::tally::{Channel, PhotonScore, Tally};
 use crate::rng::Stream;
@@ -44,15 +44,7 @@ pub struct Roulette {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Event {
     Scatter,
-    /// The top (false) or bottom (true) of the current layer.
-    ZBoundary {
-        down: bool,
-    },
-    /// A lateral film edge: axis 0 (x) or 1 (y), on the + side or not.
-    Edge {
-        axis: usize,
-        plus: bool,
-    },
+    Plane(Plane),
 }
 
 fn edge_channel(axis: usize, plus: bool) -> Channel {
@@ -113,32 +105,8 @@ pub fn trace(
         }
 
         // Distances to the possible events.
-        let [ux, uy, uz] = p.dir;
-        let s_z = if uz > 0.0 {
-            (layer.z_bottom - p.pos[2]) / uz
-        } else if uz < 0.0 {
-            (layer.z_top - p.pos[2]) / uz
-        } else {
-            f64::INFINITY
-        };
-        let mut s = s_z;
-        let mut event = Event::ZBoundary { down: uz > 0.0 };
-        if p.layer == FILM {
-            for (axis, (u, half)) in [(ux, stack.half_length), (uy, stack.half_width)]
-                .into_iter()
-                .enumerate()
-            {
-                if half.is_finite() && u != 0.0 {
-                    let plus = u > 0.0;
-                    let target = if plus { half } else { -half };
-                    let s_edge = ((target - p.pos[axis]) / u).max(0.0);
-                    if s_edge < s {
-                        s = s_edge;
-                        event = Event::Edge { axis, plus };
-                    }
-                }
-            }
-        }
+        let (mut s, plane) = nearest_plane(stack, p.layer, &p.pos, &p.dir);
+        let mut event = Event::Plane(plane);
         if layer.mu_s > 0.0 {
             let s_scatter = tau / layer.mu_s;
             if s_scatter < s {
@@ -173,10 +141,9 @@ pub fn trace(
         match event {
             Event::Scatter => {
                 tau = 0.0;
-                let cos_theta = scatter::hg_cos_theta(layer.g, rng.uniform());
-                p.dir = scatter::turn(p.dir, cos_theta, rng.uniform());
+                p.dir = scatter::scatter_hg(p.dir, layer.g, rng);
             }
-            Event::ZBoundary { down } => {
+            Event::Plane(Plane::Face { down }) => {
                 match meet_face(stack, p.layer, down, &mut p.pos, &mut p.dir, rng) {
                     Outcome::Entered(next) => p.layer = next,
                     Outcome::LeftTop => return leave(p, Channel::Top, score, tally),
@@ -184,7 +151,7 @@ pub fn trace(
                     Outcome::Reflected | Outcome::LeftEdge { .. } => {}
                 }
             }
-            Event::Edge { axis, plus } => {
+            Event::Plane(Plane::Edge { axis, plus }) => {
                 if let Outcome::LeftEdge { .. } =
                     meet_edge(stack, axis, plus, &mut p.pos, &mut p.dir, rng)
                 {

@@ -1,6 +1,8 @@
 //! Henyey–Greenstein scattering: sampling the deflection and turning the direction
 //! (Wang, Jacques & Zheng, MCML, Comput. Methods Programs Biomed. 47, 131 (1995), §3.5).
 
+use crate::rng::Stream;
+
 /// Directions within this of the z axis are turned with the on-axis formula.
 const ON_AXIS: f64 = 1.0 - 1e-12;
 
@@ -32,6 +34,12 @@ pub fn turn(dir: [f64; 3], cos_theta: f64, u_phi: f64) -> [f64; 3] {
         sin_theta * (uy * uz * cos_phi + ux * sin_phi) / tmp + uy * cos_theta,
         -sin_theta * cos_phi * tmp + uz * cos_theta,
     ]
+}
+
+/// The direction after a Henyey–Greenstein scattering event with anisotropy `g`.
+pub fn scatter_hg(dir: [f64; 3], g: f64, rng: &mut Stream) -> [f64; 3] {
+    let cos_theta = hg_cos_theta(g, rng.uniform());
+    turn(dir, cos_theta, rng.uniform())
 }
 
 /// An isotropically distributed unit vector from two uniforms.
