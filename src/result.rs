@@ -35,9 +35,3 @@ pub struct PointResult {
     /// Wall-clock time of the point, s.
     pub wall_time_s: f64,
 }
-
-impl PointResult {
-    pub fn scalar(&self, name: &str) -> Option<&Scalar> {
-        self.scalars.iter().find(|s| s.name == name)
-    }
-}

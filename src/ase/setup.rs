@@ -197,7 +197,7 @@ pub struct AseSetup {
     /// Real platelets each sampled platelet stands for: ρ·V_cell/N_cell.
     pub platelet_weight: f64,
     pub dt_ps: f64,
-    pub steps: u32,
+    /// Simulated time: `run.duration_ps` rounded up to whole steps of `dt_ps`.
     pub duration_ps: f64,
     /// cos of the detector's acceptance half angle (in the cover medium).
     pub detector_cos: f64,
@@ -246,7 +246,6 @@ impl AseSetup {
         };
         let half_length = grid.half_length;
         let dt_ps = c.run.time_step_fs * PS_PER_FS;
-        let steps = (c.run.duration_ps / dt_ps).ceil() as u32;
         Ok(Self {
             stack: Stack::from_config(c),
             grid,
@@ -279,8 +278,7 @@ impl AseSetup {
             samples_per_cell,
             platelet_weight: density * grid.volume() / samples_per_cell as f64,
             dt_ps,
-            steps,
-            duration_ps: f64::from(steps) * dt_ps,
+            duration_ps: c.run.steps() as f64 * dt_ps,
             detector_cos: c.detector.acceptance_half_angle_deg.to_radians().cos(),
             seed: c.run.seed,
             frozen: c.run.freeze_populations,

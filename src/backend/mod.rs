@@ -63,9 +63,7 @@ pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn 
 /// sources, time steps for the pump source.
 pub fn work_units(config: &Config) -> u64 {
     match config.source.kind {
-        crate::config::SourceKind::Pump => (config.run.duration_ps
-            / (config.run.time_step_fs * crate::units::PS_PER_FS))
-            .ceil() as u64,
+        crate::config::SourceKind::Pump => config.run.steps(),
         _ => config.source.photons,
     }
 }

@@ -203,6 +203,14 @@ pub struct Run {
     pub roulette_survival: f64,
 }
 
+impl Run {
+    /// Time steps of `run.time_step_fs` that cover `run.duration_ps` (the pump source's
+    /// nominal step count; saturation can shorten steps).
+    pub fn steps(&self) -> u64 {
+        (self.duration_ps / (self.time_step_fs * crate::units::PS_PER_FS)).ceil() as u64
+    }
+}
+
 impl Default for Run {
     fn default() -> Self {
         Self {
