@@ -204,20 +204,13 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
     let mut film = Film::sample(setup, point);
 
     let mut ledger = Ledger::default();
-    let stripe: Vec<u32> = film
-        .platelets
-        .iter()
-        .filter(|p| setup.pump.contains(p.pos))
-        .map(|p| p.n)
-        .collect();
-    let mean_excitons_initial =
-        stripe.iter().map(|&n| f64::from(n)).sum::<f64>() / stripe.len().max(1) as f64;
     ledger.pump_excitons = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
 
     let mut tally = ExitTally::new(bins, setup.time_bins, setup.duration_ps);
     let snapshot_every = setup.duration_ps / setup.time_bins as f64;
     let mut snapshot_ps = vec![0.0];
     let mut pops = vec![populations(setup, &film)];
+    let mean_excitons_initial: f64 = pops[0].iter().enumerate().map(|(n, f)| n as f64 * f).sum();
     let mut gains = vec![centre_gain(setup, &film)];
 
     let mut packets: Vec<AsePacket> = Vec::new();
