@@ -22,7 +22,7 @@ fn main() {
     let overrides: Vec<String> = [
         "platelets.samples_per_cell=3125",
         "run.duration_ps=5",
-        "run.packets_per_emission=8",
+        "run.packets_per_step=64",
         "tally.time_bins=10",
     ]
     .iter()

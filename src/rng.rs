@@ -35,6 +35,8 @@ pub enum Purpose {
     Photon = 4,
     /// Booking a cell's photon exchange against its platelets.
     Exchange = 5,
+    /// A cell's spontaneous emission within a time step.
+    Spontaneous = 6,
 }
 
 /// Bits of counter word 2 that hold the step index; the purpose sits above them.

@@ -20,7 +20,7 @@ fn small_film(extra: &[&str]) -> Config {
         "grid.cells_x=12",
         "grid.cells_y=4",
         "platelets.samples_per_cell=500",
-        "run.packets_per_emission=4",
+        "run.packets_per_step=64",
         "run.duration_ps=10",
         "tally.time_bins=20",
     ]
@@ -192,4 +192,91 @@ fn output_file_has_the_ase_datasets_and_summary_keys() {
     }
     assert!(point["energy_balance_error"].as_f64().unwrap().abs() <= 1e-3);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A 150 µm × 60 µm piece of the medium-crown film pumped over 120 µm × 20 µm at the
+/// +x edge: the unpumped flanks absorb light leaving the stripe sideways, and the
+/// detector takes everything leaving the stripe's end facet.
+fn stripe_film(fluence: f64) -> Config {
+    small_film(&[
+        "film.length_um=150",
+        "film.width_um=60",
+        "pump.stripe_length_um=120",
+        "grid.cells_x=15",
+        "grid.cells_y=6",
+        "platelets.samples_per_cell=300",
+        "run.packets_per_step=1024",
+        "run.duration_ps=20",
+        "detector.acceptance_half_angle_deg=90",
+        &format!("pump.fluence_uj_cm2={fluence}"),
+    ])
+}
+
+#[test]
+fn ase_appears_above_threshold_and_not_below() {
+    use asemc::ase::tally::Exit;
+    use asemc::spectral::peak_and_fwhm;
+    struct Seen {
+        photons: f64,
+        edge: (f64, f64),
+        surface: (f64, f64),
+    }
+    let look = |factor: f64| {
+        let c = stripe_film(factor * THRESHOLD_UJ_CM2);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let out = run(&c, 2);
+        let nm = setup.spectrum.centres_nm();
+        let edge = out.tally.spectrum_of(Exit::Detector);
+        let seen = Seen {
+            photons: edge.iter().sum(),
+            edge: peak_and_fwhm(&nm, edge).unwrap(),
+            surface: peak_and_fwhm(&nm, out.tally.spectrum_of(Exit::Surface)).unwrap(),
+        };
+        println!(
+            "{factor}× threshold: edge {:.3e} photons, peak {:.1} nm, FWHM {:.1} nm; spontaneous (surface) peak {:.1} nm, FWHM {:.1} nm",
+            seen.photons, seen.edge.0, seen.edge.1, seen.surface.0, seen.surface.1
+        );
+        seen
+    };
+    let quarter = look(0.25);
+    let half = look(0.5);
+    let double = look(2.0);
+    let slope = |a: &Seen, b: &Seen, ratio: f64| (b.photons / a.photons).ln() / ratio.ln();
+    // Lines of the configured film: single exciton at 480 nm, biexciton Δ = 27 meV lower.
+    let e0 = asemc::units::HC_EV_NM / 480.0;
+    let biexciton_nm = asemc::units::HC_EV_NM / (e0 - 0.027);
+
+    // Below threshold: the edge spectrum is as broad as spontaneous emission or broader
+    // (reabsorption flattens it), the emission peaks on the single-exciton line, and the
+    // output grows no faster than the bleaching of reabsorption allows.
+    for below in [&quarter, &half] {
+        assert!(
+            below.edge.1 >= 0.5 * below.surface.1,
+            "edge FWHM {:.1} nm below threshold vs spontaneous {:.1} nm",
+            below.edge.1,
+            below.surface.1
+        );
+        assert!((below.surface.0 - 480.0).abs() <= 3.0);
+    }
+    let below_slope = slope(&quarter, &half, 2.0);
+    assert!(
+        below_slope < 2.0,
+        "log-log slope {below_slope:.2} below threshold"
+    );
+
+    // Above threshold: the edge output jumps, its spectrum collapses to a line at least
+    // twice narrower, red-shifted onto the biexciton line.
+    let across = slope(&half, &double, 4.0);
+    assert!(across > 5.0, "log-log slope {across:.2} across threshold");
+    assert!(
+        double.edge.1 <= 0.5 * half.edge.1.min(double.surface.1),
+        "edge FWHM {:.1} nm above threshold vs {:.1} nm below",
+        double.edge.1,
+        half.edge.1
+    );
+    assert!(
+        double.edge.0 >= 480.0 + 2.5 && (double.edge.0 - biexciton_nm).abs() <= 3.5,
+        "edge peak {:.1} nm above threshold (biexciton line {biexciton_nm:.1} nm)",
+        double.edge.0
+    );
 }

@@ -1,6 +1,7 @@
 //! The time loop of the ASE engine on the CPU. Each step of length dt:
-//! 1. platelet decay and spontaneous emission (exact continuous-time events within the
-//!    step; each radiative event launches packets),
+//! 1. spontaneous emission (the cells' expected emission launched as packets, its
+//!    excitons booked against the platelets, see `spontaneous.rs`) and the loss events
+//!    (non-radiative and Auger: exact continuous-time events within the step),
 //! 2. (the cells' gain spectra follow every change of an exciton count),
 //! 3. photon transport with gain and exchange bookkeeping,
 //! 4. booking the exchange against the platelets,
@@ -12,14 +13,13 @@
 use rayon::prelude::*;
 
 use super::exchange::apply_cell;
-use super::kinetics::Decay;
+use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use super::platelets::{CellGain, Film, next_event};
 use super::setup::AseSetup;
+use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
 use crate::rng::{Purpose, Stream};
-use crate::transport::geometry::FILM;
-use crate::transport::scatter;
 
 /// Packets per chunk of parallel transport.
 const PACKET_CHUNK: usize = 256;
@@ -139,33 +139,63 @@ fn settle_exchange(
             k_a[c] = factor(demand_a[c], room - owed);
         }
     }
-    for e in exchange {
-        let cb = e.cell_bin as usize;
-        let c = cb / bins;
-        let cut_s = (1.0 - k_s[c]) * e.stimulated;
-        let cut_a = (1.0 - k_a[c]) * e.absorbed;
-        pending_s[cb] += e.stimulated - cut_s;
-        pending_a[cb] += e.absorbed - cut_a;
-        if cut_s == 0.0 && cut_a == 0.0 {
-            continue;
-        }
-        ledger.stimulated -= cut_s;
-        ledger.absorbed -= cut_a;
-        let delta = cut_a - cut_s;
-        let p = &mut packets[e.packet as usize];
-        match p.fate {
-            Fate::Alive => {
-                p.weight += delta;
-                if p.weight < 0.0 {
-                    ledger.clamped -= p.weight;
-                    p.weight = 0.0;
+    // A packet's entries are contiguous and in path order.
+    for run in exchange.chunk_by(|a, b| a.packet == b.packet) {
+        let mut entries: Vec<(usize, f64, f64)> = run
+            .iter()
+            .map(|e| {
+                let cb = e.cell_bin as usize;
+                (
+                    cb,
+                    k_s[cb / bins] * e.stimulated,
+                    k_a[cb / bins] * e.absorbed,
+                )
+            })
+            .collect();
+        let cut_s: f64 = run
+            .iter()
+            .zip(&entries)
+            .map(|(e, x)| e.stimulated - x.1)
+            .sum();
+        let cut_a: f64 = run
+            .iter()
+            .zip(&entries)
+            .map(|(e, x)| e.absorbed - x.2)
+            .sum();
+        if cut_s != 0.0 || cut_a != 0.0 {
+            ledger.stimulated -= cut_s;
+            ledger.absorbed -= cut_a;
+            let delta = cut_a - cut_s;
+            let p = &mut packets[run[0].packet as usize];
+            match p.fate {
+                Fate::Alive => {
+                    p.weight += delta;
+                    // Photons the packet lost the gain of cannot have been absorbed
+                    // further along its path: take them back from its latest absorption.
+                    for x in entries.iter_mut().rev() {
+                        if p.weight >= 0.0 {
+                            break;
+                        }
+                        let back = x.2.min(-p.weight);
+                        x.2 -= back;
+                        ledger.absorbed -= back;
+                        p.weight += back;
+                    }
+                    if p.weight < 0.0 {
+                        ledger.clamped -= p.weight;
+                        p.weight = 0.0;
+                    }
                 }
+                Fate::Exited(exit) => {
+                    tally.add(exit, p.bin as usize, p.time_ps, delta);
+                    ledger.exits[exit as usize] += delta;
+                }
+                Fate::Killed => ledger.roulette_net -= delta,
             }
-            Fate::Exited(exit) => {
-                tally.add(exit, p.bin as usize, p.time_ps, delta);
-                ledger.exits[exit as usize] += delta;
-            }
-            Fate::Killed => ledger.roulette_net -= delta,
+        }
+        for (cb, stimulated, absorbed) in entries {
+            pending_s[cb] += stimulated;
+            pending_a[cb] += absorbed;
         }
     }
     load
@@ -203,8 +233,10 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
     let scale = Film::gain_scale(setup);
     let mut film = Film::sample(setup, point);
 
-    let mut ledger = Ledger::default();
-    ledger.pump_excitons = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
+    let mut ledger = Ledger {
+        pump_excitons: film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w,
+        ..Ledger::default()
+    };
 
     let mut tally = ExitTally::new(bins, setup.time_bins, setup.duration_ps);
     let snapshot_every = setup.duration_ps / setup.time_bins as f64;
@@ -217,6 +249,8 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
     let mut next_id: u32 = 0;
     let mut pending_s = vec![0.0; cells * bins];
     let mut pending_a = vec![0.0; cells * bins];
+    // Photons emitted spontaneously whose excitons are not yet removed, per cell.
+    let mut pending_r = vec![0.0; cells];
     let mut photon_segments = 0u64;
 
     let mut dt = setup.dt_ps;
@@ -230,17 +264,46 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
             film.recompute_gain(setup);
         }
 
-        // 1. Decay and spontaneous emission, cell by cell.
+        // 1. Spontaneous emission and the loss events, cell by cell.
+        let emission: Vec<f64> = film
+            .platelets
+            .par_chunks(s)
+            .map(|ps| spontaneous::cell_emission(setup, ps, t1 - t0))
+            .collect();
+        let total_emission: f64 = emission.iter().sum();
+        // As many packets per unit time however the step is cut.
+        let count = (f64::from(setup.packets_per_step) * (t1 - t0) / setup.dt_ps)
+            .round()
+            .max(1.0);
+        let comb = Stream::new(setup.seed, Purpose::Spontaneous, point, step, u32::MAX).uniform();
+        let launched = spontaneous::allocate(&emission, count as u32, comb);
+        let packet_weight = total_emission / count;
         let per_cell: Vec<(Vec<AsePacket>, Ledger)> = film
             .platelets
             .par_chunks_mut(s)
             .zip(film.stim.par_chunks_mut(bins))
             .zip(film.abs.par_chunks_mut(bins))
+            .zip(pending_r.par_iter_mut())
             .enumerate()
-            .map(|(c, ((platelets, stim), abs))| {
+            .map(|(c, (((platelets, stim), abs), pending))| {
                 let mut gain = CellGain { stim, abs };
                 let mut born = Vec::new();
                 let mut led = Ledger::default();
+                let mut rng = Stream::new(setup.seed, Purpose::Spontaneous, point, step, c as u32);
+                spontaneous::launch(
+                    setup,
+                    platelets,
+                    launched[c],
+                    packet_weight,
+                    t0,
+                    t1,
+                    &mut rng,
+                    &mut born,
+                    &mut led,
+                );
+                if setup.frozen {
+                    return (born, led);
+                }
                 for (j, p) in platelets.iter_mut().enumerate() {
                     if p.next_ps >= t1 {
                         continue;
@@ -249,50 +312,20 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
                     let mut rng = Stream::new(setup.seed, Purpose::Decay, point, step, index);
                     while p.next_ps < t1 {
                         let t = p.next_ps;
-                        let event = setup.kinetics.choose(p.n, setup.frozen, rng.uniform());
-                        match event {
-                            Decay::Radiative => {
-                                led.spontaneous += w;
-                                let line = setup.optics.emission_energy(p.energy_ev, p.n);
-                                let m = setup.packets_per_emission;
-                                for _ in 0..m {
-                                    let e = line + setup.optics.line.sample_offset(&mut rng);
-                                    let dir = scatter::isotropic(rng.uniform(), rng.uniform());
-                                    let weight = w / f64::from(m);
-                                    match setup.spectrum.bin_of_energy(e) {
-                                        Some(bin) => born.push(AsePacket {
-                                            pos: p.pos,
-                                            dir,
-                                            weight,
-                                            birth_weight: weight,
-                                            bin: bin as u32,
-                                            layer: FILM,
-                                            time_ps: t,
-                                            id: 0,
-                                            fate: Fate::Alive,
-                                        }),
-                                        None => led.outside_window += weight,
-                                    }
-                                }
-                            }
-                            Decay::NonRadiative => led.nonradiative += w,
-                            Decay::Auger => led.auger += w,
+                        match setup.kinetics.choose(p.n, rng.uniform()) {
+                            Loss::NonRadiative => led.nonradiative += w,
+                            Loss::Auger => led.auger += w,
                         }
-                        if !setup.frozen {
-                            let before = *p;
-                            p.n -= 1;
-                            gain.change(
-                                &setup.optics,
-                                &setup.spectrum.energy_ev,
-                                &before,
-                                p,
-                                scale,
-                            );
-                        }
-                        p.next_ps =
-                            next_event(t, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
+                        let before = *p;
+                        p.n -= 1;
+                        gain.change(&setup.optics, &setup.spectrum.energy_ev, &before, p, scale);
+                        p.next_ps = next_event(t, setup.kinetics.loss_rate(p.n, false), &mut rng);
                     }
                 }
+                *pending += emission[c];
+                spontaneous::book_radiative(
+                    setup, platelets, &mut gain, pending, scale, t1, &mut rng,
+                );
                 (born, led)
             })
             .collect();
@@ -409,6 +442,7 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
     ledger.excitons_left = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
     ledger.pending_stimulated = pending_s.iter().sum();
     ledger.pending_absorbed = pending_a.iter().sum();
+    ledger.pending_radiative = pending_r.iter().sum();
     AseOutput {
         ledger,
         tally,

@@ -10,6 +10,7 @@
 use super::platelets::{CellGain, Platelet, next_event};
 use super::setup::AseSetup;
 use super::tally::Ledger;
+use super::weight_tree::WeightTree;
 use crate::rng::Stream;
 
 /// Which way the exchange goes.
@@ -24,72 +25,6 @@ fn share(setup: &AseSetup, p: &Platelet, e: f64, dir: Direction) -> f64 {
     match dir {
         Direction::Stimulated => setup.optics.stimulated(p.energy_ev, p.n, e),
         Direction::Absorbed => setup.optics.absorbing(p.energy_ev, p.n, e),
-    }
-}
-
-/// Weights with O(log n) updates and sampling proportional to weight (a Fenwick tree
-/// of partial sums).
-struct WeightTree {
-    weights: Vec<f64>,
-    tree: Vec<f64>,
-}
-
-impl WeightTree {
-    fn new(weights: Vec<f64>) -> Self {
-        let n = weights.len();
-        let mut tree = vec![0.0; n + 1];
-        for (i, w) in weights.iter().enumerate() {
-            let mut k = i + 1;
-            while k <= n {
-                tree[k] += w;
-                k += k & k.wrapping_neg();
-            }
-        }
-        Self { weights, tree }
-    }
-
-    fn set(&mut self, i: usize, w: f64) {
-        let delta = w - self.weights[i];
-        self.weights[i] = w;
-        let mut k = i + 1;
-        while k < self.tree.len() {
-            self.tree[k] += delta;
-            k += k & k.wrapping_neg();
-        }
-    }
-
-    fn total(&self) -> f64 {
-        let mut k = self.weights.len();
-        let mut sum = 0.0;
-        while k > 0 {
-            sum += self.tree[k];
-            k -= k & k.wrapping_neg();
-        }
-        sum
-    }
-
-    /// The index whose cumulative weight interval holds `x` (0 ≤ x < total), moved to
-    /// the nearest positive weight if rounding lands on a zero one.
-    fn find(&self, mut x: f64) -> Option<usize> {
-        let n = self.weights.len();
-        let mut pos = 0;
-        let mut step = n.next_power_of_two();
-        while step > 0 {
-            let next = pos + step;
-            if next <= n && self.tree[next] <= x {
-                pos = next;
-                x -= self.tree[next];
-            }
-            step >>= 1;
-        }
-        let i = pos.min(n - 1);
-        if self.weights[i] > 0.0 {
-            return Some(i);
-        }
-        (0..i)
-            .rev()
-            .chain(i + 1..n)
-            .find(|&j| self.weights[j] > 0.0)
     }
 }
 
@@ -125,7 +60,7 @@ fn book(
             Direction::Absorbed => p.n += 1,
         }
         gain.change(&setup.optics, energies, &before, p, scale);
-        p.next_ps = next_event(t_now, setup.kinetics.total_rate(p.n, false), rng);
+        p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
         tree.set(chosen, share(setup, p, e, dir));
         count -= 1;
     }

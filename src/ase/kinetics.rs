@@ -1,5 +1,5 @@
 //! Exciton kinetics of one platelet: radiative n·k_r, non-radiative n·k_nr and Auger
-//! k_A(n) rates, and the continuous-time (Gillespie) choice of the next event.
+//! k_A(n) rates, and the continuous-time (Gillespie) choice of the next loss event.
 
 use crate::config::{AugerScaling, Platelets};
 
@@ -13,10 +13,10 @@ pub struct Kinetics {
     pub auger: AugerScaling,
 }
 
-/// What a platelet's next event is.
+/// A loss event of a platelet (radiative decay is booked with spontaneous emission,
+/// see `spontaneous.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decay {
-    Radiative,
+pub enum Loss {
     NonRadiative,
     Auger,
 }
@@ -46,22 +46,20 @@ impl Kinetics {
         (nf * self.k_rad, nf * self.k_nonrad, self.auger_rate(n))
     }
 
-    /// Total decay rate at n; with frozen populations only emission happens.
-    pub fn total_rate(&self, n: u32, frozen: bool) -> f64 {
-        let (r, nr, a) = self.rates(n);
-        if frozen { r } else { r + nr + a }
+    /// Rate of the discrete loss events (non-radiative and Auger) at n; none with
+    /// frozen populations.
+    pub fn loss_rate(&self, n: u32, frozen: bool) -> f64 {
+        let (_, nr, a) = self.rates(n);
+        if frozen { 0.0 } else { nr + a }
     }
 
-    /// Which event happens, from a uniform `u` in (0, 1).
-    pub fn choose(&self, n: u32, frozen: bool, u: f64) -> Decay {
-        let (r, nr, a) = self.rates(n);
-        let x = u * if frozen { r } else { r + nr + a };
-        if frozen || x < r {
-            Decay::Radiative
-        } else if x < r + nr {
-            Decay::NonRadiative
+    /// Which loss event happens, from a uniform `u` in (0, 1).
+    pub fn choose(&self, n: u32, u: f64) -> Loss {
+        let (_, nr, a) = self.rates(n);
+        if u * (nr + a) < nr {
+            Loss::NonRadiative
         } else {
-            Decay::Auger
+            Loss::Auger
         }
     }
 }

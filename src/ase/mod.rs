@@ -11,7 +11,9 @@ pub mod photons;
 pub mod platelets;
 pub mod report;
 pub mod setup;
+pub mod spontaneous;
 pub mod tally;
+pub mod weight_tree;
 
 pub use engine::{AseOutput, run};
 pub use setup::AseSetup;

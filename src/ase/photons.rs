@@ -11,7 +11,9 @@ use super::setup::AseSetup;
 use super::tally::{Exit, ExitTally, Ledger};
 use crate::rng::Stream;
 use crate::transport::geometry::FILM;
-use crate::transport::interfaces::{Outcome, Plane, meet_edge, meet_face, nearest_plane};
+use crate::transport::interfaces::{
+    Outcome, Plane, meet_edge, meet_face, nearest_edge, nearest_plane,
+};
 use crate::transport::scatter;
 use crate::units::SPEED_OF_LIGHT_CM_PER_PS;
 
@@ -141,7 +143,14 @@ pub fn advance(
                 *event = e;
             }
         };
-        let (to_plane, plane) = nearest_plane(stack, p.layer, &p.pos, &p.dir);
+        // A guided ray in a film one cell deep meets its faces only to be totally
+        // reflected: follow its zigzag by folding, up to the next edge or cell plane.
+        let guided = p.layer == FILM && grid.nz == 1 && stack.film_guides(p.dir[2]);
+        let (to_plane, plane) = if guided {
+            nearest_edge(stack, &p.pos, &p.dir)
+        } else {
+            nearest_plane(stack, p.layer, &p.pos, &p.dir)
+        };
         consider(to_plane, Event::Plane(plane), &mut s, &mut event);
         let mut cell = None;
         if p.layer == FILM {
@@ -168,8 +177,14 @@ pub fn advance(
         }
 
         // Move and change weight along the segment.
-        for k in 0..3 {
-            p.pos[k] += s * p.dir[k];
+        if guided {
+            p.pos[0] += s * p.dir[0];
+            p.pos[1] += s * p.dir[1];
+            (p.pos[2], p.dir[2]) = stack.fold_in_film(p.pos[2], p.dir[2], s);
+        } else {
+            for k in 0..3 {
+                p.pos[k] += s * p.dir[k];
+            }
         }
         p.time_ps += s / speed;
         if layer.mu_s > 0.0 {
@@ -192,41 +207,42 @@ pub fn advance(
                 w0 * (rate * s).exp_m1() / rate
             };
             let mut stimulated = g_s * integral;
-            let absorbed = g_a * integral;
-            let background = alpha * integral;
-            if let Some(c) = cell {
-                if stimulated > 0.0 {
-                    // No packet takes more from a cell in one step than it holds.
-                    let slot = match taken.iter().position(|(tc, _)| *tc == c) {
-                        Some(k) => k,
-                        None => {
-                            taken.push((c, 0.0));
-                            taken.len() - 1
-                        }
-                    };
-                    let room = (view.cell_excitons[c] - taken[slot].1).max(0.0);
-                    stimulated = stimulated.min(room);
-                    taken[slot].1 += stimulated;
+            let mut absorbed = g_a * integral;
+            let mut background = alpha * integral;
+            let slot = cell.map(|c| match taken.iter().position(|(tc, _)| *tc == c) {
+                Some(k) => k,
+                None => {
+                    taken.push((c, 0.0));
+                    taken.len() - 1
                 }
-                if stimulated > 0.0 || absorbed > 0.0 {
-                    out.exchange.push(Exchange {
-                        cell_bin: (c * bins) as u32 + p.bin,
-                        packet: index,
-                        stimulated,
-                        absorbed,
-                    });
-                }
+            });
+            if let (Some(c), Some(k)) = (cell, slot) {
+                // No packet takes more from a cell in one step than it holds.
+                let room = (view.cell_excitons[c] - taken[k].1).max(0.0);
+                stimulated = stimulated.min(room);
+                taken[k].1 += stimulated;
+            }
+            // A packet whose gain was capped cannot lose more than it carries.
+            let losses = absorbed + background;
+            if losses > w0 + stimulated {
+                let k = (w0 + stimulated) / losses;
+                absorbed *= k;
+                background *= k;
+            }
+            if let Some(c) = cell
+                && (stimulated > 0.0 || absorbed > 0.0)
+            {
+                out.exchange.push(Exchange {
+                    cell_bin: (c * bins) as u32 + p.bin,
+                    packet: index,
+                    stimulated,
+                    absorbed,
+                });
             }
             out.ledger.stimulated += stimulated;
             out.ledger.absorbed += absorbed;
             out.ledger.background += background;
-            let w1 = w0 + stimulated - absorbed - background;
-            if w1 < 0.0 {
-                out.ledger.clamped -= w1;
-                p.weight = 0.0;
-            } else {
-                p.weight = w1;
-            }
+            p.weight = (w0 + stimulated - absorbed - background).max(0.0);
         }
 
         match event {

@@ -171,7 +171,7 @@ impl Film {
                         + setup.optics.inhomogeneous_sigma_ev * standard_normal(&mut rng);
                     p.n = poisson(setup.pump.mean_at(p.pos), &mut rng);
                     p.next_ps =
-                        next_event(0.0, setup.kinetics.total_rate(p.n, setup.frozen), &mut rng);
+                        next_event(0.0, setup.kinetics.loss_rate(p.n, setup.frozen), &mut rng);
                 }
             });
         let mut film = Self {

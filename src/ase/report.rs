@@ -72,6 +72,7 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
             "photons",
         ),
         ("pending_absorbed_photons", l.pending_absorbed, "photons"),
+        ("pending_radiative_photons", l.pending_radiative, "photons"),
         (
             "unbooked_stimulated_photons",
             l.unbooked_stimulated,

@@ -204,7 +204,7 @@ pub struct AseSetup {
     pub seed: u64,
     pub frozen: bool,
     pub coupled: bool,
-    pub packets_per_emission: u32,
+    pub packets_per_step: u32,
     pub roulette: Roulette,
     pub time_bins: usize,
 }
@@ -283,7 +283,7 @@ impl AseSetup {
             seed: c.run.seed,
             frozen: c.run.freeze_populations,
             coupled: c.run.stimulated_emission,
-            packets_per_emission: c.run.packets_per_emission,
+            packets_per_step: c.run.packets_per_step,
             roulette: Roulette {
                 threshold: c.run.roulette_weight,
                 survival: c.run.roulette_survival,

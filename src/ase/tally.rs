@@ -61,6 +61,8 @@ pub struct Ledger {
     /// Stimulated photons (absorbed photons) not yet booked as whole sampled excitons.
     pub pending_stimulated: f64,
     pub pending_absorbed: f64,
+    /// Photons emitted spontaneously whose excitons are not yet booked.
+    pub pending_radiative: f64,
     /// Stimulated emission (absorption) for which no platelet was left to book it.
     pub unbooked_stimulated: f64,
     pub unbooked_absorbed: f64,
@@ -86,6 +88,7 @@ impl Ledger {
         self.clamped += o.clamped;
         self.pending_stimulated += o.pending_stimulated;
         self.pending_absorbed += o.pending_absorbed;
+        self.pending_radiative += o.pending_radiative;
         self.unbooked_stimulated += o.unbooked_stimulated;
         self.unbooked_absorbed += o.unbooked_absorbed;
         self.excitons_left += o.excitons_left;
@@ -103,6 +106,7 @@ impl Ledger {
             - self.roulette_net
             + self.pending_absorbed
             - self.pending_stimulated
+            - self.pending_radiative
     }
 
     /// (pump excitons − accounted)/pump excitons: what the bookkeeping failed to

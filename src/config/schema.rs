@@ -192,9 +192,10 @@ pub struct Run {
     /// Pump source: couple photons to platelets (stimulated emission and absorption).
     #[serde(default = "yes")]
     pub stimulated_emission: bool,
-    /// Pump source: photon packets each spontaneous emission event is split into.
-    #[serde(default = "one_u32")]
-    pub packets_per_emission: u32,
+    /// Pump source: packets launched per time step carrying the film's spontaneous
+    /// emission.
+    #[serde(default = "default_packets_per_step")]
+    pub packets_per_step: u32,
     /// Packets fainter than this weight (relative to launch) play Russian roulette.
     #[serde(default = "default_roulette_weight")]
     pub roulette_weight: f64,
@@ -219,7 +220,7 @@ impl Default for Run {
             duration_ps: default_duration_ps(),
             freeze_populations: false,
             stimulated_emission: true,
-            packets_per_emission: 1,
+            packets_per_step: default_packets_per_step(),
             roulette_weight: default_roulette_weight(),
             roulette_survival: default_roulette_survival(),
         }
@@ -561,6 +562,10 @@ fn default_seed() -> u64 {
     1
 }
 /// MCML's roulette threshold (Wang, Jacques & Zheng, CMPB 47, 131 (1995)).
+fn default_packets_per_step() -> u32 {
+    64
+}
+
 fn default_roulette_weight() -> f64 {
     1e-4
 }

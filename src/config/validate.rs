@@ -374,10 +374,10 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
     positive("run.time_step_fs", r.time_step_fs, "the time step")?;
     positive("run.duration_ps", r.duration_ps, "the duration")?;
     count(
-        "run.packets_per_emission",
-        r.packets_per_emission,
+        "run.packets_per_step",
+        r.packets_per_step,
         1,
-        "the packets per emission",
+        "the packets per time step",
     )?;
     let shortest = [
         (

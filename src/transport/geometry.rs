@@ -4,6 +4,7 @@
 //! axis), y across it. Only the film has lateral edges; the substrate is laterally
 //! infinite.
 
+use super::fresnel;
 use crate::config::Config;
 use crate::units::{nm_to_cm, um_to_cm};
 
@@ -112,6 +113,31 @@ impl Stack {
     /// Is (x, y) over the film?
     pub fn over_film(&self, x: f64, y: f64) -> bool {
         x.abs() <= self.half_length && y.abs() <= self.half_width
+    }
+
+    /// Is a packet in the film with direction cosine `uz` totally reflected at both
+    /// of its faces (a guided ray, whose path zigzags between them for good)?
+    pub fn film_guides(&self, uz: f64) -> bool {
+        let film = self.film();
+        let below = self.layers.get(SUBSTRATE).map_or(self.n_below, |s| s.n);
+        [self.n_cover, below].into_iter().all(|n2| {
+            fresnel::interface(film.n, n2, uz.abs())
+                .cos_transmitted
+                .is_none()
+        })
+    }
+
+    /// Fold the straight path z0 + uz·s of a guided ray back between the film's faces
+    /// (each face a mirror): the ray's depth and direction cosine after path `s`.
+    pub fn fold_in_film(&self, z0: f64, uz: f64, s: f64) -> (f64, f64) {
+        let film = self.film();
+        let d = film.z_bottom - film.z_top;
+        let u = (z0 - film.z_top + uz * s).rem_euclid(2.0 * d);
+        if u <= d {
+            (film.z_top + u, uz)
+        } else {
+            (film.z_top + 2.0 * d - u, -uz)
+        }
     }
 
     /// What lies beyond the top (`down = false`) or bottom (`down = true`) of `layer`

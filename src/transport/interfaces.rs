@@ -23,7 +23,7 @@ pub enum Plane {
 pub fn nearest_plane(stack: &Stack, layer: usize, pos: &[f64; 3], dir: &[f64; 3]) -> (f64, Plane) {
     let here = stack.layers[layer];
     let uz = dir[2];
-    let mut s = if uz > 0.0 {
+    let s = if uz > 0.0 {
         (here.z_bottom - pos[2]) / uz
     } else if uz < 0.0 {
         (here.z_top - pos[2]) / uz
@@ -31,21 +31,36 @@ pub fn nearest_plane(stack: &Stack, layer: usize, pos: &[f64; 3], dir: &[f64; 3]
         f64::INFINITY
     }
     .max(0.0);
-    let mut plane = Plane::Face { down: uz > 0.0 };
+    let face = Plane::Face { down: uz > 0.0 };
     if layer == FILM {
-        for (axis, half) in [stack.half_length, stack.half_width]
-            .into_iter()
-            .enumerate()
-        {
-            let u = dir[axis];
-            if half.is_finite() && u != 0.0 {
-                let plus = u > 0.0;
-                let target = if plus { half } else { -half };
-                let d = ((target - pos[axis]) / u).max(0.0);
-                if d < s {
-                    s = d;
-                    plane = Plane::Edge { axis, plus };
-                }
+        let (d, edge) = nearest_edge(stack, pos, dir);
+        if d < s {
+            return (d, edge);
+        }
+    }
+    (s, face)
+}
+
+/// Distance (cm, ≥ 0) to the nearest film edge along `dir` from `pos` (infinite when
+/// the packet runs towards no finite edge).
+pub fn nearest_edge(stack: &Stack, pos: &[f64; 3], dir: &[f64; 3]) -> (f64, Plane) {
+    let mut s = f64::INFINITY;
+    let mut plane = Plane::Edge {
+        axis: 0,
+        plus: true,
+    };
+    for (axis, half) in [stack.half_length, stack.half_width]
+        .into_iter()
+        .enumerate()
+    {
+        let u = dir[axis];
+        if half.is_finite() && u != 0.0 {
+            let plus = u > 0.0;
+            let target = if plus { half } else { -half };
+            let d = ((target - pos[axis]) / u).max(0.0);
+            if d < s {
+                s = d;
+                plane = Plane::Edge { axis, plus };
             }
         }
     }

@@ -1,0 +1,139 @@
+//! Spontaneous emission, the seed light of ASE.
+//!
+//! In a step of length dt the platelets of a cell emit on average
+//! R_c = k_r·Σᵢnᵢ·w·dt real photons (nᵢ at the step's start, w the platelet weight).
+//! That expected emission is launched as packets of equal weight: a fixed number per
+//! step over the whole film, shared among the cells in proportion to R_c by systematic
+//! sampling. Each packet starts at a platelet drawn in proportion to its radiative rate
+//! nᵢ·k_r, at a uniform time within the step, isotropically, with a photon energy from
+//! that platelet's emission line. The excitons the emission uses up are booked against
+//! the cell's platelets as whole sampled excitons, each drawn in proportion to nᵢ, with
+//! the sub-exciton remainder carried to the next step, exactly as stimulated emission is
+//! booked. So the seed light is sampled densely in time, position, direction and
+//! wavelength, however few sampled platelets decay within a step, and photons and
+//! excitons balance exactly.
+
+use super::photons::{AsePacket, Fate};
+use super::platelets::{CellGain, Platelet, next_event};
+use super::setup::AseSetup;
+use super::tally::Ledger;
+use super::weight_tree::WeightTree;
+use crate::rng::Stream;
+use crate::transport::geometry::FILM;
+use crate::transport::scatter;
+
+/// Real photons a cell's platelets emit spontaneously in `dt` ps.
+pub fn cell_emission(setup: &AseSetup, platelets: &[Platelet], dt: f64) -> f64 {
+    let excitons: u64 = platelets.iter().map(|p| u64::from(p.n)).sum();
+    excitons as f64 * setup.kinetics.k_rad * setup.platelet_weight * dt
+}
+
+/// Share `packets` among the cells in proportion to `emission` by systematic sampling
+/// (one uniform `u` in [0, 1) places the whole comb): every cell gets the floor or the
+/// ceiling of its expected share, and cells that emit nothing get none.
+pub fn allocate(emission: &[f64], packets: u32, u: f64) -> Vec<u32> {
+    let mut counts = vec![0; emission.len()];
+    let total: f64 = emission.iter().sum();
+    if packets == 0 || total <= 0.0 {
+        return counts;
+    }
+    let spacing = total / f64::from(packets);
+    let last = emission.iter().rposition(|&e| e > 0.0).unwrap_or(0);
+    let mut cell = 0;
+    let mut upper = emission[0];
+    for k in 0..packets {
+        let at = (f64::from(k) + u) * spacing;
+        while at >= upper && cell < last {
+            cell += 1;
+            upper += emission[cell];
+        }
+        counts[cell] += 1;
+    }
+    counts
+}
+
+/// Launch `count` packets of `weight` photons each from a cell's platelets during the
+/// step [t0, t1); photons outside the spectral window are booked, not followed.
+#[allow(clippy::too_many_arguments)]
+pub fn launch(
+    setup: &AseSetup,
+    platelets: &[Platelet],
+    count: u32,
+    weight: f64,
+    t0: f64,
+    t1: f64,
+    rng: &mut Stream,
+    born: &mut Vec<AsePacket>,
+    ledger: &mut Ledger,
+) {
+    if count == 0 {
+        return;
+    }
+    let tree = WeightTree::new(platelets.iter().map(|p| f64::from(p.n)).collect());
+    let total = tree.total();
+    for _ in 0..count {
+        ledger.spontaneous += weight;
+        let Some(i) = tree.find(rng.uniform() * total) else {
+            ledger.outside_window += weight;
+            continue;
+        };
+        let p = &platelets[i];
+        let line = setup.optics.emission_energy(p.energy_ev, p.n);
+        let e = line + setup.optics.line.sample_offset(rng);
+        let dir = scatter::isotropic(rng.uniform(), rng.uniform());
+        let time_ps = t0 + rng.uniform() * (t1 - t0);
+        match setup.spectrum.bin_of_energy(e) {
+            Some(bin) => born.push(AsePacket {
+                pos: p.pos,
+                dir,
+                weight,
+                birth_weight: weight,
+                bin: bin as u32,
+                layer: FILM,
+                time_ps,
+                id: 0,
+                fate: Fate::Alive,
+            }),
+            None => ledger.outside_window += weight,
+        }
+    }
+}
+
+/// Book the whole sampled excitons of a cell's pending radiative decay (`pending`, real
+/// photons emitted whose excitons are not yet removed) at time `t_now`, each against a
+/// platelet drawn in proportion to its exciton count; the remainder stays pending.
+#[allow(clippy::too_many_arguments)]
+pub fn book_radiative(
+    setup: &AseSetup,
+    platelets: &mut [Platelet],
+    gain: &mut CellGain,
+    pending: &mut f64,
+    scale: f64,
+    t_now: f64,
+    rng: &mut Stream,
+) {
+    let w = setup.platelet_weight;
+    let whole = (*pending / w).floor();
+    if whole < 1.0 {
+        return;
+    }
+    let energies = &setup.spectrum.energy_ev;
+    let mut tree = WeightTree::new(platelets.iter().map(|p| f64::from(p.n)).collect());
+    for _ in 0..whole as u64 {
+        let total = tree.total();
+        if total < 0.5 {
+            // Every exciton of the cell is gone; the rest waits for the next step.
+            break;
+        }
+        let Some(i) = tree.find(rng.uniform() * total) else {
+            break;
+        };
+        let p = &mut platelets[i];
+        let before = *p;
+        p.n -= 1;
+        gain.change(&setup.optics, energies, &before, p, scale);
+        p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
+        tree.set(i, f64::from(p.n));
+        *pending -= w;
+    }
+}
