@@ -331,3 +331,15 @@ fn pump_with_both_fluence_and_mean_excitons() {
         &["bad.toml:10:2: pump: give exactly one of pump.fluence_uj_cm2 and pump.mean_excitons"],
     );
 }
+
+#[test]
+fn no_spontaneous_packets_per_step() {
+    reject(
+        "no-packets",
+        Some(&format!("{PUMP}[run]\npackets_per_step = 0\n")),
+        &[],
+        &[
+            "bad.toml:15:1: run.packets_per_step: 0 is not valid: the packets per time step must be ≥ 1",
+        ],
+    );
+}
