@@ -280,3 +280,72 @@ fn ase_appears_above_threshold_and_not_below() {
         double.edge.0
     );
 }
+
+/// Mean and standard error of the mean.
+fn mean_and_error(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+#[test]
+fn halving_the_time_step_changes_nothing_beyond_noise() {
+    use asemc::ase::tally::Exit;
+    use asemc::spectral::peak_and_fwhm;
+    const SEEDS: u64 = 6;
+    // Integrated edge output and edge FWHM of one run (all of the edge output leaves
+    // within the first picosecond at these fluences).
+    // Halving the step: the configured (longest) step and the share of a cell's
+    // excitons a step may exchange before it is shortened.
+    let edge = |fluence: f64, dt_fs: f64, packets: u32, seed: u64| {
+        let c = small_film(&[
+            &format!("pump.fluence_uj_cm2={fluence}"),
+            &format!("run.time_step_fs={dt_fs}"),
+            &format!("run.max_exchange_fraction={}", dt_fs / 20.0),
+            &format!("run.packets_per_step={packets}"),
+            &format!("run.seed={seed}"),
+            "run.duration_ps=2",
+            "tally.time_bins=4",
+        ]);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let out = run(&c, 2);
+        let spectrum = out.tally.spectrum_of(Exit::Detector);
+        let (_, fwhm) = peak_and_fwhm(&setup.spectrum.centres_nm(), spectrum).unwrap();
+        (spectrum.iter().sum::<f64>(), fwhm, out.steps)
+    };
+    for factor in [1.0, 30.0] {
+        let fluence = factor * THRESHOLD_UJ_CM2;
+        // The same packets per picosecond in both arms, independent seeds.
+        let arm = |dt_fs: f64, packets: u32, first_seed: u64| {
+            let runs: Vec<_> = (first_seed..first_seed + SEEDS)
+                .map(|seed| edge(fluence, dt_fs, packets, seed))
+                .collect();
+            let photons: Vec<f64> = runs.iter().map(|r| r.0).collect();
+            let fwhm: Vec<f64> = runs.iter().map(|r| r.1).collect();
+            let steps = runs.iter().map(|r| r.2).sum::<u64>() as f64 / SEEDS as f64;
+            (mean_and_error(&photons), mean_and_error(&fwhm), steps)
+        };
+        let (photons, fwhm, steps) = arm(20.0, 128, 1);
+        let (photons2, fwhm2, steps2) = arm(10.0, 64, 101);
+        println!(
+            "{factor}× threshold: edge {:.3e} ± {:.2e} (dt 20 fs, {steps:.0} steps) vs {:.3e} ± {:.2e} (dt 10 fs, {steps2:.0} steps); FWHM {:.2} ± {:.2} vs {:.2} ± {:.2} nm",
+            photons.0, photons.1, photons2.0, photons2.1, fwhm.0, fwhm.1, fwhm2.0, fwhm2.1
+        );
+        // The steps adapt within a factor-4 band of the exchange limit, so the finer arm
+        // takes more steps, though not always twice as many.
+        assert!(steps2 > 1.2 * steps, "dt/2 took {steps2} steps vs {steps}");
+        for (what, a, b) in [
+            ("edge output", photons, photons2),
+            ("edge FWHM", fwhm, fwhm2),
+        ] {
+            let sigma = a.1.hypot(b.1);
+            assert!(
+                (a.0 - b.0).abs() <= 3.0 * sigma,
+                "{factor}× threshold: {what} {:.4e} at dt vs {:.4e} at dt/2 (σ {sigma:.2e})",
+                a.0,
+                b.0
+            );
+        }
+    }
+}

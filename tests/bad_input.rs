@@ -343,3 +343,18 @@ fn no_spontaneous_packets_per_step() {
         ],
     );
 }
+
+#[test]
+fn exchange_limit_outside_zero_to_one() {
+    for bad in ["0.0", "1.5"] {
+        reject(
+            "exchange-limit",
+            Some(&format!("{PUMP}[run]\nmax_exchange_fraction = {bad}\n")),
+            &[],
+            &[&format!(
+                "bad.toml:15:1: run.max_exchange_fraction: {} is not valid: the share of a cell's excitons one step may exchange must lie in (0, 1]",
+                bad.trim_end_matches(".0")
+            )],
+        );
+    }
+}

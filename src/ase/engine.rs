@@ -201,22 +201,19 @@ fn settle_exchange(
     load
 }
 
-/// Share of what a cell can give or take that one step may ask of it before the next
-/// step is made shorter (above 1 the step's exchange with that cell was scaled down).
-const LOAD_SHRINK: f64 = 1.0;
-/// Below this share the step grows back towards the configured step.
-const LOAD_GROW: f64 = 0.25;
 /// The shortest step, as a fraction of the configured one.
 const MIN_STEP_FRACTION: f64 = 1.0 / 16.0;
 
-/// The next step length: shorter when the last step asked a cell for a large share of
-/// its excitons (or absorption room), longer again when it asked little.
-fn next_time_step(dt: f64, dt_max: f64, load: f64) -> f64 {
-    let dt = if load > 4.0 * LOAD_SHRINK {
+/// The next step length. `load` is the largest share of a cell's excitons (or of its
+/// room for more) that the last step's photons asked for; `limit` is
+/// `run.max_exchange_fraction`. Above the limit the step is halved (cut 8× far above
+/// it), below a quarter of it the step doubles back towards the configured one.
+fn next_time_step(dt: f64, dt_max: f64, load: f64, limit: f64) -> f64 {
+    let dt = if load > 4.0 * limit {
         dt / 8.0
-    } else if load > LOAD_SHRINK {
+    } else if load > limit {
         dt / 2.0
-    } else if load < LOAD_GROW {
+    } else if load < 0.25 * limit {
         dt * 2.0
     } else {
         dt
@@ -388,7 +385,7 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
                 &mut tally,
                 &mut ledger,
             );
-            dt = next_time_step(dt, setup.dt_ps, load);
+            dt = next_time_step(dt, setup.dt_ps, load, setup.max_exchange_fraction);
         }
         packets.retain(|p| p.fate == Fate::Alive);
 

@@ -13,58 +13,65 @@ use super::tally::Ledger;
 use super::weight_tree::WeightTree;
 use crate::rng::Stream;
 
-/// Which way the exchange goes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Stimulated,
-    Absorbed,
+/// Whole sampled excitons moved one at a time on a cell's platelets, each on a platelet
+/// drawn in proportion to a weight that follows its count (Fenwick tree). Every moved
+/// platelet's next loss time is redrawn at once; the cell's gain spectra are brought up
+/// to date once, in `finish`, from each platelet's count before and after.
+pub struct Booking<'p> {
+    platelets: &'p mut [Platelet],
+    before: Vec<Platelet>,
 }
 
-/// The share of platelet `p` in a bin at photon energy `e`.
-fn share(setup: &AseSetup, p: &Platelet, e: f64, dir: Direction) -> f64 {
-    match dir {
-        Direction::Stimulated => setup.optics.stimulated(p.energy_ev, p.n, e),
-        Direction::Absorbed => setup.optics.absorbing(p.energy_ev, p.n, e),
+impl<'p> Booking<'p> {
+    pub fn new(platelets: &'p mut [Platelet]) -> Self {
+        let before = platelets.to_vec();
+        Self { platelets, before }
     }
-}
 
-/// Book `count` whole excitons of one bin against a cell's platelets, each to a
-/// platelet drawn in proportion to its share; returns how many could not be booked
-/// because no platelet could take them.
-#[allow(clippy::too_many_arguments)]
-fn book(
-    setup: &AseSetup,
-    platelets: &mut [Platelet],
-    gain: &mut CellGain,
-    scale: f64,
-    e: f64,
-    dir: Direction,
-    mut count: u64,
-    t_now: f64,
-    rng: &mut Stream,
-) -> u64 {
-    let energies = &setup.spectrum.energy_ev;
-    let mut tree = WeightTree::new(platelets.iter().map(|p| share(setup, p, e, dir)).collect());
-    while count > 0 {
-        let total = tree.total();
-        if total <= 0.0 {
-            break;
+    /// Move `count` excitons by `step` (−1 removes, +1 adds), each on a platelet drawn in
+    /// proportion to `weight`, at time `t_now`; returns how many could not be moved
+    /// because every weight was zero.
+    pub fn moves(
+        &mut self,
+        setup: &AseSetup,
+        mut count: u64,
+        step: i32,
+        weight: impl Fn(&Platelet) -> f64,
+        t_now: f64,
+        rng: &mut Stream,
+    ) -> u64 {
+        let mut tree = WeightTree::new(self.platelets.iter().map(&weight).collect());
+        while count > 0 {
+            let total = tree.total();
+            if total <= 0.0 {
+                break;
+            }
+            let Some(chosen) = tree.find(rng.uniform() * total) else {
+                break;
+            };
+            let p = &mut self.platelets[chosen];
+            p.n = p.n.saturating_add_signed(step);
+            p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
+            tree.set(chosen, weight(p));
+            count -= 1;
         }
-        let Some(chosen) = tree.find(rng.uniform() * total) else {
-            break;
-        };
-        let p = &mut platelets[chosen];
-        let before = *p;
-        match dir {
-            Direction::Stimulated => p.n -= 1,
-            Direction::Absorbed => p.n += 1,
-        }
-        gain.change(&setup.optics, energies, &before, p, scale);
-        p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
-        tree.set(chosen, share(setup, p, e, dir));
-        count -= 1;
+        count
     }
-    count
+
+    /// Update the cell's gain spectra for every platelet whose count changed.
+    pub fn finish(self, setup: &AseSetup, gain: &mut CellGain, scale: f64) {
+        for (before, after) in self.before.iter().zip(self.platelets.iter()) {
+            if before.n != after.n {
+                gain.change(
+                    &setup.optics,
+                    &setup.spectrum.energy_ev,
+                    before,
+                    after,
+                    scale,
+                );
+            }
+        }
+    }
 }
 
 /// Book a cell's accumulated exchange (`pending_s`, `pending_a` per bin, real photons)
@@ -82,33 +89,42 @@ pub fn apply_cell(
     ledger: &mut Ledger,
 ) {
     let w = setup.platelet_weight;
+    let optics = &setup.optics;
+    let mut booking = Booking::new(platelets);
     for b in 0..setup.spectrum.bins {
         let e = setup.spectrum.energy_ev[b];
-        for (pending, dir) in [
-            (&mut pending_s[b], Direction::Stimulated),
-            (&mut pending_a[b], Direction::Absorbed),
-        ] {
+        for (pending, stimulated) in [(&mut pending_s[b], true), (&mut pending_a[b], false)] {
             let whole = (*pending / w).floor();
             if whole < 1.0 {
                 continue;
             }
             *pending -= whole * w;
-            let left = book(
-                setup,
-                platelets,
-                gain,
-                scale,
-                e,
-                dir,
-                whole as u64,
-                t_now,
-                rng,
-            );
+            let left = if stimulated {
+                booking.moves(
+                    setup,
+                    whole as u64,
+                    -1,
+                    |p| optics.stimulated(p.energy_ev, p.n, e),
+                    t_now,
+                    rng,
+                )
+            } else {
+                booking.moves(
+                    setup,
+                    whole as u64,
+                    1,
+                    |p| optics.absorbing(p.energy_ev, p.n, e),
+                    t_now,
+                    rng,
+                )
+            };
             let unbooked = left as f64 * w;
-            match dir {
-                Direction::Stimulated => ledger.unbooked_stimulated += unbooked,
-                Direction::Absorbed => ledger.unbooked_absorbed += unbooked,
+            if stimulated {
+                ledger.unbooked_stimulated += unbooked;
+            } else {
+                ledger.unbooked_absorbed += unbooked;
             }
         }
     }
+    booking.finish(setup, gain, scale);
 }

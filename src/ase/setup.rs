@@ -205,6 +205,9 @@ pub struct AseSetup {
     pub frozen: bool,
     pub coupled: bool,
     pub packets_per_step: u32,
+    /// The largest share of a cell's excitons (or room) one step may exchange before
+    /// the next step is shortened.
+    pub max_exchange_fraction: f64,
     pub roulette: Roulette,
     pub time_bins: usize,
 }
@@ -284,6 +287,7 @@ impl AseSetup {
             frozen: c.run.freeze_populations,
             coupled: c.run.stimulated_emission,
             packets_per_step: c.run.packets_per_step,
+            max_exchange_fraction: c.run.max_exchange_fraction,
             roulette: Roulette {
                 threshold: c.run.roulette_weight,
                 survival: c.run.roulette_survival,

@@ -13,8 +13,9 @@
 //! wavelength, however few sampled platelets decay within a step, and photons and
 //! excitons balance exactly.
 
+use super::exchange::Booking;
 use super::photons::{AsePacket, Fate};
-use super::platelets::{CellGain, Platelet, next_event};
+use super::platelets::{CellGain, Platelet};
 use super::setup::AseSetup;
 use super::tally::Ledger;
 use super::weight_tree::WeightTree;
@@ -117,23 +118,9 @@ pub fn book_radiative(
     if whole < 1.0 {
         return;
     }
-    let energies = &setup.spectrum.energy_ev;
-    let mut tree = WeightTree::new(platelets.iter().map(|p| f64::from(p.n)).collect());
-    for _ in 0..whole as u64 {
-        let total = tree.total();
-        if total < 0.5 {
-            // Every exciton of the cell is gone; the rest waits for the next step.
-            break;
-        }
-        let Some(i) = tree.find(rng.uniform() * total) else {
-            break;
-        };
-        let p = &mut platelets[i];
-        let before = *p;
-        p.n -= 1;
-        gain.change(&setup.optics, energies, &before, p, scale);
-        p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
-        tree.set(i, f64::from(p.n));
-        *pending -= w;
-    }
+    let mut booking = Booking::new(platelets);
+    // Every exciton of the cell may be gone; the rest then waits for the next step.
+    let left = booking.moves(setup, whole as u64, -1, |p| f64::from(p.n), t_now, rng);
+    booking.finish(setup, gain, scale);
+    *pending -= (whole - left as f64) * w;
 }

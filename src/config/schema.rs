@@ -196,6 +196,10 @@ pub struct Run {
     /// emission.
     #[serde(default = "default_packets_per_step")]
     pub packets_per_step: u32,
+    /// Pump source: the largest share of a cell's excitons (or of its room for more)
+    /// that one step's photons may exchange before the next step is shortened.
+    #[serde(default = "default_max_exchange_fraction")]
+    pub max_exchange_fraction: f64,
     /// Packets fainter than this weight (relative to launch) play Russian roulette.
     #[serde(default = "default_roulette_weight")]
     pub roulette_weight: f64,
@@ -221,6 +225,7 @@ impl Default for Run {
             freeze_populations: false,
             stimulated_emission: true,
             packets_per_step: default_packets_per_step(),
+            max_exchange_fraction: default_max_exchange_fraction(),
             roulette_weight: default_roulette_weight(),
             roulette_survival: default_roulette_survival(),
         }
@@ -562,6 +567,10 @@ fn default_seed() -> u64 {
     1
 }
 /// MCML's roulette threshold (Wang, Jacques & Zheng, CMPB 47, 131 (1995)).
+fn default_max_exchange_fraction() -> f64 {
+    1.0
+}
+
 fn default_packets_per_step() -> u32 {
     64
 }

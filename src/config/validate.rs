@@ -379,6 +379,16 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
         1,
         "the packets per time step",
     )?;
+    finite("run.max_exchange_fraction", r.max_exchange_fraction)?;
+    if !(r.max_exchange_fraction > 0.0 && r.max_exchange_fraction <= 1.0) {
+        return Err(Invalid::new(
+            "run.max_exchange_fraction",
+            format!(
+                "{} is not valid: the share of a cell's excitons one step may exchange must lie in (0, 1]",
+                r.max_exchange_fraction
+            ),
+        ));
+    }
     let shortest = [
         (
             "platelets.radiative_lifetime_ps",
