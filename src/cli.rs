@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use serde_json::{Map, Value, json};
 
+use crate::analysis::{self, Analysis, FitOptions};
 use crate::backend::{Backend, BackendChoice, CpuBackend, work_units};
 use crate::config::SourceKind;
 use crate::config::{self, Resolved};
@@ -65,6 +66,10 @@ pub enum Command {
         /// No progress bar or log lines.
         #[arg(short, long)]
         quiet: bool,
+        /// Continue an interrupted run: keep the points already in OUT.h5.partial and
+        /// run the rest (the config and overrides must be the same).
+        #[arg(long)]
+        resume: bool,
     },
     /// Check a config: print it resolved, with the sweep plan and a cost estimate.
     Check {
@@ -81,6 +86,21 @@ pub enum Command {
         /// Print JSON: {"points": [{...}, ...]}.
         #[arg(long)]
         json: bool,
+    },
+    /// Fit the ASE threshold (fluence sweep) or the net modal gain (stripe-length sweep).
+    Fit {
+        /// An output file of `asemc run` with a sweep over pump.fluence_uj_cm2 or
+        /// pump.stripe_length_um.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Shortest stripe length used by the gain fit, µm.
+        #[arg(long, value_name = "UM")]
+        min_length_um: Option<f64>,
+        /// Longest stripe length used by the gain fit, µm (below gain saturation).
+        #[arg(long, value_name = "UM")]
+        max_length_um: Option<f64>,
     },
     /// Guided modes of a cover/film/substrate slab waveguide.
     Modes {
@@ -109,6 +129,7 @@ pub fn run(cli: Cli) -> Result<()> {
             backend,
             threads,
             quiet,
+            resume,
         } => {
             let resolved = config.load()?;
             runner::run(
@@ -118,12 +139,26 @@ pub fn run(cli: Cli) -> Result<()> {
                     backend,
                     threads,
                     quiet,
+                    resume,
                 },
             )?;
             Ok(())
         }
         Command::Check { config, threads } => check(&config.load()?, threads),
         Command::Summary { file, json } => summary(&file, json),
+        Command::Fit {
+            file,
+            json,
+            min_length_um,
+            max_length_um,
+        } => fit(
+            &file,
+            json,
+            &FitOptions {
+                min_length_um,
+                max_length_um,
+            },
+        ),
         Command::Modes {
             n_film,
             n_substrate,
@@ -194,6 +229,16 @@ fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
     emit(&out)
 }
 
+/// A point's index and swept values, the start of its JSON object.
+fn point_identity(p: &crate::output::PointRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("index".into(), json!(p.index));
+    for (k, v) in &p.params {
+        m.insert(k.clone(), json!(v));
+    }
+    m
+}
+
 fn summary(file: &Path, as_json: bool) -> Result<()> {
     let mut out = String::new();
     let reader = OutputReader::open(file)?;
@@ -202,11 +247,7 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
         let list: Vec<Value> = points
             .iter()
             .map(|p| {
-                let mut m = Map::new();
-                m.insert("index".into(), json!(p.index));
-                for (k, v) in &p.params {
-                    m.insert(k.clone(), json!(v));
-                }
+                let mut m = point_identity(p);
                 m.insert("seed".into(), json!(p.seed));
                 m.insert("photons".into(), json!(p.photons));
                 m.insert("photon_steps".into(), json!(p.photon_steps));
@@ -217,8 +258,11 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
                 Value::Object(m)
             })
             .collect();
-        let text = serde_json::to_string_pretty(&json!({ "points": list }))
-            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let mut v = json!({ "points": list });
+        if let Ok(a) = analyse(&reader, file, &FitOptions::default()) {
+            v["fit"] = a.to_json();
+        }
+        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::Runtime(e.to_string()))?;
         writeln!(out, "{text}").ok();
         return emit(&out);
     }
@@ -247,6 +291,71 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
                 .map(|(_, e)| format!(" ± {e:.6}"))
                 .unwrap_or_default();
             writeln!(out, "  {k:<24} {v:.6}{err}").ok();
+        }
+    }
+    if let Ok(a) = analyse(&reader, file, &FitOptions::default()) {
+        out += &a.to_text();
+    }
+    emit(&out)
+}
+
+/// The fits a file allows, or why none applies.
+fn analyse(reader: &OutputReader, file: &Path, opts: &FitOptions) -> Result<Analysis> {
+    let points = reader.points()?;
+    let seed = reader.root_u64("seed").unwrap_or(0);
+    analysis::analyse(&points, &reader.swept_keys, opts, seed).map_err(|message| Error::Input {
+        path: file.to_path_buf(),
+        message,
+    })
+}
+
+fn fit(file: &Path, as_json: bool, opts: &FitOptions) -> Result<()> {
+    for (name, v) in [
+        ("--min-length-um", opts.min_length_um),
+        ("--max-length-um", opts.max_length_um),
+    ] {
+        if let Some(v) = v
+            && !(v.is_finite() && v >= 0.0)
+        {
+            return Err(Error::Usage(format!("{name} {v}: must be a length ≥ 0")));
+        }
+    }
+    let reader = OutputReader::open(file)?;
+    let analysis = analyse(&reader, file, opts)?;
+    let points = reader.points()?;
+    let per_point: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            let mut m = point_identity(p);
+            for name in ["edge_photons", "edge_peak_nm", "edge_fwhm_nm"] {
+                let v = p.scalars.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+                m.insert(name.into(), json!(v));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let mut out = String::new();
+    if as_json {
+        let mut v = analysis.to_json();
+        v["points"] = Value::Array(per_point);
+        let text = serde_json::to_string_pretty(&v).map_err(|e| Error::Runtime(e.to_string()))?;
+        writeln!(out, "{text}").ok();
+    } else {
+        out += &analysis.to_text();
+        writeln!(out, "point\tedge photons\tpeak nm\tFWHM nm").ok();
+        for p in &per_point {
+            let f = |k: &str| p[k].as_f64().map_or("-".to_string(), |v| format!("{v:.4}"));
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}",
+                p["index"],
+                p["edge_photons"]
+                    .as_f64()
+                    .map_or("-".into(), |v| format!("{v:.4e}")),
+                f("edge_peak_nm"),
+                f("edge_fwhm_nm")
+            )
+            .ok();
         }
     }
     emit(&out)

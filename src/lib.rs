@@ -2,9 +2,10 @@
 //! colloidal nanoplatelets.
 //!
 //! Layers: `config` (what the user wrote, checked), `transport` and `modes` (physics,
-//! no I/O), `backend` (where the physics runs), `runner` (sweeps), `output` (HDF5),
+//! no I/O), `analysis` (fits of finished runs), `backend` (where the physics runs), `runner` (sweeps), `output` (HDF5),
 //! `cli` (the command line).
 
+pub mod analysis;
 pub mod ase;
 pub mod backend;
 pub mod cli;

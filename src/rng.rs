@@ -37,6 +37,10 @@ pub enum Purpose {
     Exchange = 5,
     /// A cell's spontaneous emission within a time step.
     Spontaneous = 6,
+    /// Resampling in the analysis of a run (bootstrap).
+    Analysis = 7,
+    /// Booking a cell's radiative decay against its platelets.
+    Radiative = 8,
 }
 
 /// Bits of counter word 2 that hold the step index; the purpose sits above them.

@@ -3,6 +3,8 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -10,7 +12,45 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::backend::{BackendChoice, select, work_units};
 use crate::config::Resolved;
 use crate::error::{Error, Result};
-use crate::output::{OutputFile, RunMetadata};
+use crate::output::{OutputFile, OutputReader, RunMetadata, partial_path};
+
+/// Held while a point is written, so Ctrl-C never cuts a write short.
+static WRITING: Mutex<()> = Mutex::new(());
+/// Points complete in the file being written, for the message on Ctrl-C.
+static POINTS_DONE: AtomicUsize = AtomicUsize::new(0);
+static INTERRUPT: Once = Once::new();
+
+/// On Ctrl-C (or SIGTERM): wait for a write in progress, say where the finished points
+/// are and how to continue, and exit with status 130. The partial file is flushed after
+/// every point, so it holds every finished point.
+fn handle_interrupt(partial: PathBuf, points_total: usize) {
+    INTERRUPT.call_once(|| {
+        let _ = ctrlc::set_handler(move || {
+            let _guard = WRITING.lock();
+            eprintln!(
+                "\nasemc: interrupted; {} of {points_total} points are in {}; run the same command with --resume to continue",
+                POINTS_DONE.load(Ordering::SeqCst),
+                partial.display()
+            );
+            std::process::exit(130);
+        });
+    });
+}
+
+/// With `--resume`, a finished file of the same config needs no work.
+fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
+    if partial_path(dest).exists() || !dest.exists() {
+        return Ok(false);
+    }
+    let reader = OutputReader::open(dest)?;
+    if reader.root_str("config_toml")? != meta.config_toml {
+        return Err(Error::Input {
+            path: dest.to_path_buf(),
+            message: "exists and was written by a different config (or other --set/--seed values); choose another -o or remove it".into(),
+        });
+    }
+    Ok(reader.points()?.len() == meta.points_total)
+}
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -21,6 +61,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// No progress bar or log lines.
     pub quiet: bool,
+    /// Continue an interrupted run: keep the points already in its partial file.
+    pub resume: bool,
 }
 
 /// What a finished run did.
@@ -116,10 +158,47 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         points_total: n_points,
     };
     let start = Instant::now();
-    let mut out = OutputFile::create(&opts.output, &meta)?;
+    if opts.resume && already_finished(&opts.output, &meta)? {
+        progress.log(&format!(
+            "all {n_points} points are already in {}; nothing to do",
+            opts.output.display()
+        ));
+        return Ok(RunReport {
+            output: opts.output.clone(),
+            points: n_points,
+            photons: 0,
+            photon_steps: 0,
+            wall_time_s: 0.0,
+        });
+    }
+    let resumed = if opts.resume {
+        OutputFile::resume(&opts.output, &meta)?
+    } else {
+        None
+    };
+    let (mut out, done) = match resumed {
+        Some((out, done)) => {
+            progress.log(&format!(
+                "resuming {}: {} of {n_points} points already done",
+                out.partial().display(),
+                done.len()
+            ));
+            (out, done)
+        }
+        None => (OutputFile::create(&opts.output, &meta)?, Vec::new()),
+    };
+    POINTS_DONE.store(done.len(), Ordering::SeqCst);
+    handle_interrupt(out.partial().to_path_buf(), n_points);
+    if let Progress::Bar(bar) = &progress {
+        let skipped: u64 = done.iter().map(|&i| work_units(&resolved.points[i])).sum();
+        bar.set_length(total_work - skipped);
+    }
     let mut photon_steps = 0;
     let mut photons = 0;
     for (i, config) in resolved.points.iter().enumerate() {
+        if done.binary_search(&i).is_ok() {
+            continue;
+        }
         let params = resolved.plan.params(i);
         if let Progress::Bar(bar) = &progress {
             bar.set_message(format!("point {}/{n_points}", i + 1));
@@ -135,7 +214,11 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
                 out.partial().display()
             ))
         })?;
-        out.write_point(i, &params, config.run.seed, &result)?;
+        {
+            let _guard = WRITING.lock();
+            out.write_point(i, &params, config.run.seed, &result)?;
+            POINTS_DONE.fetch_add(1, Ordering::SeqCst);
+        }
         photon_steps += result.photon_steps;
         photons += result.photons;
         let described: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
@@ -153,7 +236,10 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         ));
     }
     let wall_time_s = start.elapsed().as_secs_f64();
-    let output = out.finish(wall_time_s)?;
+    let output = {
+        let _guard = WRITING.lock();
+        out.finish(wall_time_s)?
+    };
     if let Progress::Bar(bar) = &progress {
         bar.finish_and_clear();
     }

@@ -5,6 +5,17 @@
 /// bins; a spectrum that does not fall to half its peak inside the window has its
 /// width measured to the window's edge.
 pub fn peak_and_fwhm(nm: &[f64], values: &[f64]) -> Option<(f64, f64)> {
+    half_maximum(nm, values).map(|(peak, left, right)| (peak, right - left))
+}
+
+/// The midpoint of the half-maximum crossings: the centre of a broad line, steadier
+/// than the peak bin of a noisy flat-topped spectrum.
+pub fn half_maximum_centre(nm: &[f64], values: &[f64]) -> Option<f64> {
+    half_maximum(nm, values).map(|(_, left, right)| 0.5 * (left + right))
+}
+
+/// (peak wavelength, left and right half-maximum crossings).
+fn half_maximum(nm: &[f64], values: &[f64]) -> Option<(f64, f64, f64)> {
     let (peak, &max) = values
         .iter()
         .enumerate()
@@ -25,5 +36,5 @@ pub fn peak_and_fwhm(nm: &[f64], values: &[f64]) -> Option<(f64, f64)> {
     let right = (peak + 1..values.len())
         .find(|&j| values[j] < half)
         .map_or(nm[values.len() - 1], |j| crossing(j - 1, j));
-    Some((nm[peak], right - left))
+    Some((nm[peak], left, right))
 }

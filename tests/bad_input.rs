@@ -358,3 +358,18 @@ fn exchange_limit_outside_zero_to_one() {
         );
     }
 }
+
+#[test]
+fn axial_sampling_cone_outside_zero_to_ninety() {
+    for bad in ["-1.0", "90.0"] {
+        reject(
+            "axial-cone",
+            Some(&format!("{PUMP}[run]\naxial_cone_deg = {bad}\n")),
+            &[],
+            &[&format!(
+                "bad.toml:15:1: run.axial_cone_deg: {} is not valid: the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)",
+                bad.trim_end_matches(".0")
+            )],
+        );
+    }
+}

@@ -320,6 +320,8 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
                     }
                 }
                 *pending += emission[c];
+                // Its own stream: how packets are sampled never changes the kinetics.
+                let mut rng = Stream::new(setup.seed, Purpose::Radiative, point, step, c as u32);
                 spontaneous::book_radiative(
                     setup, platelets, &mut gain, pending, scale, t1, &mut rng,
                 );

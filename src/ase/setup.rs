@@ -208,6 +208,8 @@ pub struct AseSetup {
     /// The largest share of a cell's excitons (or room) one step may exchange before
     /// the next step is shortened.
     pub max_exchange_fraction: f64,
+    /// cos of `run.axial_cone_deg`, when spontaneous directions are stratified.
+    pub axial_cone_cos: Option<f64>,
     pub roulette: Roulette,
     pub time_bins: usize,
 }
@@ -288,6 +290,8 @@ impl AseSetup {
             coupled: c.run.stimulated_emission,
             packets_per_step: c.run.packets_per_step,
             max_exchange_fraction: c.run.max_exchange_fraction,
+            axial_cone_cos: (c.run.axial_cone_deg > 0.0)
+                .then(|| c.run.axial_cone_deg.to_radians().cos()),
             roulette: Roulette {
                 threshold: c.run.roulette_weight,
                 survival: c.run.roulette_survival,

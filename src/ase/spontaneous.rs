@@ -12,6 +12,14 @@
 //! booked. So the seed light is sampled densely in time, position, direction and
 //! wavelength, however few sampled platelets decay within a step, and photons and
 //! excitons balance exactly.
+//!
+//! Directions are stratified (`run.axial_cone_deg` > 0): each emitted packet becomes
+//! one sub-packet in the cone of that half-angle around +x, the stripe's axis toward
+//! the detector, and one in the rest of the sphere, each uniform within its stratum and
+//! weighted by the stratum's share of isotropic emission, (1 − cos θ)/2 and its
+//! complement. The total is exact and the estimate unbiased, and the light that runs
+//! along the stripe to the detector, which carries ASE, is sampled 2/(1 − cos θ) times
+//! more densely than by isotropic packets.
 
 use super::exchange::Booking;
 use super::photons::{AsePacket, Fate};
@@ -81,23 +89,47 @@ pub fn launch(
         let p = &platelets[i];
         let line = setup.optics.emission_energy(p.energy_ev, p.n);
         let e = line + setup.optics.line.sample_offset(rng);
-        let dir = scatter::isotropic(rng.uniform(), rng.uniform());
         let time_ps = t0 + rng.uniform() * (t1 - t0);
-        match setup.spectrum.bin_of_energy(e) {
-            Some(bin) => born.push(AsePacket {
-                pos: p.pos,
-                dir,
+        let Some(bin) = setup.spectrum.bin_of_energy(e) else {
+            ledger.outside_window += weight;
+            continue;
+        };
+        let packet = |dir: [f64; 3], weight: f64| AsePacket {
+            pos: p.pos,
+            dir,
+            weight,
+            birth_weight: weight,
+            bin: bin as u32,
+            layer: FILM,
+            time_ps,
+            id: 0,
+            fate: Fate::Alive,
+        };
+        match setup.axial_cone_cos {
+            // One sub-packet in the cone around +x and one in the rest of the sphere,
+            // each carrying its stratum's share of the isotropic emission.
+            Some(cone_cos) => {
+                let share = 0.5 * (1.0 - cone_cos);
+                let azimuth = rng.uniform();
+                let axial = 1.0 - (1.0 - cone_cos) * rng.uniform();
+                born.push(packet(about_x(axial, azimuth), weight * share));
+                let azimuth = rng.uniform();
+                let rest = -1.0 + (1.0 + cone_cos) * rng.uniform();
+                born.push(packet(about_x(rest, azimuth), weight * (1.0 - share)));
+            }
+            None => born.push(packet(
+                scatter::isotropic(rng.uniform(), rng.uniform()),
                 weight,
-                birth_weight: weight,
-                bin: bin as u32,
-                layer: FILM,
-                time_ps,
-                id: 0,
-                fate: Fate::Alive,
-            }),
-            None => ledger.outside_window += weight,
+            )),
         }
     }
+}
+
+/// The unit vector at cosine `cos_x` to +x and azimuth 2π·`u_phi` around it.
+fn about_x(cos_x: f64, u_phi: f64) -> [f64; 3] {
+    let sin_x = (1.0 - cos_x * cos_x).max(0.0).sqrt();
+    let (sin_phi, cos_phi) = (2.0 * std::f64::consts::PI * u_phi).sin_cos();
+    [cos_x, sin_x * cos_phi, sin_x * sin_phi]
 }
 
 /// Book the whole sampled excitons of a cell's pending radiative decay (`pending`, real

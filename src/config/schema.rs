@@ -200,6 +200,10 @@ pub struct Run {
     /// that one step's photons may exchange before the next step is shortened.
     #[serde(default = "default_max_exchange_fraction")]
     pub max_exchange_fraction: f64,
+    /// Pump source: half-angle of the cone around +x (toward the detector) in which
+    /// every spontaneous packet also gets a sub-packet (0: isotropic packets only).
+    #[serde(default = "default_axial_cone_deg")]
+    pub axial_cone_deg: f64,
     /// Packets fainter than this weight (relative to launch) play Russian roulette.
     #[serde(default = "default_roulette_weight")]
     pub roulette_weight: f64,
@@ -226,6 +230,7 @@ impl Default for Run {
             stimulated_emission: true,
             packets_per_step: default_packets_per_step(),
             max_exchange_fraction: default_max_exchange_fraction(),
+            axial_cone_deg: default_axial_cone_deg(),
             roulette_weight: default_roulette_weight(),
             roulette_survival: default_roulette_survival(),
         }
@@ -567,6 +572,10 @@ fn default_seed() -> u64 {
     1
 }
 /// MCML's roulette threshold (Wang, Jacques & Zheng, CMPB 47, 131 (1995)).
+fn default_axial_cone_deg() -> f64 {
+    10.0
+}
+
 fn default_max_exchange_fraction() -> f64 {
     1.0
 }

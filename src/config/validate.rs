@@ -379,6 +379,16 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
         1,
         "the packets per time step",
     )?;
+    finite("run.axial_cone_deg", r.axial_cone_deg)?;
+    if !(r.axial_cone_deg >= 0.0 && r.axial_cone_deg < 90.0) {
+        return Err(Invalid::new(
+            "run.axial_cone_deg",
+            format!(
+                "{} is not valid: the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)",
+                r.axial_cone_deg
+            ),
+        ));
+    }
     finite("run.max_exchange_fraction", r.max_exchange_fraction)?;
     if !(r.max_exchange_fraction > 0.0 && r.max_exchange_fraction <= 1.0) {
         return Err(Invalid::new(

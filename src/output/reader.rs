@@ -62,6 +62,14 @@ impl OutputReader {
         read_str(&self.file, name).map_err(|e| Error::hdf5(self.file.filename(), e))
     }
 
+    /// A root attribute as an unsigned integer.
+    pub fn root_u64(&self, name: &str) -> Result<u64> {
+        self.file
+            .attr(name)
+            .and_then(|a| a.read_scalar::<u64>())
+            .map_err(|e| Error::hdf5(self.file.filename(), e))
+    }
+
     /// The finished points, in point order.
     pub fn points(&self) -> Result<Vec<PointRecord>> {
         let path = self.file.filename();

@@ -83,6 +83,56 @@ impl OutputFile {
         })
     }
 
+    /// Continue the interrupted run whose partial file lies beside `dest`: check it was
+    /// written by the same resolved config, drop any point interrupted while being
+    /// written, and return the indices of the points already complete. `None` when
+    /// there is no partial file to continue.
+    pub fn resume(dest: &Path, meta: &RunMetadata) -> Result<Option<(Self, Vec<usize>)>> {
+        let partial = partial_path(dest);
+        if !partial.exists() {
+            return Ok(None);
+        }
+        let damaged = |why: String| Error::Input {
+            path: partial.clone(),
+            message: format!("cannot be resumed ({why}); remove it and run again without --resume"),
+        };
+        let file =
+            hdf5::File::open_rw(&partial).map_err(|e| damaged(format!("unreadable: {e}")))?;
+        let config = super::hdf5_attrs::read_str(&file, "config_toml")
+            .map_err(|_| damaged("no config_toml attribute".into()))?;
+        if config != meta.config_toml {
+            return Err(Error::Input {
+                path: partial.clone(),
+                message: "was written by a different config (or other --set/--seed values); run with the same ones, or remove it and run without --resume".into(),
+            });
+        }
+        let points = file
+            .group(POINTS_GROUP)
+            .map_err(|e| damaged(format!("no points group: {e}")))?;
+        let mut done = Vec::new();
+        for name in points
+            .member_names()
+            .map_err(|e| Error::hdf5(&partial, e))?
+        {
+            let g = points.group(&name).map_err(|e| Error::hdf5(&partial, e))?;
+            let index = g.attr("index").and_then(|a| a.read_scalar::<u64>());
+            match (g.attr("complete").is_ok(), index) {
+                (true, Ok(i)) => done.push(i as usize),
+                _ => points.unlink(&name).map_err(|e| Error::hdf5(&partial, e))?,
+            }
+        }
+        done.sort_unstable();
+        Ok(Some((
+            Self {
+                file,
+                partial,
+                dest: dest.to_path_buf(),
+                points_total: meta.points_total,
+            },
+            done,
+        )))
+    }
+
     /// Write point `index` and flush it to disk.
     pub fn write_point(
         &mut self,

@@ -1,0 +1,344 @@
+//! Fits of the two measurements the paper makes on a stripe-pumped film:
+//!
+//! - the net modal gain g from the variable-stripe-length curve
+//!   `I(L) = A/g·(e^{gL} − 1)`, by weighted least squares on relative residuals (the
+//!   edge output spans decades); for fixed g the model is linear in A, so the fit is a
+//!   one-dimensional minimisation over g;
+//! - the ASE threshold from the light-in/light-out curve: a continuous two-line fit of
+//!   the edge output vs fluence (the knee), also on relative residuals; for a fixed
+//!   knee the model is linear in its three coefficients, so the fit is a search over
+//!   the knee.
+//!
+//! Uncertainties are 95 % confidence half-widths: for the gain from the fit's
+//! covariance with Student's t for the degrees of freedom left, for the knee from a
+//! residual bootstrap.
+
+use crate::rng::{Purpose, Stream};
+
+/// Student's t at 97.5 % for `dof` degrees of freedom (two-sided 95 %).
+pub fn t_975(dof: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match dof {
+        0 => f64::INFINITY,
+        1..=30 => TABLE[dof - 1],
+        // Cornish–Fisher: z + (z³ + z)/(4ν).
+        _ => 1.959_964 + 2.3735 / dof as f64,
+    }
+}
+
+/// Minimise `f` on [a, b] by golden-section search to a relative tolerance of 1e-12.
+fn golden(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
+    const R: f64 = 0.618_033_988_749_894_8;
+    let mut c = b - R * (b - a);
+    let mut d = a + R * (b - a);
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..200 {
+        if (b - a).abs() <= 1e-12 * (a.abs() + b.abs()).max(1e-300) {
+            break;
+        }
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - R * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + R * (b - a);
+            fd = f(d);
+        }
+    }
+    0.5 * (a + b)
+}
+
+/// Minimise `f` over [lo, hi]: the best of `grid` evenly spaced points, then golden
+/// section within its neighbours.
+fn minimise(f: impl Fn(f64) -> f64, lo: f64, hi: f64, grid: usize) -> f64 {
+    let x = |i: usize| lo + (hi - lo) * i as f64 / grid as f64;
+    let best =
+        (0..=grid).map(|i| (i, f(x(i)))).fold(
+            (0, f64::INFINITY),
+            |b, (i, v)| if v < b.1 { (i, v) } else { b },
+        );
+    golden(&f, x(best.0.saturating_sub(1)), x((best.0 + 1).min(grid)))
+}
+
+/// Relative least-squares weights 1/I² (a zero output gets the weight of a millionth of
+/// the largest).
+fn weights(y: &[f64]) -> Vec<f64> {
+    let floor = 1e-6 * y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    y.iter()
+        .map(|v| 1.0 / v.abs().max(floor).max(f64::MIN_POSITIVE).powi(2))
+        .collect()
+}
+
+/// (e^{gL} − 1)/g, equal to L at g = 0.
+fn vsl_shape(g: f64, l: f64) -> f64 {
+    let x = g * l;
+    if x.abs() < 1e-8 {
+        l * (1.0 + 0.5 * x)
+    } else {
+        x.exp_m1() / g
+    }
+}
+
+/// d/dg of (e^{gL} − 1)/g.
+fn vsl_shape_dg(g: f64, l: f64) -> f64 {
+    let x = g * l;
+    if x.abs() < 1e-4 {
+        l * l * (0.5 + x / 3.0 + x * x / 8.0)
+    } else {
+        (l * x.exp() * g - x.exp_m1()) / (g * g)
+    }
+}
+
+/// A fit of `I = A/g·(e^{gL} − 1)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VslFit {
+    /// Net modal gain, per unit of 1/L.
+    pub gain: f64,
+    /// 95 % confidence half-width of `gain`.
+    pub gain_uncertainty: f64,
+    pub amplitude: f64,
+    /// Relative residuals (I − fit)/fit at every point.
+    pub residuals: Vec<f64>,
+}
+
+impl VslFit {
+    pub fn predict(&self, l: f64) -> f64 {
+        self.amplitude * vsl_shape(self.gain, l)
+    }
+}
+
+/// Fit `I = A/g·(e^{gL} − 1)` to stripe lengths `l` and outputs `y` (at least three
+/// points with distinct lengths). `g` is searched within ±60/max(L).
+pub fn fit_vsl(l: &[f64], y: &[f64]) -> Option<VslFit> {
+    let n = l.len();
+    let l_max = l.iter().fold(0.0f64, |m, v| m.max(*v));
+    if n < 3 || l_max <= 0.0 {
+        return None;
+    }
+    let w = weights(y);
+    let amplitude = |g: f64| {
+        let (mut num, mut den) = (0.0, 0.0);
+        for i in 0..n {
+            let f = vsl_shape(g, l[i]);
+            num += w[i] * y[i] * f;
+            den += w[i] * f * f;
+        }
+        num / den
+    };
+    let cost = |g: f64| {
+        let a = amplitude(g);
+        (0..n)
+            .map(|i| w[i] * (y[i] - a * vsl_shape(g, l[i])).powi(2))
+            .sum::<f64>()
+    };
+    let g_span = 60.0 / l_max;
+    let gain = minimise(cost, -g_span, g_span, 2400);
+    let a = amplitude(gain);
+    let chi2 = cost(gain);
+    // Covariance of (A, g): s²·(JᵀWJ)⁻¹, s² = χ²/(n − 2).
+    let (mut jaa, mut jag, mut jgg) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let da = vsl_shape(gain, l[i]);
+        let dg = a * vsl_shape_dg(gain, l[i]);
+        jaa += w[i] * da * da;
+        jag += w[i] * da * dg;
+        jgg += w[i] * dg * dg;
+    }
+    let det = jaa * jgg - jag * jag;
+    let s2 = chi2 / (n - 2) as f64;
+    let var_g = if det > 0.0 {
+        s2 * jaa / det
+    } else {
+        f64::INFINITY
+    };
+    let residuals = (0..n)
+        .map(|i| {
+            let m = a * vsl_shape(gain, l[i]);
+            (y[i] - m) / m
+        })
+        .collect();
+    Some(VslFit {
+        gain,
+        gain_uncertainty: t_975(n - 2) * var_g.sqrt(),
+        amplitude: a,
+        residuals,
+    })
+}
+
+/// A continuous two-line fit: `y = c0 + c1·x` below the knee, slope `c2` above it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KneeFit {
+    pub knee: f64,
+    /// 95 % confidence half-width of the knee (residual bootstrap).
+    pub knee_uncertainty: f64,
+    pub intercept: f64,
+    pub slope_below: f64,
+    pub slope_above: f64,
+}
+
+impl KneeFit {
+    pub fn predict(&self, x: f64) -> f64 {
+        self.intercept
+            + self.slope_below * x.min(self.knee)
+            + self.slope_above * (x - self.knee).max(0.0)
+    }
+}
+
+/// Solve the 3×3 system `m·c = v` (Cramer's rule); `None` when singular.
+fn solve3(m: [[f64; 3]; 3], v: [f64; 3]) -> Option<[f64; 3]> {
+    let det = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det(m);
+    if d.abs() <= f64::MIN_POSITIVE {
+        return None;
+    }
+    let mut c = [0.0; 3];
+    for (k, ck) in c.iter_mut().enumerate() {
+        let mut mk = m;
+        for r in 0..3 {
+            mk[r][k] = v[r];
+        }
+        *ck = det(mk) / d;
+    }
+    Some(c)
+}
+
+/// The best coefficients and weighted squared error for a knee at `k`.
+fn knee_at(x: &[f64], y: &[f64], w: &[f64], k: f64) -> Option<([f64; 3], f64)> {
+    let basis = |xi: f64| [1.0, xi.min(k), (xi - k).max(0.0)];
+    let mut m = [[0.0; 3]; 3];
+    let mut v = [0.0; 3];
+    for i in 0..x.len() {
+        let b = basis(x[i]);
+        for r in 0..3 {
+            v[r] += w[i] * b[r] * y[i];
+            for c in 0..3 {
+                m[r][c] += w[i] * b[r] * b[c];
+            }
+        }
+    }
+    let c = solve3(m, v)?;
+    let err = (0..x.len())
+        .map(|i| {
+            let b = basis(x[i]);
+            w[i] * (y[i] - c[0] - c[1] * b[1] - c[2] * b[2]).powi(2)
+        })
+        .sum();
+    Some((c, err))
+}
+
+/// The knee of `y(x)` with two points or more on either side, without uncertainty.
+fn knee_only(x: &[f64], y: &[f64]) -> Option<([f64; 3], f64)> {
+    let n = x.len();
+    let w = weights(y);
+    let cost = |k: f64| knee_at(x, y, &w, k).map_or(f64::INFINITY, |r| r.1);
+    // The knee lies between the 2nd and the (n−1)th point (x sorted).
+    let k = minimise(cost, x[1], x[n - 2], 400);
+    knee_at(x, y, &w, k).map(|(c, _)| (c, k))
+}
+
+/// Fit a continuous two-line curve to (x, y), x ascending (at least four points), with a
+/// residual bootstrap of `resamples` refits for the knee's uncertainty (keyed by
+/// `seed`).
+pub fn fit_knee(x: &[f64], y: &[f64], resamples: u32, seed: u64) -> Option<KneeFit> {
+    let n = x.len();
+    if n < 4 || x.windows(2).any(|p| p[1] <= p[0]) {
+        return None;
+    }
+    let (c, knee) = knee_only(x, y)?;
+    let fit = KneeFit {
+        knee,
+        knee_uncertainty: 0.0,
+        intercept: c[0],
+        slope_below: c[1],
+        slope_above: c[2],
+    };
+    let model: Vec<f64> = x.iter().map(|&xi| fit.predict(xi)).collect();
+    let rel: Vec<f64> = (0..n)
+        .map(|i| {
+            if model[i] != 0.0 {
+                (y[i] - model[i]) / model[i]
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut knees = Vec::with_capacity(resamples as usize);
+    for r in 0..resamples {
+        let mut rng = Stream::new(seed, Purpose::Analysis, 0, 0, r);
+        let y_star: Vec<f64> = (0..n)
+            .map(|i| {
+                let j = ((rng.uniform() * n as f64) as usize).min(n - 1);
+                model[i] * (1.0 + rel[j])
+            })
+            .collect();
+        if let Some((_, k)) = knee_only(x, &y_star) {
+            knees.push(k);
+        }
+    }
+    knees.sort_by(f64::total_cmp);
+    let knee_uncertainty = if knees.len() >= 20 {
+        let q = |p: f64| knees[((p * (knees.len() - 1) as f64).round()) as usize];
+        0.5 * (q(0.975) - q(0.025))
+    } else {
+        f64::NAN
+    };
+    Some(KneeFit {
+        knee_uncertainty,
+        ..fit
+    })
+}
+
+/// Linear interpolation of y(x) at `at` (x ascending), clamped to the ends.
+pub fn interpolate(x: &[f64], y: &[f64], at: f64) -> f64 {
+    let n = x.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if at <= x[0] {
+        return y[0];
+    }
+    for i in 1..n {
+        if at <= x[i] {
+            let t = (at - x[i - 1]) / (x[i] - x[i - 1]);
+            return y[i - 1] + t * (y[i] - y[i - 1]);
+        }
+    }
+    y[n - 1]
+}
+
+/// The x of the steepest log–log rise of y(x): the geometric middle of the pair of
+/// neighbouring points between which d ln y / d ln x is largest, with that slope.
+pub fn steepest_loglog(x: &[f64], y: &[f64]) -> Option<(f64, f64)> {
+    (1..x.len())
+        .filter(|&i| x[i - 1] > 0.0 && y[i - 1] > 0.0 && y[i] > 0.0)
+        .map(|i| {
+            let s = (y[i] / y[i - 1]).ln() / (x[i] / x[i - 1]).ln();
+            ((x[i] * x[i - 1]).sqrt(), s)
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// Where a FWHM that starts broad first falls below half its value at the lowest x
+/// (interpolated), if it does.
+pub fn fwhm_collapse(x: &[f64], fwhm: &[f64]) -> Option<f64> {
+    let half = 0.5 * *fwhm.first()?;
+    (1..x.len()).find_map(|i| {
+        (fwhm[i] < half && fwhm[i - 1] >= half).then(|| {
+            let t = (fwhm[i - 1] - half) / (fwhm[i - 1] - fwhm[i]);
+            x[i - 1] + t * (x[i] - x[i - 1])
+        })
+    })
+}

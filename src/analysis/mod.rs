@@ -1,0 +1,279 @@
+//! Analysis of finished runs: the ASE threshold from a fluence sweep and the net modal
+//! gain from a stripe-length sweep, from the points' integrated edge output.
+
+pub mod fit;
+
+use serde_json::{Value, json};
+
+use crate::output::PointRecord;
+use fit::{KneeFit, VslFit, fit_knee, fit_vsl, fwhm_collapse, interpolate, steepest_loglog};
+
+/// The swept key of a light-in/light-out measurement.
+pub const FLUENCE_KEY: &str = "pump.fluence_uj_cm2";
+/// The swept key of a variable-stripe-length measurement.
+pub const LENGTH_KEY: &str = "pump.stripe_length_um";
+/// Swept keys whose points are repeats (averaged) rather than another measurement.
+const REPEAT_KEY: &str = "run.seed";
+/// Bootstrap refits for the threshold's uncertainty.
+const BOOTSTRAP_RESAMPLES: u32 = 400;
+/// Relative shortfall of the longest stripes below the fitted exponential that is
+/// reported as gain saturation.
+const SATURATION_SHORTFALL: f64 = 0.1;
+
+/// Options of `asemc fit`.
+#[derive(Debug, Clone, Default)]
+pub struct FitOptions {
+    /// Stripe lengths used by the gain fit, µm (inclusive).
+    pub min_length_um: Option<f64>,
+    pub max_length_um: Option<f64>,
+}
+
+/// The ASE threshold from a fluence sweep.
+#[derive(Debug, Clone)]
+pub struct Threshold {
+    pub fit: KneeFit,
+    /// ⟨N⟩ at the threshold, interpolated from the points' initial mean exciton number.
+    pub mean_excitons: f64,
+    /// Cross-checks: the middle of the steepest log–log rise and its slope, and where
+    /// the edge FWHM falls below half its lowest-fluence value.
+    pub steepest: Option<(f64, f64)>,
+    pub fwhm_collapse: Option<f64>,
+    pub method: String,
+    /// (fluence, mean edge output) of every fluence, ascending.
+    pub curve: Vec<(f64, f64)>,
+}
+
+/// The net modal gain from a stripe-length sweep.
+#[derive(Debug, Clone)]
+pub struct Gain {
+    /// Fit in cm (lengths) and cm⁻¹ (gain).
+    pub fit: VslFit,
+    pub range_um: (f64, f64),
+    /// (length µm, mean edge output) of every length, ascending.
+    pub curve: Vec<(f64, f64)>,
+}
+
+/// Everything `asemc fit` finds in a file.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub threshold: Option<Threshold>,
+    pub gain: Option<Gain>,
+    pub warnings: Vec<String>,
+}
+
+fn scalar(p: &PointRecord, name: &str) -> Option<f64> {
+    p.scalars.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+}
+
+fn param(p: &PointRecord, key: &str) -> Option<f64> {
+    p.params.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+}
+
+/// Mean of the named scalar over the points at each value of `key`, ascending in it.
+fn curve(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
+    let mut pairs: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|p| Some((param(p, key)?, scalar(p, name)?)))
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64, usize)> = Vec::new();
+    for (x, y) in pairs {
+        match out.last_mut() {
+            Some(last) if last.0 == x => {
+                last.1 += y;
+                last.2 += 1;
+            }
+            _ => out.push((x, y, 1)),
+        }
+    }
+    out.into_iter().map(|(x, y, n)| (x, y / n as f64)).collect()
+}
+
+/// Fit what the swept keys allow; an error message says which sweep is needed.
+pub fn analyse(
+    points: &[PointRecord],
+    swept_keys: &[String],
+    opts: &FitOptions,
+    seed: u64,
+) -> Result<Analysis, String> {
+    let has = |k: &str| swept_keys.iter().any(|s| s == k);
+    if !has(FLUENCE_KEY) && !has(LENGTH_KEY) {
+        return Err(format!(
+            "fit needs a sweep over {FLUENCE_KEY} (ASE threshold) or {LENGTH_KEY} (net modal gain); {}",
+            if swept_keys.is_empty() {
+                "this file has no sweep".to_string()
+            } else {
+                format!("this file sweeps {}", swept_keys.join(", "))
+            }
+        ));
+    }
+    let others: Vec<&String> = swept_keys
+        .iter()
+        .filter(|k| ![FLUENCE_KEY, LENGTH_KEY, REPEAT_KEY].contains(&k.as_str()))
+        .collect();
+    if !others.is_empty() || (has(FLUENCE_KEY) && has(LENGTH_KEY)) {
+        return Err(format!(
+            "fit needs one measured axis ({FLUENCE_KEY} or {LENGTH_KEY}, optionally with {REPEAT_KEY} repeats); this file also sweeps {}",
+            swept_keys
+                .iter()
+                .filter(|k| k.as_str() != REPEAT_KEY)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut analysis = Analysis::default();
+    if has(FLUENCE_KEY) {
+        analysis.threshold = Some(threshold(points, seed, &mut analysis.warnings)?);
+    }
+    if has(LENGTH_KEY) {
+        analysis.gain = Some(gain(points, opts, &mut analysis.warnings)?);
+    }
+    Ok(analysis)
+}
+
+fn threshold(
+    points: &[PointRecord],
+    seed: u64,
+    warnings: &mut Vec<String>,
+) -> Result<Threshold, String> {
+    let light = curve(points, FLUENCE_KEY, "edge_photons");
+    if light.len() < 4 {
+        return Err(format!(
+            "the threshold fit needs at least 4 fluences with edge output; the file has {}",
+            light.len()
+        ));
+    }
+    let x: Vec<f64> = light.iter().map(|p| p.0).collect();
+    let y: Vec<f64> = light.iter().map(|p| p.1).collect();
+    let fit = fit_knee(&x, &y, BOOTSTRAP_RESAMPLES, seed)
+        .ok_or("the two-line fit of edge output vs fluence failed (degenerate data)")?;
+    if fit.slope_above <= fit.slope_below {
+        warnings.push(format!(
+            "no knee: the edge output grows no faster above {:.4} µJ/cm² than below; the sweep may not reach threshold",
+            fit.knee
+        ));
+    }
+    let n0 = curve(points, FLUENCE_KEY, "mean_excitons_initial");
+    let mean_excitons = interpolate(
+        &n0.iter().map(|p| p.0).collect::<Vec<_>>(),
+        &n0.iter().map(|p| p.1).collect::<Vec<_>>(),
+        fit.knee,
+    );
+    let fwhm = curve(points, FLUENCE_KEY, "edge_fwhm_nm");
+    Ok(Threshold {
+        mean_excitons,
+        steepest: steepest_loglog(&x, &y),
+        fwhm_collapse: fwhm_collapse(
+            &fwhm.iter().map(|p| p.0).collect::<Vec<_>>(),
+            &fwhm.iter().map(|p| p.1).collect::<Vec<_>>(),
+        ),
+        method: format!(
+            "continuous two-line fit of the integrated edge output vs fluence (relative least squares); uncertainty: 95 % interval of a residual bootstrap ({BOOTSTRAP_RESAMPLES} refits)"
+        ),
+        fit,
+        curve: light,
+    })
+}
+
+fn gain(
+    points: &[PointRecord],
+    opts: &FitOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Gain, String> {
+    let all = curve(points, LENGTH_KEY, "edge_photons");
+    let lo = opts.min_length_um.unwrap_or(f64::NEG_INFINITY);
+    let hi = opts.max_length_um.unwrap_or(f64::INFINITY);
+    let used: Vec<(f64, f64)> = all
+        .iter()
+        .copied()
+        .filter(|p| p.0 >= lo && p.0 <= hi)
+        .collect();
+    if used.len() < 3 {
+        return Err(format!(
+            "the gain fit needs at least 3 stripe lengths in the range; {} of the file's {} lie in [{lo}, {hi}] µm",
+            used.len(),
+            all.len()
+        ));
+    }
+    let l_cm: Vec<f64> = used.iter().map(|p| p.0 * 1e-4).collect();
+    let y: Vec<f64> = used.iter().map(|p| p.1).collect();
+    let fit = fit_vsl(&l_cm, &y).ok_or("the VSL fit failed (degenerate data)")?;
+    // Saturation: the longest stripes fall below the exponential.
+    let tail: Vec<f64> = fit.residuals.iter().rev().take(2).copied().collect();
+    let beyond: Vec<f64> = all
+        .iter()
+        .filter(|p| p.0 > hi)
+        .map(|p| (p.1 - fit.predict(p.0 * 1e-4)) / fit.predict(p.0 * 1e-4))
+        .collect();
+    if tail.len() == 2 && tail.iter().all(|r| *r < -SATURATION_SHORTFALL)
+        || beyond.iter().any(|r| *r < -SATURATION_SHORTFALL)
+    {
+        warnings.push(format!(
+            "gain saturation: the longest stripes fall more than {:.0} % below the fitted exponential; fit a shorter range with --max-length-um",
+            100.0 * SATURATION_SHORTFALL
+        ));
+    }
+    Ok(Gain {
+        fit,
+        range_um: (used[0].0, used[used.len() - 1].0),
+        curve: all,
+    })
+}
+
+impl Analysis {
+    /// The fitted quantities as JSON (keys of the interface contract; null where the
+    /// file has no sweep for them).
+    pub fn to_json(&self) -> Value {
+        let t = self.threshold.as_ref();
+        let g = self.gain.as_ref();
+        json!({
+            "threshold_uj_cm2": t.map(|t| t.fit.knee),
+            "threshold_uncertainty_uj_cm2": t.map(|t| t.fit.knee_uncertainty),
+            "mean_excitons_at_threshold": t.map(|t| t.mean_excitons),
+            "threshold_method": t.map(|t| t.method.clone()),
+            "slope_below_threshold": t.map(|t| t.fit.slope_below),
+            "slope_above_threshold": t.map(|t| t.fit.slope_above),
+            "threshold_steepest_loglog_uj_cm2": t.and_then(|t| t.steepest.map(|s| s.0)),
+            "steepest_loglog_slope": t.and_then(|t| t.steepest.map(|s| s.1)),
+            "threshold_fwhm_collapse_uj_cm2": t.and_then(|t| t.fwhm_collapse),
+            "net_modal_gain_per_cm": g.map(|g| g.fit.gain),
+            "net_modal_gain_uncertainty_per_cm": g.map(|g| g.fit.gain_uncertainty),
+            "gain_fit_range_um": g.map(|g| [g.range_um.0, g.range_um.1]),
+            "warnings": self.warnings,
+        })
+    }
+
+    /// The fitted quantities as text.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(t) = &self.threshold {
+            out += &format!(
+                "ASE threshold: {:.4} ± {:.4} µJ/cm² (⟨N⟩ = {:.3} at threshold)\n  method: {}\n  slopes: {:.4e} below, {:.4e} above (edge photons per µJ/cm²)\n",
+                t.fit.knee,
+                t.fit.knee_uncertainty,
+                t.mean_excitons,
+                t.method,
+                t.fit.slope_below,
+                t.fit.slope_above
+            );
+            if let Some((at, s)) = t.steepest {
+                out += &format!("  steepest log–log rise: slope {s:.2} at {at:.4} µJ/cm²\n");
+            }
+            match t.fwhm_collapse {
+                Some(f) => out += &format!("  edge FWHM falls below half at {f:.4} µJ/cm²\n"),
+                None => out += "  edge FWHM does not fall below half its low-fluence value\n",
+            }
+        }
+        if let Some(g) = &self.gain {
+            out += &format!(
+                "net modal gain: {:.3} ± {:.3} cm⁻¹ (VSL fit of I = A/g·(e^(gL) − 1) over {} … {} µm)\n",
+                g.fit.gain, g.fit.gain_uncertainty, g.range_um.0, g.range_um.1
+            );
+        }
+        for w in &self.warnings {
+            out += &format!("warning: {w}\n");
+        }
+        out
+    }
+}

@@ -1,0 +1,111 @@
+//! The fits of `asemc fit` on synthetic data with known answers.
+
+use asemc::analysis::fit::{fit_knee, fit_vsl, fwhm_collapse, steepest_loglog};
+use asemc::ase::lineshape::standard_normal;
+use asemc::rng::{Purpose, Stream};
+
+/// Stripe lengths 100 … 1000 µm in cm.
+fn lengths() -> Vec<f64> {
+    (1..=12).map(|i| 0.0075 * i as f64 + 0.0025).collect()
+}
+
+fn vsl(a: f64, g: f64, l: f64) -> f64 {
+    a / g * (g * l).exp_m1()
+}
+
+#[test]
+fn noise_free_vsl_curves_return_their_gain_within_one_percent() {
+    for g in [-20.0, 5.0, 50.0, 150.0, 360.0] {
+        let l = lengths();
+        let y: Vec<f64> = l.iter().map(|&l| vsl(3.7e4, g, l)).collect();
+        let fit = fit_vsl(&l, &y).unwrap();
+        println!(
+            "g = {g}: fit {:.6} ± {:.2e}",
+            fit.gain, fit.gain_uncertainty
+        );
+        assert!(
+            (fit.gain - g).abs() <= 0.01 * g.abs(),
+            "g = {g}: fit {}",
+            fit.gain
+        );
+        assert!((fit.amplitude / 3.7e4 - 1.0).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn noisy_vsl_fits_hold_the_true_gain_within_their_uncertainty() {
+    let g = 100.0;
+    let l = lengths();
+    let mut inside = 0;
+    let mut widths = Vec::new();
+    for trial in 0..100u32 {
+        let mut rng = Stream::new(7, Purpose::Analysis, trial, 0, 0);
+        let y: Vec<f64> = l
+            .iter()
+            .map(|&l| vsl(1e5, g, l) * (1.0 + 0.1 * standard_normal(&mut rng)))
+            .collect();
+        let fit = fit_vsl(&l, &y).unwrap();
+        widths.push(fit.gain_uncertainty);
+        if (fit.gain - g).abs() <= fit.gain_uncertainty {
+            inside += 1;
+        }
+    }
+    widths.sort_by(f64::total_cmp);
+    println!(
+        "{inside}/100 fits hold g = {g} within their 95 % half-width (median {:.2} cm⁻¹)",
+        widths[50]
+    );
+    assert!(inside >= 90, "{inside}/100");
+    // The uncertainty is informative, not huge.
+    assert!(widths[50] < 0.2 * g);
+}
+
+/// A bilinear light-in/light-out curve: slope 1 below the knee, 40 above.
+fn bilinear(knee: f64, f: f64) -> f64 {
+    if f < knee {
+        f
+    } else {
+        knee + 40.0 * (f - knee)
+    }
+}
+
+#[test]
+fn a_bilinear_light_curve_returns_its_knee_within_two_percent() {
+    let knee = 2.7;
+    let x: Vec<f64> = (0..16).map(|i| 0.5 * 1.25f64.powi(i)).collect();
+    let y: Vec<f64> = x.iter().map(|&f| bilinear(knee, f)).collect();
+    let fit = fit_knee(&x, &y, 200, 1).unwrap();
+    println!(
+        "knee {:.4} ± {:.2e}, slopes {:.3} and {:.3}",
+        fit.knee, fit.knee_uncertainty, fit.slope_below, fit.slope_above
+    );
+    assert!((fit.knee / knee - 1.0).abs() <= 0.02, "{}", fit.knee);
+    assert!((fit.slope_above / 40.0 - 1.0).abs() <= 0.02);
+    // With 5 % noise the knee stays within its bootstrap interval in most trials.
+    let mut inside = 0;
+    for trial in 0..40u32 {
+        let mut rng = Stream::new(11, Purpose::Analysis, trial, 0, 0);
+        let noisy: Vec<f64> = y
+            .iter()
+            .map(|v| v * (1.0 + 0.05 * standard_normal(&mut rng)))
+            .collect();
+        let fit = fit_knee(&x, &noisy, 200, u64::from(trial)).unwrap();
+        if (fit.knee - knee).abs() <= fit.knee_uncertainty {
+            inside += 1;
+        }
+    }
+    println!("{inside}/40 noisy knees within their 95 % interval");
+    assert!(inside >= 32, "{inside}/40");
+}
+
+#[test]
+fn cross_checks_find_the_steep_rise_and_the_narrowing() {
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let y = [1.0, 2.0, 60.0, 100.0, 140.0];
+    let (at, slope) = steepest_loglog(&x, &y).unwrap();
+    assert!((at - 6f64.sqrt()).abs() < 1e-12 && slope > 8.0);
+    let fwhm = [20.0, 19.0, 8.0, 3.0, 2.0];
+    // Half of 20 nm is crossed between 2 and 3, at 2 + 9/11.
+    assert!((fwhm_collapse(&x, &fwhm).unwrap() - (2.0 + 9.0 / 11.0)).abs() < 1e-12);
+    assert!(fwhm_collapse(&x, &[20.0, 19.0, 18.0, 17.0, 16.0]).is_none());
+}

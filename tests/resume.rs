@@ -1,0 +1,142 @@
+//! Interrupted runs: a run killed with SIGKILL leaves only its partial file, and
+//! `--resume` completes it to the same datasets as an uninterrupted run.
+
+mod common;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::{asemc, configs_dir, run_asemc, scratch};
+
+/// A six-point fluence sweep on a small piece of the medium-crown film.
+fn args(out: &str) -> Vec<String> {
+    let cfg = configs_dir().join("examples/medium_crown.toml");
+    let mut a: Vec<String> = vec![
+        "run".into(),
+        cfg.to_str().unwrap().into(),
+        "-o".into(),
+        out.into(),
+    ];
+    for s in [
+        "film.length_um=120",
+        "film.width_um=40",
+        "pump.stripe_length_um=100",
+        "pump.stripe_width_um=20",
+        "grid.cells_x=12",
+        "grid.cells_y=2",
+        "platelets.samples_per_cell=200",
+        "run.duration_ps=2",
+        "run.packets_per_step=256",
+        "tally.time_bins=5",
+        "sweep.axes=[{key=\"pump.fluence_uj_cm2\", logspace=[0.5, 8, 6]}]",
+    ] {
+        a.push("--set".into());
+        a.push(s.into());
+    }
+    a
+}
+
+/// Every dataset and every point attribute but the wall time, point by point.
+fn contents(path: &std::path::Path) -> Vec<(String, Vec<f64>)> {
+    let f = hdf5::File::open(path).unwrap();
+    let points = f.group("points").unwrap();
+    let mut names = points.member_names().unwrap();
+    names.sort();
+    let mut out = Vec::new();
+    for n in names {
+        let g = points.group(&n).unwrap();
+        let mut attrs = g.attr_names().unwrap();
+        attrs.sort();
+        for a in attrs.iter().filter(|a| a.as_str() != "wall_time_s") {
+            let at = g.attr(a).unwrap();
+            let v = at
+                .read_scalar::<f64>()
+                .or_else(|_| at.read_scalar::<u64>().map(|v| v as f64))
+                .unwrap();
+            out.push((format!("{n}@{a}"), vec![v]));
+        }
+        let mut ds = g.member_names().unwrap();
+        ds.sort();
+        for d in ds {
+            out.push((
+                format!("{n}/{d}"),
+                g.dataset(&d).unwrap().read_raw::<f64>().unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_datasets() {
+    let dir = scratch("resume");
+    let whole = run_asemc(
+        &args("whole.h5")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &dir,
+    );
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+
+    // Kill the run with SIGKILL once two points are done.
+    let mut child = asemc()
+        .args(args("cut.h5"))
+        .current_dir(&dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for line in BufReader::new(stderr).lines() {
+        if line.unwrap().contains("point 2/6 done") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !dir.join("cut.h5").exists(),
+        "a killed run left a file under the requested name"
+    );
+    assert!(dir.join("cut.h5.partial").exists());
+
+    let mut resume_args = args("cut.h5");
+    resume_args.push("--resume".into());
+    let resumed = run_asemc(
+        &resume_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &dir,
+    );
+    let log = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{log}");
+    assert!(log.contains("points already done"), "{log}");
+    assert!(!dir.join("cut.h5.partial").exists());
+    let (a, b) = (
+        contents(&dir.join("whole.h5")),
+        contents(&dir.join("cut.h5")),
+    );
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y, "{} differs after resuming", x.0);
+    }
+
+    // Resuming a finished run does nothing; resuming with another config is refused.
+    let again = run_asemc(
+        &resume_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &dir,
+    );
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to do"));
+    resume_args.push("--seed".into());
+    resume_args.push("5".into());
+    let other = run_asemc(
+        &resume_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &dir,
+    );
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("different config"));
+    std::fs::remove_dir_all(&dir).ok();
+}
