@@ -13,7 +13,7 @@ use crate::config::SourceKind;
 use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
 use crate::modes::{Polarization, Slab};
-use crate::output::OutputReader;
+use crate::output::{OutputReader, PointRecord};
 use crate::runner::{self, RunOptions};
 use crate::units::PS_PER_FS;
 
@@ -230,7 +230,7 @@ fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
 }
 
 /// A point's index and swept values, the start of its JSON object.
-fn point_identity(p: &crate::output::PointRecord) -> Map<String, Value> {
+fn point_identity(p: &PointRecord) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("index".into(), json!(p.index));
     for (k, v) in &p.params {
@@ -259,7 +259,7 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
             })
             .collect();
         let mut v = json!({ "points": list });
-        if let Ok(a) = analyse(&reader, file, &FitOptions::default()) {
+        if let Ok(a) = analyse(&reader, file, &points, &FitOptions::default()) {
             v["fit"] = a.to_json();
         }
         let text = serde_json::to_string_pretty(&v).map_err(|e| Error::Runtime(e.to_string()))?;
@@ -293,17 +293,21 @@ fn summary(file: &Path, as_json: bool) -> Result<()> {
             writeln!(out, "  {k:<24} {v:.6}{err}").ok();
         }
     }
-    if let Ok(a) = analyse(&reader, file, &FitOptions::default()) {
+    if let Ok(a) = analyse(&reader, file, &points, &FitOptions::default()) {
         out += &a.to_text();
     }
     emit(&out)
 }
 
-/// The fits a file allows, or why none applies.
-fn analyse(reader: &OutputReader, file: &Path, opts: &FitOptions) -> Result<Analysis> {
-    let points = reader.points()?;
+/// The fits a file's `points` allow, or why none applies.
+fn analyse(
+    reader: &OutputReader,
+    file: &Path,
+    points: &[PointRecord],
+    opts: &FitOptions,
+) -> Result<Analysis> {
     let seed = reader.root_u64("seed").unwrap_or(0);
-    analysis::analyse(&points, &reader.swept_keys, opts, seed).map_err(|message| Error::Input {
+    analysis::analyse(points, &reader.swept_keys, opts, seed).map_err(|message| Error::Input {
         path: file.to_path_buf(),
         message,
     })
@@ -321,8 +325,8 @@ fn fit(file: &Path, as_json: bool, opts: &FitOptions) -> Result<()> {
         }
     }
     let reader = OutputReader::open(file)?;
-    let analysis = analyse(&reader, file, opts)?;
     let points = reader.points()?;
+    let analysis = analyse(&reader, file, &points, opts)?;
     let per_point: Vec<Value> = points
         .iter()
         .map(|p| {

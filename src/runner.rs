@@ -14,24 +14,30 @@ use crate::config::Resolved;
 use crate::error::{Error, Result};
 use crate::output::{OutputFile, OutputReader, RunMetadata, partial_path};
 
-/// Held while a point is written, so Ctrl-C never cuts a write short.
-static WRITING: Mutex<()> = Mutex::new(());
-/// Points complete in the file being written, for the message on Ctrl-C.
+/// Held while a point is written, so Ctrl-C never cuts a write short; it holds the
+/// partial file being written and the run's point count, for the message on Ctrl-C.
+static WRITING: Mutex<Option<(PathBuf, usize)>> = Mutex::new(None);
+/// Points complete in the file being written.
 static POINTS_DONE: AtomicUsize = AtomicUsize::new(0);
 static INTERRUPT: Once = Once::new();
 
-/// On Ctrl-C (or SIGTERM): wait for a write in progress, say where the finished points
-/// are and how to continue, and exit with status 130. The partial file is flushed after
-/// every point, so it holds every finished point.
+/// On Ctrl-C: wait for a write in progress, say where the finished points are and how
+/// to continue, and exit with status 130. The partial file is flushed after every
+/// point, so it holds every finished point.
 fn handle_interrupt(partial: PathBuf, points_total: usize) {
+    if let Ok(mut run) = WRITING.lock() {
+        *run = Some((partial, points_total));
+    }
     INTERRUPT.call_once(|| {
-        let _ = ctrlc::set_handler(move || {
-            let _guard = WRITING.lock();
-            eprintln!(
-                "\nasemc: interrupted; {} of {points_total} points are in {}; run the same command with --resume to continue",
-                POINTS_DONE.load(Ordering::SeqCst),
-                partial.display()
-            );
+        let _ = ctrlc::set_handler(|| {
+            let run = WRITING.lock();
+            if let Ok(Some((partial, total))) = run.as_deref() {
+                eprintln!(
+                    "\nasemc: interrupted; {} of {total} points are in {}; run the same command with --resume to continue",
+                    POINTS_DONE.load(Ordering::SeqCst),
+                    partial.display()
+                );
+            }
             std::process::exit(130);
         });
     });

@@ -8,7 +8,7 @@
 //! the remainder waits for the next step (and is in the ledger as pending).
 
 use super::platelets::{CellGain, Platelet, next_event};
-use super::setup::AseSetup;
+use super::setup::{AseSetup, Optics};
 use super::tally::Ledger;
 use super::weight_tree::WeightTree;
 use crate::rng::Stream;
@@ -74,6 +74,9 @@ impl<'p> Booking<'p> {
     }
 }
 
+/// A platelet's σ/σ₀ at a photon energy: (optics, E_i, n, E).
+type Share = fn(&Optics, f64, u32, f64) -> f64;
+
 /// Book a cell's accumulated exchange (`pending_s`, `pending_a` per bin, real photons)
 /// at time `t_now`, leaving the sub-exciton remainders in place.
 #[allow(clippy::too_many_arguments)]
@@ -90,40 +93,34 @@ pub fn apply_cell(
 ) {
     let w = setup.platelet_weight;
     let optics = &setup.optics;
+    // Stimulated emission removes excitons in proportion to σ_e, absorption adds them in
+    // proportion to σ_a.
+    let directions: [(i32, Share); 2] = [(-1, Optics::stimulated), (1, Optics::absorbing)];
     let mut booking = Booking::new(platelets);
     for b in 0..setup.spectrum.bins {
         let e = setup.spectrum.energy_ev[b];
-        for (pending, stimulated) in [(&mut pending_s[b], true), (&mut pending_a[b], false)] {
+        let pending = [&mut pending_s[b], &mut pending_a[b]];
+        let unbooked = [
+            &mut ledger.unbooked_stimulated,
+            &mut ledger.unbooked_absorbed,
+        ];
+        for ((pending, unbooked), (step, share)) in
+            pending.into_iter().zip(unbooked).zip(directions)
+        {
             let whole = (*pending / w).floor();
             if whole < 1.0 {
                 continue;
             }
             *pending -= whole * w;
-            let left = if stimulated {
-                booking.moves(
-                    setup,
-                    whole as u64,
-                    -1,
-                    |p| optics.stimulated(p.energy_ev, p.n, e),
-                    t_now,
-                    rng,
-                )
-            } else {
-                booking.moves(
-                    setup,
-                    whole as u64,
-                    1,
-                    |p| optics.absorbing(p.energy_ev, p.n, e),
-                    t_now,
-                    rng,
-                )
-            };
-            let unbooked = left as f64 * w;
-            if stimulated {
-                ledger.unbooked_stimulated += unbooked;
-            } else {
-                ledger.unbooked_absorbed += unbooked;
-            }
+            let left = booking.moves(
+                setup,
+                whole as u64,
+                step,
+                |p| share(optics, p.energy_ev, p.n, e),
+                t_now,
+                rng,
+            );
+            *unbooked += left as f64 * w;
         }
     }
     booking.finish(setup, gain, scale);

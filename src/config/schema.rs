@@ -571,7 +571,6 @@ fn default_photons() -> u64 {
 fn default_seed() -> u64 {
     1
 }
-/// MCML's roulette threshold (Wang, Jacques & Zheng, CMPB 47, 131 (1995)).
 fn default_axial_cone_deg() -> f64 {
     10.0
 }
@@ -584,6 +583,7 @@ fn default_packets_per_step() -> u32 {
     64
 }
 
+/// MCML's roulette threshold (Wang, Jacques & Zheng, CMPB 47, 131 (1995)).
 fn default_roulette_weight() -> f64 {
     1e-4
 }
