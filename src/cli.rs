@@ -14,6 +14,7 @@ use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
 use crate::modes::{Polarization, Slab};
 use crate::output::{OutputReader, PointRecord};
+use crate::plot::{self, PlotOptions};
 use crate::runner::{self, RunOptions};
 use crate::units::PS_PER_FS;
 
@@ -96,10 +97,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Shortest stripe length used by the gain fit, µm.
-        #[arg(long, value_name = "UM")]
+        #[arg(long, value_name = "UM", allow_negative_numbers = true)]
         min_length_um: Option<f64>,
         /// Longest stripe length used by the gain fit, µm (below gain saturation).
-        #[arg(long, value_name = "UM")]
+        #[arg(long, value_name = "UM", allow_negative_numbers = true)]
+        max_length_um: Option<f64>,
+    },
+    /// Draw the figures of an output file (PNG and SVG): light-in/light-out with the
+    /// threshold, the VSL curve with its fit, the edge spectra, populations and gain.
+    Plot {
+        /// An output file of `asemc run`.
+        file: PathBuf,
+        /// Directory for the figures (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// Point whose populations and gain evolution are drawn (default: the last).
+        #[arg(long, value_name = "INDEX")]
+        point: Option<usize>,
+        /// Shortest stripe length used by the gain fit, µm.
+        #[arg(long, value_name = "UM", allow_negative_numbers = true)]
+        min_length_um: Option<f64>,
+        /// Longest stripe length used by the gain fit, µm.
+        #[arg(long, value_name = "UM", allow_negative_numbers = true)]
         max_length_um: Option<f64>,
     },
     /// Guided modes of a cover/film/substrate slab waveguide.
@@ -159,6 +178,25 @@ pub fn run(cli: Cli) -> Result<()> {
                 max_length_um,
             },
         ),
+        Command::Plot {
+            file,
+            output,
+            point,
+            min_length_um,
+            max_length_um,
+        } => {
+            let fit = FitOptions {
+                min_length_um,
+                max_length_um,
+            };
+            check_fit_options(&fit)?;
+            let written = plot::plot(&file, &output, &PlotOptions { point, fit })?;
+            let mut out = String::new();
+            for path in written {
+                writeln!(out, "{}", path.display()).ok();
+            }
+            emit(&out)
+        }
         Command::Modes {
             n_film,
             n_substrate,
@@ -313,7 +351,8 @@ fn analyse(
     })
 }
 
-fn fit(file: &Path, as_json: bool, opts: &FitOptions) -> Result<()> {
+/// The stripe-length range of the gain fit must be lengths.
+fn check_fit_options(opts: &FitOptions) -> Result<()> {
     for (name, v) in [
         ("--min-length-um", opts.min_length_um),
         ("--max-length-um", opts.max_length_um),
@@ -324,6 +363,11 @@ fn fit(file: &Path, as_json: bool, opts: &FitOptions) -> Result<()> {
             return Err(Error::Usage(format!("{name} {v}: must be a length ≥ 0")));
         }
     }
+    Ok(())
+}
+
+fn fit(file: &Path, as_json: bool, opts: &FitOptions) -> Result<()> {
+    check_fit_options(opts)?;
     let reader = OutputReader::open(file)?;
     let points = reader.points()?;
     let analysis = analyse(&reader, file, &points, opts)?;

@@ -2,7 +2,7 @@
 //! colloidal nanoplatelets.
 //!
 //! Layers: `config` (what the user wrote, checked), `transport` and `modes` (physics,
-//! no I/O), `analysis` (fits of finished runs), `backend` (where the physics runs), `runner` (sweeps), `output` (HDF5),
+//! no I/O), `analysis` (fits of finished runs), `plot` (their figures), `backend` (where the physics runs), `runner` (sweeps), `output` (HDF5),
 //! `cli` (the command line).
 
 pub mod analysis;
@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod modes;
 pub mod output;
+pub mod plot;
 pub mod result;
 pub mod rng;
 pub mod runner;

@@ -1,13 +1,21 @@
 //! Fits of the two measurements the paper makes on a stripe-pumped film:
 //!
 //! - the net modal gain g from the variable-stripe-length curve
-//!   `I(L) = A/g·(e^{gL} − 1)`, by weighted least squares on relative residuals (the
-//!   edge output spans decades); for fixed g the model is linear in A, so the fit is a
-//!   one-dimensional minimisation over g;
+//!   `I(L) = A/g·(e^{gL} − 1)`;
 //! - the ASE threshold from the light-in/light-out curve: a continuous two-line fit of
-//!   the edge output vs fluence (the knee), also on relative residuals; for a fixed
-//!   knee the model is linear in its three coefficients, so the fit is a search over
-//!   the knee.
+//!   the edge output vs fluence (the knee).
+//!
+//! Both are least squares on logarithmic residuals ln I − ln model. The edge output
+//! spans decades, and its Monte Carlo scatter is multiplicative and large above
+//! threshold (rare, strongly amplified paths), so a point a factor of two above the
+//! curve must weigh as much as one a factor of two below it. Least squares on
+//! relative residuals weighted by the data, (I − model)/I, does not: a point far above
+//! the curve costs at most 1, and such fits run below the data.
+//!
+//! For fixed g, ln A is the mean of ln I − ln((e^{gL} − 1)/g), so the gain fit is a
+//! one-dimensional minimisation over g. For a fixed knee, the two-line coefficients
+//! come from Gauss–Newton iterations (weighted linear least squares), so the threshold
+//! fit is a search over the knee.
 //!
 //! Uncertainties are 95 % confidence half-widths: for the gain from the fit's
 //! covariance with Student's t for the degrees of freedom left, for the knee from a
@@ -69,15 +77,6 @@ fn minimise(f: impl Fn(f64) -> f64, lo: f64, hi: f64, grid: usize) -> f64 {
     golden(&f, x(best.0.saturating_sub(1)), x((best.0 + 1).min(grid)))
 }
 
-/// Relative least-squares weights 1/I² (a zero output gets the weight of a millionth of
-/// the largest).
-fn weights(y: &[f64]) -> Vec<f64> {
-    let floor = 1e-6 * y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    y.iter()
-        .map(|v| 1.0 / v.abs().max(floor).max(f64::MIN_POSITIVE).powi(2))
-        .collect()
-}
-
 /// (e^{gL} − 1)/g, equal to L at g = 0.
 fn vsl_shape(g: f64, l: f64) -> f64 {
     let x = g * l;
@@ -117,46 +116,41 @@ impl VslFit {
 }
 
 /// Fit `I = A/g·(e^{gL} − 1)` to stripe lengths `l` and outputs `y` (at least three
-/// points with distinct lengths). `g` is searched within ±60/max(L).
+/// points with distinct positive lengths, every output positive). `g` is searched
+/// within ±60/max(L).
 pub fn fit_vsl(l: &[f64], y: &[f64]) -> Option<VslFit> {
     let n = l.len();
     let l_max = l.iter().fold(0.0f64, |m, v| m.max(*v));
-    if n < 3 || l_max <= 0.0 {
+    if n < 3 || l_max <= 0.0 || l.iter().any(|v| *v <= 0.0) || !y.iter().all(|v| *v > 0.0) {
         return None;
     }
-    let w = weights(y);
-    let amplitude = |g: f64| {
-        let (mut num, mut den) = (0.0, 0.0);
-        for i in 0..n {
-            let f = vsl_shape(g, l[i]);
-            num += w[i] * y[i] * f;
-            den += w[i] * f * f;
-        }
-        num / den
+    let ln_y: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+    let ln_amplitude = |g: f64| {
+        (0..n)
+            .map(|i| ln_y[i] - vsl_shape(g, l[i]).ln())
+            .sum::<f64>()
+            / n as f64
     };
     let cost = |g: f64| {
-        let a = amplitude(g);
+        let ln_a = ln_amplitude(g);
         (0..n)
-            .map(|i| w[i] * (y[i] - a * vsl_shape(g, l[i])).powi(2))
+            .map(|i| (ln_y[i] - ln_a - vsl_shape(g, l[i]).ln()).powi(2))
             .sum::<f64>()
     };
     let g_span = 60.0 / l_max;
     let gain = minimise(cost, -g_span, g_span, 2400);
-    let a = amplitude(gain);
-    let chi2 = cost(gain);
-    // Covariance of (A, g): s²·(JᵀWJ)⁻¹, s² = χ²/(n − 2).
-    let (mut jaa, mut jag, mut jgg) = (0.0, 0.0, 0.0);
-    for i in 0..n {
-        let da = vsl_shape(gain, l[i]);
-        let dg = a * vsl_shape_dg(gain, l[i]);
-        jaa += w[i] * da * da;
-        jag += w[i] * da * dg;
-        jgg += w[i] * dg * dg;
+    let a = ln_amplitude(gain).exp();
+    // Covariance of (ln A, g): s²·(JᵀJ)⁻¹ with J = (1, ∂ln shape/∂g), s² = χ²/(n − 2).
+    let (mut jgs, mut jgg) = (0.0, 0.0);
+    for &li in l {
+        let d = vsl_shape_dg(gain, li) / vsl_shape(gain, li);
+        jgs += d;
+        jgg += d * d;
     }
-    let det = jaa * jgg - jag * jag;
-    let s2 = chi2 / (n - 2) as f64;
+    let det = n as f64 * jgg - jgs * jgs;
+    let s2 = cost(gain) / (n - 2) as f64;
     let var_g = if det > 0.0 {
-        s2 * jaa / det
+        s2 * n as f64 / det
     } else {
         f64::INFINITY
     };
@@ -215,46 +209,101 @@ fn solve3(m: [[f64; 3]; 3], v: [f64; 3]) -> Option<[f64; 3]> {
     Some(c)
 }
 
-/// The best coefficients and weighted squared error for a knee at `k`.
-fn knee_at(x: &[f64], y: &[f64], w: &[f64], k: f64) -> Option<([f64; 3], f64)> {
-    let basis = |xi: f64| [1.0, xi.min(k), (xi - k).max(0.0)];
+/// Weighted linear least squares of `z` on the two-line basis with its knee at `k`.
+fn two_lines(x: &[f64], z: &[f64], w: &[f64], k: f64) -> Option<[f64; 3]> {
     let mut m = [[0.0; 3]; 3];
     let mut v = [0.0; 3];
     for i in 0..x.len() {
-        let b = basis(x[i]);
+        let b = [1.0, x[i].min(k), (x[i] - k).max(0.0)];
         for r in 0..3 {
-            v[r] += w[i] * b[r] * y[i];
+            v[r] += w[i] * b[r] * z[i];
             for c in 0..3 {
                 m[r][c] += w[i] * b[r] * b[c];
             }
         }
     }
-    let c = solve3(m, v)?;
-    let err = (0..x.len())
+    solve3(m, v)
+}
+
+/// The two-line model with coefficients `c` and knee `k` at `x`.
+fn two_line_value(c: [f64; 3], k: f64, x: f64) -> f64 {
+    c[0] + c[1] * x.min(k) + c[2] * (x - k).max(0.0)
+}
+
+/// Σ (ln y − ln model)²; infinite where the model is not positive.
+fn log_cost(x: &[f64], ln_y: &[f64], c: [f64; 3], k: f64) -> f64 {
+    (0..x.len())
         .map(|i| {
-            let b = basis(x[i]);
-            w[i] * (y[i] - c[0] - c[1] * b[1] - c[2] * b[2]).powi(2)
+            let f = two_line_value(c, k, x[i]);
+            if f > 0.0 {
+                (ln_y[i] - f.ln()).powi(2)
+            } else {
+                f64::INFINITY
+            }
         })
-        .sum();
-    Some((c, err))
+        .sum()
+}
+
+/// Gauss–Newton iterations for the two-line coefficients with the knee at `k`.
+const GAUSS_NEWTON_STEPS: usize = 30;
+
+/// The coefficients minimising Σ (ln y − ln model)² with the knee at `k`, and that sum.
+/// Starts from relative least squares (weights 1/y²) and takes Gauss–Newton steps —
+/// weighted least squares on the working response f·(1 + ln(y/f)) with weights 1/f² —
+/// halving a step that does not lower the sum.
+fn knee_at(x: &[f64], y: &[f64], ln_y: &[f64], k: f64) -> Option<([f64; 3], f64)> {
+    let n = x.len();
+    let w: Vec<f64> = y.iter().map(|v| v.powi(-2)).collect();
+    let mut c = two_lines(x, y, &w, k)?;
+    let mut cost = log_cost(x, ln_y, c, k);
+    if !cost.is_finite() {
+        return None;
+    }
+    for _ in 0..GAUSS_NEWTON_STEPS {
+        let f: Vec<f64> = x.iter().map(|&xi| two_line_value(c, k, xi)).collect();
+        let z: Vec<f64> = (0..n).map(|i| f[i] * (1.0 + ln_y[i] - f[i].ln())).collect();
+        let w: Vec<f64> = f.iter().map(|v| v.powi(-2)).collect();
+        let Some(target) = two_lines(x, &z, &w, k) else {
+            break;
+        };
+        let mut step = 1.0;
+        let mut improved = false;
+        while step > 1e-6 {
+            let trial = [0, 1, 2].map(|j| c[j] + step * (target[j] - c[j]));
+            let trial_cost = log_cost(x, ln_y, trial, k);
+            if trial_cost < cost {
+                let converged = cost - trial_cost <= 1e-12 * cost.max(1e-300);
+                c = trial;
+                cost = trial_cost;
+                improved = !converged;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !improved {
+            break;
+        }
+    }
+    Some((c, cost))
 }
 
 /// The knee of `y(x)` with two points or more on either side, without uncertainty.
 fn knee_only(x: &[f64], y: &[f64]) -> Option<([f64; 3], f64)> {
     let n = x.len();
-    let w = weights(y);
-    let cost = |k: f64| knee_at(x, y, &w, k).map_or(f64::INFINITY, |r| r.1);
+    let ln_y: Vec<f64> = y.iter().map(|v| v.ln()).collect();
+    let cost = |k: f64| knee_at(x, y, &ln_y, k).map_or(f64::INFINITY, |r| r.1);
     // The knee lies between the 2nd and the (n−1)th point (x sorted).
     let k = minimise(cost, x[1], x[n - 2], 400);
-    knee_at(x, y, &w, k).map(|(c, _)| (c, k))
+    knee_at(x, y, &ln_y, k).map(|(c, _)| (c, k))
 }
 
-/// Fit a continuous two-line curve to (x, y), x ascending (at least four points), with a
+/// Fit a continuous two-line curve to (x, y), x ascending (at least four points, every y
+/// positive), with a
 /// residual bootstrap of `resamples` refits for the knee's uncertainty (keyed by
 /// `seed`).
 pub fn fit_knee(x: &[f64], y: &[f64], resamples: u32, seed: u64) -> Option<KneeFit> {
     let n = x.len();
-    if n < 4 || x.windows(2).any(|p| p[1] <= p[0]) {
+    if n < 4 || x.windows(2).any(|p| p[1] <= p[0]) || !y.iter().all(|v| *v > 0.0) {
         return None;
     }
     let (c, knee) = knee_only(x, y)?;
@@ -266,22 +315,14 @@ pub fn fit_knee(x: &[f64], y: &[f64], resamples: u32, seed: u64) -> Option<KneeF
         slope_above: c[2],
     };
     let model: Vec<f64> = x.iter().map(|&xi| fit.predict(xi)).collect();
-    let rel: Vec<f64> = (0..n)
-        .map(|i| {
-            if model[i] != 0.0 {
-                (y[i] - model[i]) / model[i]
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let log_residuals: Vec<f64> = (0..n).map(|i| (y[i] / model[i]).ln()).collect();
     let mut knees = Vec::with_capacity(resamples as usize);
     for r in 0..resamples {
         let mut rng = Stream::new(seed, Purpose::Analysis, 0, 0, r);
         let y_star: Vec<f64> = (0..n)
             .map(|i| {
                 let j = ((rng.uniform() * n as f64) as usize).min(n - 1);
-                model[i] * (1.0 + rel[j])
+                model[i] * log_residuals[j].exp()
             })
             .collect();
         if let Some((_, k)) = knee_only(x, &y_star) {

@@ -13,7 +13,7 @@ pub const FLUENCE_KEY: &str = "pump.fluence_uj_cm2";
 /// The swept key of a variable-stripe-length measurement.
 pub const LENGTH_KEY: &str = "pump.stripe_length_um";
 /// Swept keys whose points are repeats (averaged) rather than another measurement.
-const REPEAT_KEY: &str = "run.seed";
+pub const REPEAT_KEY: &str = "run.seed";
 /// Bootstrap refits for the threshold's uncertainty.
 const BOOTSTRAP_RESAMPLES: u32 = 400;
 /// Relative shortfall of the longest stripes below the fitted exponential that is
@@ -70,7 +70,7 @@ fn param(p: &PointRecord, key: &str) -> Option<f64> {
 }
 
 /// Mean of the named scalar over the points at each value of `key`, ascending in it.
-fn curve(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
+pub(crate) fn curve(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
     let mut pairs: Vec<(f64, f64)> = points
         .iter()
         .filter_map(|p| Some((param(p, key)?, scalar(p, name)?)))
@@ -87,6 +87,25 @@ fn curve(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
         }
     }
     out.into_iter().map(|(x, y, n)| (x, y / n as f64)).collect()
+}
+
+/// The points of `curve` with edge output (the fits are on its logarithm); a warning
+/// names those left out.
+fn positive(
+    curve: Vec<(f64, f64)>,
+    what: &str,
+    unit: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<(f64, f64)> {
+    let (kept, empty): (Vec<_>, Vec<_>) = curve.into_iter().partition(|p| p.1 > 0.0);
+    if !empty.is_empty() {
+        let list: Vec<String> = empty.iter().map(|p| format!("{} {unit}", p.0)).collect();
+        warnings.push(format!(
+            "no edge output at {what} {}; left out of the fit (more packets per step would resolve it)",
+            list.join(", ")
+        ));
+    }
+    kept
 }
 
 /// Fit what the swept keys allow; an error message says which sweep is needed.
@@ -137,7 +156,12 @@ fn threshold(
     seed: u64,
     warnings: &mut Vec<String>,
 ) -> Result<Threshold, String> {
-    let light = curve(points, FLUENCE_KEY, "edge_photons");
+    let light = positive(
+        curve(points, FLUENCE_KEY, "edge_photons"),
+        "fluence",
+        "µJ/cm²",
+        warnings,
+    );
     if light.len() < 4 {
         return Err(format!(
             "the threshold fit needs at least 4 fluences with edge output; the file has {}",
@@ -169,7 +193,7 @@ fn threshold(
             &fwhm.iter().map(|p| p.1).collect::<Vec<_>>(),
         ),
         method: format!(
-            "continuous two-line fit of the integrated edge output vs fluence (relative least squares); uncertainty: 95 % interval of a residual bootstrap ({BOOTSTRAP_RESAMPLES} refits)"
+            "continuous two-line fit of the integrated edge output vs fluence (least squares on log residuals); uncertainty: 95 % interval of a residual bootstrap ({BOOTSTRAP_RESAMPLES} refits)"
         ),
         fit,
         curve: light,
@@ -181,7 +205,12 @@ fn gain(
     opts: &FitOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Gain, String> {
-    let all = curve(points, LENGTH_KEY, "edge_photons");
+    let all = positive(
+        curve(points, LENGTH_KEY, "edge_photons"),
+        "stripe length",
+        "µm",
+        warnings,
+    );
     let lo = opts.min_length_um.unwrap_or(f64::NEG_INFINITY);
     let hi = opts.max_length_um.unwrap_or(f64::INFINITY);
     let used: Vec<(f64, f64)> = all

@@ -1,4 +1,5 @@
-//! `asemc fit` and `summary` on real sweeps, and its errors for files it cannot fit.
+//! `asemc fit`, `summary` and `plot` on real sweeps of the example configs (made small),
+//! and their errors for files and arguments they cannot use.
 
 mod common;
 use common::{configs_dir, run_asemc, scratch};
@@ -82,7 +83,114 @@ fn fit_returns_the_gain_of_a_stripe_length_sweep_and_the_threshold_of_a_fluence_
     // summary carries the fit too.
     let s = json(&dir, &["summary", "fl.h5", "--json"]);
     assert_eq!(s["fit"]["threshold_uj_cm2"].as_f64(), Some(t));
+
+    // The figures of both sweeps.
+    let o = run_asemc(&["plot", "fl.h5", "-o", "fl-plots"], &dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let listed = String::from_utf8_lossy(&o.stdout).lines().count();
+    assert_eq!(listed, 6, "{}", String::from_utf8_lossy(&o.stdout));
+    let plots = dir.join("fl-plots");
+    check_figure(
+        &plots,
+        "light_in_out",
+        SINGLE,
+        &["pump fluence (µJ/cm²)", "threshold", "two-line fit"],
+    );
+    check_figure(
+        &plots,
+        "spectra",
+        DOUBLE,
+        &["wavelength (nm)", "edge FWHM (nm)", "20 µJ/cm²"],
+    );
+    check_figure(
+        &plots,
+        "evolution_point_5",
+        DOUBLE,
+        &[
+            "time after the pump (ps)",
+            "net material gain (cm⁻¹)",
+            "n = 0",
+        ],
+    );
+    let o = run_asemc(
+        &[
+            "plot",
+            "vsl.h5",
+            "-o",
+            "vsl-plots",
+            "--point",
+            "2",
+            "--max-length-um",
+            "80",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plots = dir.join("vsl-plots");
+    check_figure(
+        &plots,
+        "vsl",
+        SINGLE,
+        &["stripe length (µm)", "cm⁻¹ (20–80 µm)"],
+    );
+    check_figure(&plots, "spectra", DOUBLE, &["100 µm"]);
+    check_figure(
+        &plots,
+        "evolution_point_2",
+        DOUBLE,
+        &["fraction of platelets"],
+    );
+    assert!(!plots.join("light_in_out.png").exists());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// SVG size of a one-panel and a two-panel figure, and the PNG's scale.
+const SINGLE: (u32, u32) = (900, 600);
+const DOUBLE: (u32, u32) = (1500, 600);
+const PNG_SCALE: u32 = 2;
+
+/// `dir/stem.svg` has the expected size and texts; `dir/stem.png` the expected pixel
+/// size, and is a drawing: some pixels are not white, in several colours.
+fn check_figure(dir: &std::path::Path, stem: &str, size: (u32, u32), texts: &[&str]) {
+    let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+    assert!(
+        svg.starts_with(&format!("<svg width=\"{}\" height=\"{}\"", size.0, size.1)),
+        "{stem}.svg: {}",
+        &svg[..80.min(svg.len())]
+    );
+    for t in texts {
+        assert!(svg.contains(t), "{stem}.svg lacks {t:?}");
+    }
+    let file = std::fs::File::open(dir.join(format!("{stem}.png"))).unwrap();
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(
+        (info.width, info.height),
+        (size.0 * PNG_SCALE, size.1 * PNG_SCALE),
+        "{stem}.png"
+    );
+    let channels = info.color_type.samples();
+    let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    let drawn = pixels
+        .iter()
+        .filter(|p| p[..3].iter().any(|v| *v < 240))
+        .count();
+    let fraction = drawn as f64 / pixels.len() as f64;
+    let colours: std::collections::HashSet<&[u8]> = pixels.iter().copied().collect();
+    println!(
+        "{stem}.png: {:.1} % drawn, {} colours",
+        100.0 * fraction,
+        colours.len()
+    );
+    assert!(
+        fraction > 0.02,
+        "{stem}.png: {:.2} % drawn",
+        100.0 * fraction
+    );
+    assert!(colours.len() > 20, "{stem}.png: {} colours", colours.len());
 }
 
 fn rejected(dir: &std::path::Path, args: &[&str], expected: &[&str]) {
@@ -128,6 +236,25 @@ fn fit_says_which_sweep_it_needs_and_rejects_files_it_cannot_read() {
         &dir,
         &["fit", "missing.h5"],
         &["missing.h5", "no such file"],
+    );
+    rejected(
+        &dir,
+        &["fit", "one.h5", "--min-length-um", "-5"],
+        &["--min-length-um -5", "must be a length ≥ 0"],
+    );
+    rejected(
+        &dir,
+        &["plot", "foreign.h5", "-o", "plots"],
+        &["foreign.h5", "not an asemc output file"],
+    );
+    rejected(
+        &dir,
+        &["plot", "one.h5", "-o", "plots", "--point", "3"],
+        &["--point 3", "one.h5 has no finished point 3 (points 0–0)"],
+    );
+    assert!(
+        !dir.join("plots").exists(),
+        "a refused plot created its directory"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
