@@ -1,6 +1,6 @@
 //! The fits of `asemc fit` on synthetic data with known answers.
 
-use asemc::analysis::fit::{fit_knee, fit_vsl, fwhm_collapse, steepest_loglog};
+use asemc::analysis::fit::{fit_knee, fit_knee_repeats, fit_vsl, fwhm_collapse, steepest_loglog};
 use asemc::ase::lineshape::standard_normal;
 use asemc::rng::{Purpose, Stream};
 
@@ -144,6 +144,47 @@ fn a_bilinear_light_curve_returns_its_knee_within_two_percent() {
     }
     println!("{inside}/40 noisy knees within their 95 % interval");
     assert!(inside >= 32, "{inside}/40");
+}
+
+/// Four runs per fluence, each scattering by a factor of two: the bootstrap over the runs
+/// gives an interval that holds the true knee in most trials, and so does the residual
+/// bootstrap of a fit to the runs' means alone.
+#[test]
+fn knee_intervals_cover_the_knee_under_heavy_scatter() {
+    const REPS: usize = 4;
+    let knee = 2.7;
+    let sigma = 2f64.ln();
+    let x: Vec<f64> = (0..12).map(|i| 0.5 * 1.3f64.powi(i)).collect();
+    let (mut over_runs, mut over_residuals) = (0, 0);
+    let mut widths = Vec::new();
+    for trial in 0..40u32 {
+        let mut rng = Stream::new(19, Purpose::Analysis, trial, 0, 0);
+        let runs: Vec<Vec<f64>> = x
+            .iter()
+            .map(|&f| {
+                (0..REPS)
+                    .map(|_| bilinear(knee, f) * (sigma * standard_normal(&mut rng)).exp())
+                    .collect()
+            })
+            .collect();
+        let fit = fit_knee_repeats(&x, &runs, 200, u64::from(trial)).unwrap();
+        over_runs += usize::from((fit.knee - knee).abs() <= fit.knee_uncertainty);
+        widths.push(fit.knee_uncertainty);
+        let means: Vec<f64> = runs
+            .iter()
+            .map(|r| r.iter().sum::<f64>() / REPS as f64)
+            .collect();
+        let fit = fit_knee(&x, &means, 200, u64::from(trial)).unwrap();
+        over_residuals += usize::from((fit.knee - knee).abs() <= fit.knee_uncertainty);
+    }
+    widths.sort_by(f64::total_cmp);
+    println!(
+        "bootstrap over runs: {over_runs}/40 knees within their 95 % interval (median half-width {:.3}); residual bootstrap: {over_residuals}/40",
+        widths[20]
+    );
+    assert!(over_runs >= 32, "{over_runs}/40");
+    assert!(over_residuals >= 32, "{over_residuals}/40");
+    assert!(widths[20] < 0.5 * knee);
 }
 
 #[test]

@@ -19,7 +19,8 @@
 //!
 //! Uncertainties are 95 % confidence half-widths: for the gain from the fit's
 //! covariance with Student's t for the degrees of freedom left, for the knee from a
-//! residual bootstrap.
+//! bootstrap: over the repeated runs at each fluence when there are repeats, otherwise
+//! over the fit's residuals.
 
 use crate::rng::{Purpose, Stream};
 
@@ -172,7 +173,7 @@ pub fn fit_vsl(l: &[f64], y: &[f64]) -> Option<VslFit> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct KneeFit {
     pub knee: f64,
-    /// 95 % confidence half-width of the knee (residual bootstrap).
+    /// 95 % confidence half-width of the knee (bootstrap over residuals or repeats).
     pub knee_uncertainty: f64,
     pub intercept: f64,
     pub slope_below: f64,
@@ -298,10 +299,86 @@ fn knee_only(x: &[f64], y: &[f64]) -> Option<([f64; 3], f64)> {
 }
 
 /// Fit a continuous two-line curve to (x, y), x ascending (at least four points, every y
-/// positive), with a
-/// residual bootstrap of `resamples` refits for the knee's uncertainty (keyed by
-/// `seed`).
+/// positive), with a residual bootstrap of `resamples` refits for the knee's
+/// uncertainty (keyed by `seed`).
 pub fn fit_knee(x: &[f64], y: &[f64], resamples: u32, seed: u64) -> Option<KneeFit> {
+    let n = x.len();
+    // Four parameters: the knee and the three coefficients.
+    let dof = n.saturating_sub(4);
+    fit_knee_resampled(x, y, resamples, seed, dof, |fit, rng| {
+        let model: Vec<f64> = x.iter().map(|&xi| fit.predict(xi)).collect();
+        // Residuals of a fit are smaller than the scatter by √((n − p)/n) on average.
+        let widen = (n as f64 / dof.max(1) as f64).sqrt();
+        let log_residuals: Vec<f64> = (0..n).map(|i| widen * (y[i] / model[i]).ln()).collect();
+        (0..n)
+            .map(|i| {
+                let j = ((rng.uniform() * n as f64) as usize).min(n - 1);
+                model[i] * log_residuals[j].exp()
+            })
+            .collect()
+    })
+}
+
+/// Fit a continuous two-line curve to the means of `repeats` (the outputs of
+/// independent runs at each x, x ascending, at least four x), with a bootstrap over the
+/// runs for the knee's uncertainty: each refit draws, at every x, as many runs as there
+/// are, with replacement, and fits their means. The knee hangs mostly on the runs at
+/// the first fluence or two above it, a handful of samples, so the interval is
+/// Student's t for the fewest runs at any x, less one, times the bootstrap standard
+/// deviation (a percentile interval from four runs is too narrow).
+pub fn fit_knee_repeats(
+    x: &[f64],
+    repeats: &[Vec<f64>],
+    resamples: u32,
+    seed: u64,
+) -> Option<KneeFit> {
+    if repeats.len() != x.len() || repeats.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let y: Vec<f64> = repeats.iter().map(|r| mean(r)).collect();
+    let fewest = repeats.iter().map(Vec::len).min().unwrap_or(0);
+    fit_knee_resampled(
+        x,
+        &y,
+        resamples,
+        seed,
+        fewest.saturating_sub(1),
+        |_, rng| {
+            repeats
+                .iter()
+                .zip(&y)
+                .map(|(r, &y_mean)| {
+                    let n = r.len();
+                    let draws: Vec<f64> = (0..n)
+                        .map(|_| r[((rng.uniform() * n as f64) as usize).min(n - 1)])
+                        .collect();
+                    // The resampled mean spreads by √((n−1)/n) of the true standard
+                    // error; widen it back (in log, which keeps it positive).
+                    let widen = if n > 1 {
+                        (n as f64 / (n - 1) as f64).sqrt()
+                    } else {
+                        1.0
+                    };
+                    y_mean * (mean(&draws) / y_mean).powf(widen)
+                })
+                .collect()
+        },
+    )
+}
+
+/// The two-line fit of (x, y), with the knee's 95 % half-width: Student's t for `dof`
+/// degrees of freedom times the standard deviation of `resamples` refits of the data
+/// sets `resample` draws (given the fit and a random stream keyed by `seed` and the
+/// refit's number).
+fn fit_knee_resampled(
+    x: &[f64],
+    y: &[f64],
+    resamples: u32,
+    seed: u64,
+    dof: usize,
+    mut resample: impl FnMut(&KneeFit, &mut Stream) -> Vec<f64>,
+) -> Option<KneeFit> {
     let n = x.len();
     if n < 4 || x.windows(2).any(|p| p[1] <= p[0]) || !y.iter().all(|v| *v > 0.0) {
         return None;
@@ -314,27 +391,23 @@ pub fn fit_knee(x: &[f64], y: &[f64], resamples: u32, seed: u64) -> Option<KneeF
         slope_below: c[1],
         slope_above: c[2],
     };
-    let model: Vec<f64> = x.iter().map(|&xi| fit.predict(xi)).collect();
-    let log_residuals: Vec<f64> = (0..n).map(|i| (y[i] / model[i]).ln()).collect();
     let mut knees = Vec::with_capacity(resamples as usize);
     for r in 0..resamples {
         let mut rng = Stream::new(seed, Purpose::Analysis, 0, 0, r);
-        let y_star: Vec<f64> = (0..n)
-            .map(|i| {
-                let j = ((rng.uniform() * n as f64) as usize).min(n - 1);
-                model[i] * log_residuals[j].exp()
-            })
-            .collect();
-        if let Some((_, k)) = knee_only(x, &y_star) {
+        let y_star = resample(&fit, &mut rng);
+        if y_star.iter().all(|v| *v > 0.0)
+            && let Some((_, k)) = knee_only(x, &y_star)
+        {
             knees.push(k);
         }
     }
-    knees.sort_by(f64::total_cmp);
-    let knee_uncertainty = if knees.len() >= 20 {
-        let q = |p: f64| knees[((p * (knees.len() - 1) as f64).round()) as usize];
-        0.5 * (q(0.975) - q(0.025))
-    } else {
+    let m = knees.len();
+    let knee_uncertainty = if m < 20 {
         f64::NAN
+    } else {
+        let mean = knees.iter().sum::<f64>() / m as f64;
+        let var = knees.iter().map(|k| (k - mean).powi(2)).sum::<f64>() / (m - 1) as f64;
+        t_975(dof) * var.sqrt()
     };
     Some(KneeFit {
         knee_uncertainty,

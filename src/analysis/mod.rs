@@ -6,7 +6,10 @@ pub mod fit;
 use serde_json::{Value, json};
 
 use crate::output::PointRecord;
-use fit::{KneeFit, VslFit, fit_knee, fit_vsl, fwhm_collapse, interpolate, steepest_loglog};
+use fit::{
+    KneeFit, VslFit, fit_knee, fit_knee_repeats, fit_vsl, fwhm_collapse, interpolate,
+    steepest_loglog,
+};
 
 /// The swept key of a light-in/light-out measurement.
 pub const FLUENCE_KEY: &str = "pump.fluence_uj_cm2";
@@ -69,24 +72,30 @@ fn param(p: &PointRecord, key: &str) -> Option<f64> {
     p.params.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 
-/// Mean of the named scalar over the points at each value of `key`, ascending in it.
-pub(crate) fn curve(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
+/// The named scalar of the points at each value of `key` (repeats over seeds together),
+/// ascending in it.
+fn repeats(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, Vec<f64>)> {
     let mut pairs: Vec<(f64, f64)> = points
         .iter()
         .filter_map(|p| Some((param(p, key)?, scalar(p, name)?)))
         .collect();
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Vec<(f64, f64, usize)> = Vec::new();
+    let mut out: Vec<(f64, Vec<f64>)> = Vec::new();
     for (x, y) in pairs {
         match out.last_mut() {
-            Some(last) if last.0 == x => {
-                last.1 += y;
-                last.2 += 1;
-            }
-            _ => out.push((x, y, 1)),
+            Some(last) if last.0 == x => last.1.push(y),
+            _ => out.push((x, vec![y])),
         }
     }
-    out.into_iter().map(|(x, y, n)| (x, y / n as f64)).collect()
+    out
+}
+
+/// Mean of the named scalar over the points at each value of `key`, ascending in it.
+pub(crate) fn curve(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
+    repeats(points, key, name)
+        .into_iter()
+        .map(|(x, ys)| (x, ys.iter().sum::<f64>() / ys.len() as f64))
+        .collect()
 }
 
 /// The points of `curve` with edge output (the fits are on its logarithm); a warning
@@ -170,8 +179,31 @@ fn threshold(
     }
     let x: Vec<f64> = light.iter().map(|p| p.0).collect();
     let y: Vec<f64> = light.iter().map(|p| p.1).collect();
-    let fit = fit_knee(&x, &y, BOOTSTRAP_RESAMPLES, seed)
-        .ok_or("the two-line fit of edge output vs fluence failed (degenerate data)")?;
+    // With every fluence run on two seeds or more, the bootstrap resamples the runs.
+    let runs: Vec<Vec<f64>> = repeats(points, FLUENCE_KEY, "edge_photons")
+        .into_iter()
+        .filter(|(f, _)| x.contains(f))
+        .map(|(_, ys)| ys)
+        .collect();
+    let fewest = runs.iter().map(Vec::len).min().unwrap_or(0);
+    let (fit, uncertainty) = if fewest >= 2 {
+        (
+            fit_knee_repeats(&x, &runs, BOOTSTRAP_RESAMPLES, seed),
+            format!(
+                "Student's t ({} degrees of freedom) times the standard deviation of {BOOTSTRAP_RESAMPLES} refits of a bootstrap over the runs at each fluence ({fewest} or more seeds each)",
+                fewest - 1
+            ),
+        )
+    } else {
+        (
+            fit_knee(&x, &y, BOOTSTRAP_RESAMPLES, seed),
+            format!(
+                "Student's t ({} degrees of freedom) times the standard deviation of {BOOTSTRAP_RESAMPLES} refits of a residual bootstrap",
+                x.len().saturating_sub(4)
+            ),
+        )
+    };
+    let fit = fit.ok_or("the two-line fit of edge output vs fluence failed (degenerate data)")?;
     if fit.slope_above <= fit.slope_below {
         warnings.push(format!(
             "no knee: the edge output grows no faster above {:.4} µJ/cm² than below; the sweep may not reach threshold",
@@ -193,7 +225,7 @@ fn threshold(
             &fwhm.iter().map(|p| p.1).collect::<Vec<_>>(),
         ),
         method: format!(
-            "continuous two-line fit of the integrated edge output vs fluence (least squares on log residuals); uncertainty: 95 % interval of a residual bootstrap ({BOOTSTRAP_RESAMPLES} refits)"
+            "continuous two-line fit of the integrated edge output vs fluence (least squares on log residuals); uncertainty: {uncertainty}"
         ),
         fit,
         curve: light,
