@@ -113,11 +113,13 @@ enum Progress {
 }
 
 impl Progress {
-    fn new(quiet: bool, total_photons: u64) -> Self {
+    /// A bar over `total_work` units (`unit`: time steps of pump points, photon packets
+    /// otherwise).
+    fn new(quiet: bool, total_work: u64, unit: &'static str) -> Self {
         if quiet {
             Progress::Quiet
         } else if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new(total_photons);
+            let bar = ProgressBar::new(total_work);
             bar.set_style(
                 ProgressStyle::with_template(
                     "{msg} [{bar:30}] {human_pos}/{human_len}  {rate}  ETA {eta}",
@@ -125,8 +127,8 @@ impl Progress {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .with_key(
                     "rate",
-                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = write!(w, "{:.3e}/s", state.per_sec());
+                    move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.3e} {unit}/s", state.per_sec());
                     },
                 )
                 .progress_chars("=> "),
@@ -151,7 +153,9 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     check_output_path(&opts.output)?;
     let (backend, why) = select(opts.backend, opts.threads)?;
     let total_work: u64 = resolved.points.iter().map(work_units).sum();
-    let progress = Progress::new(opts.quiet, total_work);
+    let pump = resolved.base.source.kind == crate::config::SourceKind::Pump;
+    let unit = if pump { "time steps" } else { "photons" };
+    let progress = Progress::new(opts.quiet, total_work, unit);
     progress.log(&why);
     let n_points = resolved.plan.len();
     let meta = RunMetadata {
@@ -201,13 +205,20 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     }
     let mut photon_steps = 0;
     let mut photons = 0;
+    // Wall time of the points run so far, for the packet rate on the bar.
+    let mut busy_s = 0.0;
     for (i, config) in resolved.points.iter().enumerate() {
         if done.binary_search(&i).is_ok() {
             continue;
         }
         let params = resolved.plan.params(i);
         if let Progress::Bar(bar) = &progress {
-            bar.set_message(format!("point {}/{n_points}", i + 1));
+            let rate = if busy_s > 0.0 {
+                format!(", {:.2e} photon packets/s", photons as f64 / busy_s)
+            } else {
+                String::new()
+            };
+            bar.set_message(format!("point {}/{n_points}{rate}", i + 1));
         }
         let tick = |n: u64| {
             if let Progress::Bar(bar) = &progress {
@@ -227,6 +238,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         }
         photon_steps += result.photon_steps;
         photons += result.photons;
+        busy_s += result.wall_time_s;
         let described: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         progress.log(&format!(
             "point {}/{n_points} done{}: {} photon packets in {:.2} s ({:.3e} packets/s)",
