@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 
 use crate::analysis::{self, Analysis, FitOptions};
@@ -13,9 +13,10 @@ use crate::config::SourceKind;
 use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
 use crate::modes::{Polarization, Slab};
-use crate::output::{OutputReader, PointRecord};
+use crate::output::{self, OutputReader, PointRecord};
 use crate::plot::{self, PlotOptions};
-use crate::runner::{self, RunOptions};
+use crate::runner::{self, RunOptions, Shard};
+use crate::slurm::{self, Resources, SlurmOptions};
 use crate::units::PS_PER_FS;
 
 /// Monte Carlo simulation of amplified spontaneous emission in nanoplatelet films.
@@ -40,12 +41,17 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    fn load(&self) -> Result<Resolved> {
+    /// The `--set` overrides with `--seed` as one of them.
+    fn overrides(&self) -> Vec<String> {
         let mut overrides = self.set.clone();
         if let Some(seed) = self.seed {
             overrides.push(format!("run.seed={seed}"));
         }
-        config::load(&self.config, &overrides)
+        overrides
+    }
+
+    fn load(&self) -> Result<Resolved> {
+        config::load(&self.config, &self.overrides())
     }
 }
 
@@ -71,6 +77,47 @@ pub enum Command {
         /// run the rest (the config and overrides must be the same).
         #[arg(long)]
         resume: bool,
+        /// Run shard K of N (K from 0): sweep points K, K+N, K+2N, … with the seeds they
+        /// have in the whole sweep; `asemc merge` joins the shards.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
+    },
+    /// Write Slurm batch scripts for a sharded run: a job array with one shard per task,
+    /// and a merge job that runs once the whole array succeeded.
+    Slurm {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Array tasks (shards); at most the number of sweep points.
+        #[arg(long)]
+        tasks: usize,
+        /// The merged output file (HDF5).
+        #[arg(short, long, value_name = "OUT.h5")]
+        output: PathBuf,
+        /// Directory for the scripts, shard files (parts/) and logs (logs/)
+        /// [default: OUT_slurm beside OUT.h5].
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        resources: Resources,
+        /// Backend of the shard runs.
+        #[arg(long, value_enum, default_value = "auto")]
+        backend: BackendChoice,
+        /// Submit both jobs with sbatch and print their ids.
+        #[arg(long)]
+        submit: bool,
+    },
+    /// Join the shard files of a run (`run --shard K/N`) into one file equal to the
+    /// unsharded run.
+    Merge {
+        /// The shard files, in any order.
+        #[arg(required = true, value_name = "PART.h5")]
+        parts: Vec<PathBuf>,
+        /// Output file (HDF5).
+        #[arg(short, long, value_name = "OUT.h5")]
+        output: PathBuf,
+        /// Write the points there are even if some are missing.
+        #[arg(long)]
+        allow_partial: bool,
     },
     /// Check a config: print it resolved, with the sweep plan and a cost estimate.
     Check {
@@ -149,6 +196,7 @@ pub fn run(cli: Cli) -> Result<()> {
             threads,
             quiet,
             resume,
+            shard,
         } => {
             let resolved = config.load()?;
             runner::run(
@@ -159,9 +207,95 @@ pub fn run(cli: Cli) -> Result<()> {
                     threads,
                     quiet,
                     resume,
+                    shard,
                 },
             )?;
             Ok(())
+        }
+        Command::Slurm {
+            config,
+            tasks,
+            output,
+            dir,
+            resources,
+            backend,
+            submit,
+        } => {
+            let resolved = config.load()?;
+            let points = resolved.plan.len();
+            if tasks == 0 || tasks > points {
+                return Err(Error::Usage(format!(
+                    "--tasks {tasks}: {} has {points} sweep point(s); use 1 to {points} tasks",
+                    config.config.display()
+                )));
+            }
+            runner::check_output_path(&output)?;
+            let dir = dir.unwrap_or_else(|| {
+                let mut d = output.with_extension("").into_os_string();
+                d.push("_slurm");
+                PathBuf::from(d)
+            });
+            let opts = SlurmOptions {
+                config: config.config.clone(),
+                overrides: config.overrides(),
+                output,
+                tasks,
+                dir,
+                resources,
+                backend: backend
+                    .to_possible_value()
+                    .map_or("auto".into(), |v| v.get_name().to_string()),
+            };
+            let jobs = slurm::write_scripts(&opts, submit)?;
+            let mut out = format!(
+                "{} points in {tasks} shards\nwrote {}\nwrote {}\n",
+                points,
+                jobs.array_script.display(),
+                jobs.merge_script.display()
+            );
+            match &jobs.submitted {
+                Some((array, merge)) => {
+                    writeln!(out, "submitted array job {array} ({tasks} tasks)").ok();
+                    writeln!(
+                        out,
+                        "submitted merge job {merge} (runs after every task of {array} succeeded)"
+                    )
+                    .ok();
+                }
+                None => {
+                    writeln!(
+                        out,
+                        "submit with:\n  id=$(sbatch --parsable {})\n  sbatch --dependency=afterok:$id {}",
+                        jobs.array_script.display(),
+                        jobs.merge_script.display()
+                    )
+                    .ok();
+                }
+            }
+            emit(&out)
+        }
+        Command::Merge {
+            parts,
+            output,
+            allow_partial,
+        } => {
+            let report = output::merge(&parts, &output, allow_partial)?;
+            let mut out = format!(
+                "wrote {}: {} of {} points from {} file(s)\n",
+                report.output.display(),
+                report.points,
+                report.points_total,
+                parts.len()
+            );
+            if !report.missing.is_empty() {
+                writeln!(
+                    out,
+                    "missing (--allow-partial): {} point(s)",
+                    report.missing.len()
+                )
+                .ok();
+            }
+            emit(&out)
         }
         Command::Check { config, threads } => check(&config.load()?, threads),
         Command::Summary { file, json } => summary(&file, json),

@@ -17,6 +17,7 @@ pub mod plot;
 pub mod result;
 pub mod rng;
 pub mod runner;
+pub mod slurm;
 pub mod spectral;
 pub mod transport;
 pub mod units;

@@ -43,7 +43,61 @@ fn handle_interrupt(partial: PathBuf, points_total: usize) {
     });
 }
 
-/// With `--resume`, a finished file of the same config needs no work.
+/// One of `count` interleaved parts of a sweep: points `index`, `index + count`, … Each
+/// point keeps the seed and random streams it has in the whole sweep, so merged shards
+/// equal the unsharded run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Whether sweep point `point` belongs to this shard.
+    pub fn holds(&self, point: usize) -> bool {
+        point % self.count == self.index
+    }
+
+    /// How many of a sweep's `total` points this shard runs.
+    pub fn len(&self, total: usize) -> usize {
+        (total + self.count - 1 - self.index) / self.count
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `K/N`: shard K (counted from 0) of N.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (k, n) = s.split_once('/').ok_or_else(|| {
+            format!("expected K/N (shard K of N, K counted from 0), e.g. 0/4; got {s:?}")
+        })?;
+        let parse = |v: &str, what: &str| {
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("{what} {v:?} is not a whole number ≥ 0"))
+        };
+        let (index, count) = (parse(k, "the shard index")?, parse(n, "the shard count")?);
+        if count == 0 {
+            return Err("the shard count N must be at least 1".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "the shard index {index} must be below the shard count {count} (0…{})",
+                count - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// With `--resume`, a finished file of the same config (and shard) needs no work.
 fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
     if partial_path(dest).exists() || !dest.exists() {
         return Ok(false);
@@ -55,7 +109,23 @@ fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
             message: "exists and was written by a different config (or other --set/--seed values); choose another -o or remove it".into(),
         });
     }
-    Ok(reader.points()?.len() == meta.points_total)
+    let shard = reader.shard()?;
+    if shard != meta.shard {
+        return Err(Error::Input {
+            path: dest.to_path_buf(),
+            message: format!(
+                "exists and holds {}, not {}; choose another -o or remove it",
+                describe_shard(shard),
+                describe_shard(meta.shard)
+            ),
+        });
+    }
+    Ok(reader.points()?.len() == meta.points_expected())
+}
+
+/// "shard K/N" or "the whole sweep".
+pub fn describe_shard(shard: Option<Shard>) -> String {
+    shard.map_or("the whole sweep".into(), |s| format!("shard {s}"))
 }
 
 /// How to run.
@@ -69,6 +139,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Continue an interrupted run: keep the points already in its partial file.
     pub resume: bool,
+    /// Run only this shard's points.
+    pub shard: Option<Shard>,
 }
 
 /// What a finished run did.
@@ -152,7 +224,14 @@ impl Progress {
 pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     check_output_path(&opts.output)?;
     let (backend, why) = select(opts.backend, opts.threads)?;
-    let total_work: u64 = resolved.points.iter().map(work_units).sum();
+    let runs = |i: usize| opts.shard.is_none_or(|s| s.holds(i));
+    let total_work: u64 = resolved
+        .points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| runs(*i))
+        .map(|(_, c)| work_units(c))
+        .sum();
     let pump = resolved.base.source.kind == crate::config::SourceKind::Pump;
     let unit = if pump { "time steps" } else { "photons" };
     let progress = Progress::new(opts.quiet, total_work, unit);
@@ -166,16 +245,24 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         adapter: backend.adapter(),
         swept_keys: resolved.plan.keys.clone(),
         points_total: n_points,
+        shard: opts.shard,
     };
+    let n_run = meta.points_expected();
+    if let Some(shard) = opts.shard {
+        progress.log(&format!(
+            "shard {shard}: {n_run} of the sweep's {n_points} points (every {}th from point {})",
+            shard.count, shard.index
+        ));
+    }
     let start = Instant::now();
     if opts.resume && already_finished(&opts.output, &meta)? {
         progress.log(&format!(
-            "all {n_points} points are already in {}; nothing to do",
+            "all {n_run} points are already in {}; nothing to do",
             opts.output.display()
         ));
         return Ok(RunReport {
             output: opts.output.clone(),
-            points: n_points,
+            points: n_run,
             photons: 0,
             photon_steps: 0,
             wall_time_s: 0.0,
@@ -189,7 +276,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     let (mut out, done) = match resumed {
         Some((out, done)) => {
             progress.log(&format!(
-                "resuming {}: {} of {n_points} points already done",
+                "resuming {}: {} of {n_run} points already done",
                 out.partial().display(),
                 done.len()
             ));
@@ -198,7 +285,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         None => (OutputFile::create(&opts.output, &meta)?, Vec::new()),
     };
     POINTS_DONE.store(done.len(), Ordering::SeqCst);
-    handle_interrupt(out.partial().to_path_buf(), n_points);
+    handle_interrupt(out.partial().to_path_buf(), n_run);
     if let Progress::Bar(bar) = &progress {
         let skipped: u64 = done.iter().map(|&i| work_units(&resolved.points[i])).sum();
         bar.set_length(total_work - skipped);
@@ -208,7 +295,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     // Wall time of the points run so far, for the packet rate on the bar.
     let mut busy_s = 0.0;
     for (i, config) in resolved.points.iter().enumerate() {
-        if done.binary_search(&i).is_ok() {
+        if !runs(i) || done.binary_search(&i).is_ok() {
             continue;
         }
         let params = resolved.plan.params(i);
@@ -267,7 +354,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     ));
     Ok(RunReport {
         output,
-        points: n_points,
+        points: n_run,
         photons,
         photon_steps,
         wall_time_s,

@@ -2,7 +2,7 @@
 //! and their errors for files and arguments they cannot use.
 
 mod common;
-use common::{configs_dir, run_asemc, scratch};
+use common::{SMALL_FILM, configs_dir, run_asemc, scratch, set_args};
 
 /// Run an example config made small and quick, into `out`.
 fn run_small(dir: &std::path::Path, config: &str, out: &str, extra: &[&str]) {
@@ -14,22 +14,17 @@ fn run_small(dir: &std::path::Path, config: &str, out: &str, extra: &[&str]) {
         out.into(),
         "-q".into(),
     ];
-    for s in [
-        "film.length_um=120",
-        "film.width_um=40",
-        "grid.cells_x=12",
-        "grid.cells_y=2",
+    let own = [
         "platelets.samples_per_cell=100",
         "run.duration_ps=1",
         "run.packets_per_step=64",
-        "tally.time_bins=5",
-    ]
-    .iter()
-    .chain(extra)
-    {
-        args.push("--set".into());
-        args.push(s.to_string());
-    }
+    ];
+    args.extend(set_args(
+        SMALL_FILM
+            .into_iter()
+            .chain(own)
+            .chain(extra.iter().copied()),
+    ));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = run_asemc(&args, dir);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

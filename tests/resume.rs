@@ -5,7 +5,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use common::{asemc, configs_dir, run_asemc, scratch};
+use common::{SMALL_FILM, asemc, configs_dir, contents, run_asemc, scratch, set_args};
 
 /// A six-point fluence sweep on a small piece of the medium-crown film.
 fn args(out: &str) -> Vec<String> {
@@ -16,54 +16,15 @@ fn args(out: &str) -> Vec<String> {
         "-o".into(),
         out.into(),
     ];
-    for s in [
-        "film.length_um=120",
-        "film.width_um=40",
+    a.extend(set_args(SMALL_FILM.into_iter().chain([
         "pump.stripe_length_um=100",
         "pump.stripe_width_um=20",
-        "grid.cells_x=12",
-        "grid.cells_y=2",
         "platelets.samples_per_cell=200",
         "run.duration_ps=2",
         "run.packets_per_step=256",
-        "tally.time_bins=5",
         "sweep.axes=[{key=\"pump.fluence_uj_cm2\", logspace=[0.5, 8, 6]}]",
-    ] {
-        a.push("--set".into());
-        a.push(s.into());
-    }
+    ])));
     a
-}
-
-/// Every dataset and every point attribute but the wall time, point by point.
-fn contents(path: &std::path::Path) -> Vec<(String, Vec<f64>)> {
-    let f = hdf5::File::open(path).unwrap();
-    let points = f.group("points").unwrap();
-    let mut names = points.member_names().unwrap();
-    names.sort();
-    let mut out = Vec::new();
-    for n in names {
-        let g = points.group(&n).unwrap();
-        let mut attrs = g.attr_names().unwrap();
-        attrs.sort();
-        for a in attrs.iter().filter(|a| a.as_str() != "wall_time_s") {
-            let at = g.attr(a).unwrap();
-            let v = at
-                .read_scalar::<f64>()
-                .or_else(|_| at.read_scalar::<u64>().map(|v| v as f64))
-                .unwrap();
-            out.push((format!("{n}@{a}"), vec![v]));
-        }
-        let mut ds = g.member_names().unwrap();
-        ds.sort();
-        for d in ds {
-            out.push((
-                format!("{n}/{d}"),
-                g.dataset(&d).unwrap().read_raw::<f64>().unwrap(),
-            ));
-        }
-    }
-    out
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! The HDF5 output file: writing runs point by point, reading them back.
 
 mod hdf5_attrs;
+mod merge;
 mod reader;
 mod writer;
 
+pub use merge::{MergeReport, merge};
 pub use reader::{OutputReader, PointRecord};
 pub use writer::{FORMAT, FORMAT_VERSION, OutputFile, RunMetadata, partial_path, point_name};

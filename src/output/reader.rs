@@ -5,6 +5,19 @@ use std::path::Path;
 use super::hdf5_attrs::read_str;
 use super::writer::{FORMAT, POINTS_GROUP};
 use crate::error::{Error, Result};
+use crate::runner::Shard;
+
+/// The shard recorded in a file's root attributes, if any.
+pub(crate) fn shard_of(file: &hdf5::File) -> hdf5::Result<Option<Shard>> {
+    if file.attr("shard_count").is_err() {
+        return Ok(None);
+    }
+    let read = |name: &str| file.attr(name)?.read_scalar::<u64>();
+    Ok(Some(Shard {
+        index: read("shard_index")? as usize,
+        count: read("shard_count")? as usize,
+    }))
+}
 
 /// One point as stored: its swept parameters, its run attributes and its scalar results.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +81,11 @@ impl OutputReader {
             .attr(name)
             .and_then(|a| a.read_scalar::<u64>())
             .map_err(|e| Error::hdf5(self.file.filename(), e))
+    }
+
+    /// The part of the sweep the file holds (`None`: all of it).
+    pub fn shard(&self) -> Result<Option<Shard>> {
+        shard_of(&self.file).map_err(|e| Error::hdf5(self.file.filename(), e))
     }
 
     /// The finished points, in point order.

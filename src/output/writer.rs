@@ -28,7 +28,18 @@ pub struct RunMetadata {
     pub backend: String,
     pub adapter: String,
     pub swept_keys: Vec<String>,
+    /// Points in the whole sweep.
     pub points_total: usize,
+    /// The part of the sweep this file holds (all of it when `None`).
+    pub shard: Option<crate::runner::Shard>,
+}
+
+impl RunMetadata {
+    /// Points this file holds when complete.
+    pub fn points_expected(&self) -> usize {
+        self.shard
+            .map_or(self.points_total, |s| s.len(self.points_total))
+    }
 }
 
 /// The name of point `index`'s group: zero-padded to at least four digits, wide enough
@@ -71,6 +82,10 @@ impl OutputFile {
             write_str(&file, "adapter", &meta.adapter)?;
             write_str(&file, "swept_keys", &meta.swept_keys.join(","))?;
             write_u64(&file, "points_total", meta.points_total as u64)?;
+            if let Some(shard) = meta.shard {
+                write_u64(&file, "shard_index", shard.index as u64)?;
+                write_u64(&file, "shard_count", shard.count as u64)?;
+            }
             file.create_group(POINTS_GROUP)?;
             file.flush()
         };
@@ -104,6 +119,17 @@ impl OutputFile {
             return Err(Error::Input {
                 path: partial.clone(),
                 message: "was written by a different config (or other --set/--seed values); run with the same ones, or remove it and run without --resume".into(),
+            });
+        }
+        let shard = super::reader::shard_of(&file).map_err(|e| damaged(e.to_string()))?;
+        if shard != meta.shard {
+            return Err(Error::Input {
+                path: partial.clone(),
+                message: format!(
+                    "holds {}, not {}; resume with the same --shard, or remove it and run without --resume",
+                    crate::runner::describe_shard(shard),
+                    crate::runner::describe_shard(meta.shard)
+                ),
             });
         }
         let points = file

@@ -55,7 +55,63 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Overrides that cut an example film down to a 120 µm × 40 µm piece on a coarse grid,
+/// for quick runs.
+pub const SMALL_FILM: [&str; 5] = [
+    "film.length_um=120",
+    "film.width_um=40",
+    "grid.cells_x=12",
+    "grid.cells_y=2",
+    "tally.time_bins=5",
+];
+
+/// `--set` arguments for each override.
+pub fn set_args<'a>(overrides: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    overrides
+        .into_iter()
+        .flat_map(|s| ["--set".to_string(), s.to_string()])
+        .collect()
+}
+
 /// The repository's `configs/` directory.
 pub fn configs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("configs")
+}
+
+/// Every dataset and every point attribute but the wall time, point by point, as the
+/// bits of its f64 values (so equal means bit for bit, NaN included).
+pub fn contents(path: &std::path::Path) -> Vec<(String, Vec<u64>)> {
+    let f = hdf5::File::open(path).unwrap();
+    let points = f.group("points").unwrap();
+    let mut names = points.member_names().unwrap();
+    names.sort();
+    let mut out = Vec::new();
+    for n in names {
+        let g = points.group(&n).unwrap();
+        let mut attrs = g.attr_names().unwrap();
+        attrs.sort();
+        for a in attrs.iter().filter(|a| a.as_str() != "wall_time_s") {
+            let at = g.attr(a).unwrap();
+            let v = at
+                .read_scalar::<f64>()
+                .or_else(|_| at.read_scalar::<u64>().map(|v| v as f64))
+                .unwrap();
+            out.push((format!("{n}@{a}"), vec![v.to_bits()]));
+        }
+        let mut ds = g.member_names().unwrap();
+        ds.sort();
+        for d in ds {
+            out.push((
+                format!("{n}/{d}"),
+                g.dataset(&d)
+                    .unwrap()
+                    .read_raw::<f64>()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect(),
+            ));
+        }
+    }
+    out
 }

@@ -1,0 +1,311 @@
+//! Joining the files of a sharded run (`asemc run --shard K/N`) into one file whose
+//! points, datasets and point attributes are those of the unsharded run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
+
+use super::hdf5_attrs::{read_str, write_f64, write_str, write_u64};
+use super::reader::shard_of;
+use super::writer::{POINTS_GROUP, partial_path, point_name};
+use crate::error::{Error, Result};
+use crate::runner::{Shard, describe_shard};
+
+/// Root attributes every shard of one run shares: the run's identity.
+const SAME_IN_EVERY_SHARD: [&str; 4] = [
+    "config_toml",
+    "asemc_version",
+    "git_commit",
+    "format_version",
+];
+
+/// What a merge wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeReport {
+    pub output: PathBuf,
+    pub points: usize,
+    pub points_total: usize,
+    /// Indices of the sweep's points not in any shard (empty unless `allow_partial`).
+    pub missing: Vec<usize>,
+}
+
+/// One shard file, opened and identified.
+struct Part {
+    path: PathBuf,
+    file: hdf5::File,
+    shard: Option<Shard>,
+    /// Complete points: index → group name.
+    points: BTreeMap<usize, String>,
+}
+
+fn input(path: &Path, message: String) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn open(path: &Path) -> Result<Part> {
+    // The same checks and messages as every reader of output files.
+    super::OutputReader::open(path)?;
+    let file = hdf5::File::open(path).map_err(|e| Error::hdf5(path, e))?;
+    let shard = shard_of(&file).map_err(|e| Error::hdf5(path, e))?;
+    let group = file.group(POINTS_GROUP).map_err(|e| Error::hdf5(path, e))?;
+    let mut points = BTreeMap::new();
+    for name in group.member_names().map_err(|e| Error::hdf5(path, e))? {
+        let g = group.group(&name).map_err(|e| Error::hdf5(path, e))?;
+        if g.attr("complete").is_err() {
+            continue;
+        }
+        let index = g
+            .attr("index")
+            .and_then(|a| a.read_scalar::<u64>())
+            .map_err(|e| Error::hdf5(path, e))?;
+        points.insert(index as usize, name);
+    }
+    Ok(Part {
+        path: path.to_path_buf(),
+        file,
+        shard,
+        points,
+    })
+}
+
+/// "0–3, 7, 9–10".
+fn ranges(indices: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < indices.len() {
+        let mut j = i;
+        while j + 1 < indices.len() && indices[j + 1] == indices[j] + 1 {
+            j += 1;
+        }
+        out.push(if j == i {
+            indices[i].to_string()
+        } else {
+            format!("{}–{}", indices[i], indices[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+/// Merge `parts` into `dest`. The parts must come from one config and one build of
+/// asemc, and hold every point of the sweep exactly once, unless `allow_partial`, which
+/// writes the points there are.
+pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<MergeReport> {
+    if parts.is_empty() {
+        return Err(Error::Usage("merge needs at least one shard file".into()));
+    }
+    crate::runner::check_output_path(dest)?;
+    if let Some(p) = parts.iter().find(|p| p.as_path() == dest) {
+        return Err(input(
+            p,
+            "is both a shard and the output; choose another -o".into(),
+        ));
+    }
+    let parts: Vec<Part> = parts.iter().map(|p| open(p)).collect::<Result<_>>()?;
+    let first = &parts[0];
+    let root = |part: &Part, name: &str| {
+        read_str(&part.file, name)
+            .or_else(|_| {
+                part.file
+                    .attr(name)
+                    .and_then(|a| a.read_scalar::<u64>())
+                    .map(|v| v.to_string())
+            })
+            .map_err(|e| Error::hdf5(&part.path, e))
+    };
+    for part in &parts[1..] {
+        for name in SAME_IN_EVERY_SHARD {
+            if root(part, name)? != root(first, name)? {
+                let what = match name {
+                    "config_toml" => {
+                        "a different config (or other --set/--seed values)".to_string()
+                    }
+                    _ => format!(
+                        "another build of asemc ({name} {} here, {} in {})",
+                        root(part, name)?,
+                        root(first, name)?,
+                        first.path.display()
+                    ),
+                };
+                return Err(input(
+                    &part.path,
+                    format!(
+                        "was written by {what} than {}; shards of one run only can be merged",
+                        first.path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    let points_total = first
+        .file
+        .attr("points_total")
+        .and_then(|a| a.read_scalar::<u64>())
+        .map_err(|e| Error::hdf5(&first.path, e))? as usize;
+
+    // Which file holds each point; a point in two files is refused.
+    let mut owner: BTreeMap<usize, usize> = BTreeMap::new();
+    for (k, part) in parts.iter().enumerate() {
+        for &index in part.points.keys() {
+            if let Some(&other) = owner.get(&index) {
+                return Err(input(
+                    &part.path,
+                    format!(
+                        "holds point {index}, which {} ({}) holds too; give each shard once",
+                        parts[other].path.display(),
+                        describe_shard(parts[other].shard)
+                    ),
+                ));
+            }
+            owner.insert(index, k);
+        }
+    }
+    let missing: Vec<usize> = (0..points_total)
+        .filter(|i| !owner.contains_key(i))
+        .collect();
+    if !missing.is_empty() && !allow_partial {
+        let count = first.shard.map(|s| s.count);
+        let shards: Vec<String> = match count {
+            Some(n) => {
+                let mut s: Vec<usize> = missing.iter().map(|i| i % n).collect();
+                s.dedup();
+                s.sort_unstable();
+                s.dedup();
+                s.iter().map(|k| format!("{k}/{n}")).collect()
+            }
+            None => Vec::new(),
+        };
+        return Err(input(
+            &first.path,
+            format!(
+                "the shards given hold {} of the sweep's {points_total} points; missing: point{} {}{}. Give every shard, rerun the missing ones (asemc run … --shard K/N --resume), or merge with --allow-partial",
+                owner.len(),
+                if missing.len() == 1 { "" } else { "s" },
+                ranges(&missing),
+                if shards.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (shard{} {})",
+                        if shards.len() == 1 { "" } else { "s" },
+                        shards.join(", ")
+                    )
+                }
+            ),
+        ));
+    }
+
+    let partial = partial_path(dest);
+    let write = || -> hdf5::Result<()> {
+        let out = hdf5::File::create(&partial)?;
+        // The run's root attributes, less the shard, plus how the file was made.
+        for name in first.file.attr_names()? {
+            if !matches!(
+                name.as_str(),
+                "shard_index" | "shard_count" | "wall_time_s" | "complete"
+            ) {
+                copy_attr(&first.file, &out, &name)?;
+            }
+        }
+        let wall: f64 = parts
+            .iter()
+            .filter_map(|p| {
+                p.file
+                    .attr("wall_time_s")
+                    .and_then(|a| a.read_scalar::<f64>())
+                    .ok()
+            })
+            .sum();
+        write_f64(&out, "wall_time_s", wall)?;
+        write_u64(&out, "merged_files", parts.len() as u64)?;
+        let sources: Vec<String> = parts.iter().map(|p| p.path.display().to_string()).collect();
+        write_str(&out, "merged_from", &sources.join("\n"))?;
+        let group = out.create_group(POINTS_GROUP)?;
+        for (&index, &k) in &owner {
+            let src = parts[k]
+                .file
+                .group(POINTS_GROUP)?
+                .group(&parts[k].points[&index])?;
+            let dst = group.create_group(&point_name(index, points_total))?;
+            copy_group(&src, &dst)?;
+        }
+        if missing.is_empty() {
+            write_u64(&out, "complete", 1)?;
+        }
+        out.flush()?;
+        out.close()
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        Error::hdf5(&partial, e)
+    })?;
+    std::fs::rename(&partial, dest).map_err(|source| Error::Io {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    Ok(MergeReport {
+        output: dest.to_path_buf(),
+        points: owner.len(),
+        points_total,
+        missing,
+    })
+}
+
+/// Copy the attribute `name` of `src` to `dst` (the types asemc writes: f64, u64 and
+/// variable-length UTF-8 strings).
+fn copy_attr(src: &hdf5::Location, dst: &hdf5::Location, name: &str) -> hdf5::Result<()> {
+    let attr = src.attr(name)?;
+    match attr.dtype()?.to_descriptor()? {
+        TypeDescriptor::Float(FloatSize::U8) => write_f64(dst, name, attr.read_scalar::<f64>()?),
+        TypeDescriptor::Unsigned(IntSize::U8) => write_u64(dst, name, attr.read_scalar::<u64>()?),
+        TypeDescriptor::VarLenUnicode => {
+            write_str(dst, name, attr.read_scalar::<VarLenUnicode>()?.as_str())
+        }
+        other => Err(format!("attribute {name}: unexpected type {other:?}").into()),
+    }
+}
+
+/// Copy a point group: its attributes, and its f64 datasets with their attributes.
+fn copy_group(src: &hdf5::Group, dst: &hdf5::Group) -> hdf5::Result<()> {
+    for name in src.attr_names()? {
+        copy_attr(src, dst, &name)?;
+    }
+    for name in src.member_names()? {
+        let ds = src.dataset(&name)?;
+        if ds.dtype()?.to_descriptor()? != TypeDescriptor::Float(FloatSize::U8) {
+            return Err(format!("dataset {name}: not f64").into());
+        }
+        let copy = if ds.is_scalar() {
+            let c = dst.new_dataset::<f64>().shape(()).create(name.as_str())?;
+            c.write_scalar(&ds.read_scalar::<f64>()?)?;
+            c
+        } else {
+            let c = dst
+                .new_dataset::<f64>()
+                .shape(ds.shape())
+                .create(name.as_str())?;
+            c.write_raw(&ds.read_raw::<f64>()?)?;
+            c
+        };
+        for a in ds.attr_names()? {
+            copy_attr(&ds, &copy, &a)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ranges;
+
+    #[test]
+    fn index_lists_are_written_as_ranges() {
+        assert_eq!(ranges(&[0, 1, 2, 3, 7, 9, 10]), "0–3, 7, 9–10");
+        assert_eq!(ranges(&[4]), "4");
+        assert_eq!(ranges(&[]), "");
+    }
+}
