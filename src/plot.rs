@@ -6,7 +6,10 @@
 //!   (stripe-length sweeps);
 //! - `spectra`: the edge spectrum of every point, absolute (log) and normalised;
 //! - `evolution_point_K`: the platelet populations and the net gain spectrum at the
-//!   stripe centre over time, for one point.
+//!   stripe centre over time, for one point;
+//! - for passive-transport runs (pencil or isotropic source) instead: `escape`, the
+//!   fraction of the light leaving or absorbed by each way against the swept value,
+//!   and `time_of_flight_point_K`.
 //!
 //! Figures are drawn as SVG and rasterised to PNG; text is set in DejaVu Sans, embedded
 //! in the binary, so no system font is needed.
@@ -76,13 +79,17 @@ pub fn plot(file: &Path, dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>>
         source,
     })?;
     register_font();
+    let mut written = Vec::new();
+    if !points[0].scalars.iter().any(|(k, _)| k == "edge_photons") {
+        passive(&reader, &points, dir, evolution_point, &mut written)?;
+        return Ok(written);
+    }
     let seed = reader.root_u64("seed").unwrap_or(0);
     // A file without a fit still gets its curves, only without the fitted lines.
     let analysis = analysis::analyse(&points, &reader.swept_keys, &opts.fit, seed)
         .unwrap_or_else(|_| Analysis::default());
     let swept = |k: &str| reader.swept_keys.iter().any(|s| s == k);
 
-    let mut written = Vec::new();
     if swept(FLUENCE_KEY) {
         let fig = LightInOut {
             all: raw(&points, FLUENCE_KEY),
@@ -153,6 +160,100 @@ pub fn plot(file: &Path, dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>>
     )?;
     Ok(written)
 }
+
+/// The figures of a passive-transport run (pencil or isotropic source): where the
+/// light goes against the swept value, and the time of flight of point `k`.
+fn passive(
+    reader: &OutputReader,
+    points: &[PointRecord],
+    dir: &Path,
+    k: usize,
+    written: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let key = reader
+        .swept_keys
+        .iter()
+        .find(|k| k.as_str() != analysis::REPEAT_KEY)
+        .cloned();
+    let x = |p: &PointRecord| match &key {
+        Some(key) => p
+            .params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(f64::NAN, |v| v.1),
+        None => p.index as f64,
+    };
+    let value = |p: &PointRecord, names: &[&str]| {
+        let get = |n: &str| p.scalars.iter().find(|(k, _)| k == n).map_or(0.0, |v| v.1);
+        let sum: f64 = names.iter().map(|n| get(n)).sum();
+        // Standard errors added in quadrature: the channels of one packet exclude each
+        // other, so this is an upper bound.
+        let err = names
+            .iter()
+            .map(|n| get(&format!("{n}_stderr")).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        (sum, err)
+    };
+    let channels: Vec<(String, Fractions)> = ESCAPE_CHANNELS
+        .iter()
+        .map(|(label, names)| {
+            let rows = points
+                .iter()
+                .map(|p| {
+                    let (v, e) = value(p, names);
+                    (x(p), v, e)
+                })
+                .collect::<Vec<_>>();
+            (label.to_string(), rows)
+        })
+        .filter(|(_, rows)| rows.iter().any(|r| r.1 > 0.0))
+        .collect();
+    let fig = Escape {
+        x_label: key.as_deref().map_or("point".to_string(), axis_label),
+        channels,
+    };
+    save(&fig, SINGLE, dir, "escape", written)?;
+
+    let (_, time) = reader.dataset(k, "time_ps")?;
+    let (shape, flight) = reader.dataset(k, "time_of_flight")?;
+    let p = points
+        .iter()
+        .find(|p| p.index == k)
+        .expect("checked by the caller");
+    let fig = TimeOfFlight {
+        title: point_label(p),
+        time,
+        rows: shape.first().copied().unwrap_or(0),
+        flight,
+    };
+    save(
+        &fig,
+        SINGLE,
+        dir,
+        &format!("time_of_flight_point_{k}"),
+        written,
+    )
+}
+
+/// The exits of a passive run drawn in `escape`, and the results summed for each.
+const ESCAPE_CHANNELS: [(&str, &[&str]); 6] = [
+    (
+        "reflected (top)",
+        &["reflectance_diffuse", "reflectance_specular"],
+    ),
+    ("transmitted (bottom)", &["transmittance_total"]),
+    (
+        "film edges (all four)",
+        &["edge_x_minus", "edge_x_plus", "edge_y_minus", "edge_y_plus"],
+    ),
+    ("absorbed in the film", &["absorbed_film"]),
+    ("absorbed in the substrate", &["absorbed_substrate"]),
+    ("guided for good", &["guided_fraction"]),
+];
+
+/// Rows of the `time_of_flight` dataset, in order.
+const FLIGHT_ROWS: [&str; 6] = ["top", "bottom", "edge x−", "edge x+", "edge y−", "edge y+"];
 
 fn index_list(points: &[PointRecord]) -> String {
     let first = points[0].index;
@@ -750,6 +851,132 @@ where
         .draw_series(values.iter().map(|p| Circle::new(*p, 4, colour.filled())))
         .map_err(e)?;
     Ok(())
+}
+
+/// (x, fraction, standard error) of one exit at each point.
+type Fractions = Vec<(f64, f64, f64)>;
+
+struct Escape {
+    x_label: String,
+    /// (label, fractions) of every exit with any weight.
+    channels: Vec<(String, Fractions)>,
+}
+
+impl Figure for Escape {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
+        let xs = self.channels.iter().flat_map(|c| c.1.iter().map(|r| r.0));
+        let x = lin_range(xs, None);
+        let top = self
+            .channels
+            .iter()
+            .flat_map(|c| c.1.iter().map(|r| r.1 + 2.0 * r.2))
+            .fold(0.0f64, f64::max);
+        let mut chart = ChartBuilder::on(root)
+            .caption("Where the light goes", font(24))
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x.0..x.1, 0.0..(top * 1.1).max(0.05))
+            .map_err(e)?;
+        axes(
+            &mut chart,
+            &self.x_label,
+            "fraction of launched photons",
+            lin_tick,
+            lin_tick,
+        )?;
+        for (i, (label, rows)) in self.channels.iter().enumerate() {
+            let colour = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(
+                    rows.iter().map(|r| (r.0, r.1)),
+                    colour.stroke_width(2),
+                ))
+                .map_err(e)?
+                .label(label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+            chart
+                .draw_series(rows.iter().map(|r| {
+                    ErrorBar::new_vertical(
+                        r.0,
+                        r.1 - 2.0 * r.2,
+                        r.1,
+                        r.1 + 2.0 * r.2,
+                        colour.filled(),
+                        6,
+                    )
+                }))
+                .map_err(e)?;
+            chart
+                .draw_series(
+                    rows.iter()
+                        .map(|r| Circle::new((r.0, r.1), 4, colour.filled())),
+                )
+                .map_err(e)?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    }
+}
+
+struct TimeOfFlight {
+    title: String,
+    time: Vec<f64>,
+    rows: usize,
+    /// Row-major [exit][bin]: fraction of launched photons per bin.
+    flight: Vec<f64>,
+}
+
+impl Figure for TimeOfFlight {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
+        let bins = self.time.len();
+        let top = self
+            .flight
+            .iter()
+            .copied()
+            .fold(0.0f64, f64::max)
+            .max(1e-12);
+        let floor = top * 1e-6;
+        // Up to the last bin with light in it.
+        let last = (0..bins)
+            .rev()
+            .find(|&b| (0..self.rows).any(|r| self.flight[r * bins + b] > 0.0))
+            .unwrap_or(bins.saturating_sub(1));
+        let t_hi = self.time.get(last).copied().unwrap_or(1.0) * 1.1;
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("Time of flight, {}", self.title), font(24))
+            .margin(16)
+            .x_label_area_size(50)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..t_hi, (floor..top * 2.0).log_scale())
+            .map_err(e)?;
+        axes(
+            &mut chart,
+            "time since launch (ps)",
+            "fraction of launched photons per bin",
+            lin_tick,
+            log_tick,
+        )?;
+        for (r, name) in FLIGHT_ROWS.iter().enumerate().take(self.rows) {
+            let row = &self.flight[r * bins..(r + 1) * bins];
+            if row.iter().all(|v| *v <= 0.0) {
+                continue;
+            }
+            let colour = Palette99::pick(r).to_rgba();
+            chart
+                .draw_series(LineSeries::new(
+                    self.time.iter().zip(row).map(|(t, v)| (*t, v.max(floor))),
+                    colour.stroke_width(2),
+                ))
+                .map_err(e)?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    }
 }
 
 struct Evolution {

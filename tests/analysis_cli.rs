@@ -136,6 +136,41 @@ fn fit_returns_the_gain_of_a_stripe_length_sweep_and_the_threshold_of_a_fluence_
         &["fraction of platelets"],
     );
     assert!(!plots.join("light_in_out.png").exists());
+
+    // A passive-transport sweep (the quickstart, with fewer photons).
+    let cfg = configs_dir().join("quickstart.toml");
+    let o = run_asemc(
+        &[
+            "run",
+            cfg.to_str().unwrap(),
+            "-o",
+            "quick.h5",
+            "-q",
+            "--set",
+            "source.photons=20000",
+        ],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run_asemc(&["plot", "quick.h5", "-o", "quick-plots"], &dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plots = dir.join("quick-plots");
+    check_figure(
+        &plots,
+        "escape",
+        SINGLE,
+        &[
+            "film.refractive_index",
+            "transmitted (bottom)",
+            "film edges (all four)",
+        ],
+    );
+    check_figure(
+        &plots,
+        "time_of_flight_point_2",
+        SINGLE,
+        &["time since launch (ps)", "edge x+"],
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -160,6 +160,16 @@ fn bad_shards_and_merges_are_refused_with_the_file_named() {
         &run_asemc(&["merge", "p0.h5", "junk.h5", "-o", "j.h5"], &dir),
         &["junk.h5", "not a readable HDF5 file"],
     );
+    // A finished shard resumed as itself has nothing left to do (a re-run array task).
+    let modified = || {
+        std::fs::metadata(dir.join("p0.h5"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = modified();
+    ok(&run(&dir, "p0.h5", &["--shard", "0/2", "--resume"]));
+    assert_eq!(modified(), before, "resuming a finished shard rewrote it");
     // Resuming a shard file as another shard is refused.
     rejected(
         &run(&dir, "p0.h5", &["--shard", "1/2", "--resume"]),
