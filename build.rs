@@ -1,8 +1,46 @@
-//! Records the git commit the binary was built from (written into every output file).
+//! Records the git commit the binary was built from (written into every output file),
+//! and validates every WGSL kernel with naga so that a broken shader fails the build.
 
+use std::path::Path;
 use std::process::Command;
 
+/// Every kernel in `shaders/`, prefixed with the shared files in `shaders/shared/` (in
+/// name order) exactly as `src/gpu/shaders.rs` composes them, must parse and validate.
+fn validate_shaders() {
+    println!("cargo:rerun-if-changed=shaders");
+    let files = |dir: &Path| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("readable directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wgsl"))
+            .collect();
+        v.sort();
+        v
+    };
+    let shared: String = files(Path::new("shaders/shared"))
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable shader"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for kernel in files(Path::new("shaders")) {
+        let source = format!(
+            "{shared}\n{}",
+            std::fs::read_to_string(&kernel).expect("readable shader")
+        );
+        let name = kernel.display().to_string();
+        let module = naga::front::wgsl::parse_str(&source)
+            .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::all(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
+    }
+}
+
 fn main() {
+    validate_shaders();
     let commit = Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()

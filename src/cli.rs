@@ -168,6 +168,12 @@ pub enum Command {
         #[arg(long, value_name = "UM", allow_negative_numbers = true)]
         max_length_um: Option<f64>,
     },
+    /// List the GPU adapters wgpu finds (WGPU_BACKEND and WGPU_ADAPTER_NAME apply).
+    Devices {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Guided modes of a cover/film/substrate slab waveguide.
     Modes {
         #[arg(long)]
@@ -331,6 +337,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             emit(&out)
         }
+        Command::Devices { json } => devices(json),
         Command::Modes {
             n_film,
             n_substrate,
@@ -539,6 +546,44 @@ fn fit(file: &Path, as_json: bool, opts: &FitOptions) -> Result<()> {
             )
             .ok();
         }
+    }
+    emit(&out)
+}
+
+fn devices(as_json: bool) -> Result<()> {
+    let adapters = crate::gpu::adapters();
+    let mut out = String::new();
+    if as_json {
+        let list: Vec<Value> = adapters
+            .iter()
+            .map(|a| {
+                json!({
+                    "name": a.name,
+                    "backend": a.backend,
+                    "device_type": a.device_type,
+                    "driver": a.driver,
+                })
+            })
+            .collect();
+        let text = serde_json::to_string_pretty(&json!({ "adapters": list }))
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        writeln!(out, "{text}").ok();
+        return emit(&out);
+    }
+    if adapters.is_empty() {
+        writeln!(
+            out,
+            "no GPU adapter found; runs use the CPU (on Debian, mesa-vulkan-drivers provides lavapipe)"
+        )
+        .ok();
+    }
+    for (i, a) in adapters.iter().enumerate() {
+        writeln!(
+            out,
+            "{i}: {} (backend {}, type {}, driver {})",
+            a.name, a.backend, a.device_type, a.driver
+        )
+        .ok();
     }
     emit(&out)
 }

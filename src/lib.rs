@@ -11,6 +11,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod gpu;
 pub mod modes;
 pub mod output;
 pub mod plot;

@@ -1,0 +1,68 @@
+// Philox4x32-10 counter-based random numbers, bit for bit the generator of src/rng.rs
+// (Salmon et al., SC'11). WGSL has no 64-bit integers, so the 32×32 → 64-bit products
+// are assembled from 16-bit halves.
+
+const PHILOX_M0: u32 = 0xD2511F53u;
+const PHILOX_M1: u32 = 0xCD9E8D57u;
+const PHILOX_W0: u32 = 0x9E3779B9u;
+const PHILOX_W1: u32 = 0xBB67AE85u;
+// Bits of counter word 2 that hold the step index; the purpose sits above them.
+const STEP_BITS: u32 = 28u;
+
+// The high 32 bits of the 64-bit product a·b.
+fn mul_hi(a: u32, b: u32) -> u32 {
+    let a_lo = a & 0xFFFFu;
+    let a_hi = a >> 16u;
+    let b_lo = b & 0xFFFFu;
+    let b_hi = b >> 16u;
+    let lo_lo = a_lo * b_lo;
+    let hi_lo = a_hi * b_lo;
+    let lo_hi = a_lo * b_hi;
+    // At most 2^32 − 1: no overflow.
+    let cross = (lo_lo >> 16u) + (hi_lo & 0xFFFFu) + lo_hi;
+    return a_hi * b_hi + (hi_lo >> 16u) + (cross >> 16u);
+}
+
+fn philox4x32(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+    var c = counter;
+    var k = key;
+    for (var round = 0u; round < 10u; round++) {
+        if (round > 0u) {
+            k = k + vec2<u32>(PHILOX_W0, PHILOX_W1);
+        }
+        let hi0 = mul_hi(PHILOX_M0, c.x);
+        let lo0 = PHILOX_M0 * c.x;
+        let hi1 = mul_hi(PHILOX_M1, c.z);
+        let lo1 = PHILOX_M1 * c.z;
+        c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    }
+    return c;
+}
+
+// A stream: counter words [block, entity, purpose << 28 | step, point], key = seed.
+struct Stream {
+    key: vec2<u32>,
+    counter: vec4<u32>,
+    block: vec4<u32>,
+    used: u32,
+}
+
+fn stream_new(seed: vec2<u32>, purpose: u32, point: u32, step: u32, entity: u32) -> Stream {
+    return Stream(seed, vec4<u32>(0u, entity, (purpose << STEP_BITS) | step, point), vec4<u32>(0u), 4u);
+}
+
+fn next_u32(s: ptr<function, Stream>) -> u32 {
+    if ((*s).used == 4u) {
+        (*s).block = philox4x32((*s).counter, (*s).key);
+        (*s).counter.x = (*s).counter.x + 1u;
+        (*s).used = 0u;
+    }
+    let x = (*s).block[(*s).used];
+    (*s).used = (*s).used + 1u;
+    return x;
+}
+
+// A uniform number in the open interval (0, 1) from the top 24 bits (exact in f32).
+fn uniform01(s: ptr<function, Stream>) -> f32 {
+    return (f32(next_u32(s) >> 8u) + 0.5) * (1.0 / 16777216.0);
+}

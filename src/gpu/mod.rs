@@ -1,0 +1,307 @@
+//! The GPU side: finding an adapter, opening a device, and running the WGSL kernels
+//! of `shaders/` on it with wgpu.
+//!
+//! The instance is built from the environment, so `WGPU_BACKEND=vulkan` restricts the
+//! backends and `WGPU_ADAPTER_NAME=llvmpipe` picks an adapter by (part of) its name.
+//! The device gets the adapter's own limits. Errors of the device (validation, out of
+//! memory, a lost device) come back as [`Error::Runtime`] with what was being done.
+
+pub mod shaders;
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+
+/// What `asemc devices` lists about an adapter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+}
+
+fn summary(info: &wgpu::AdapterInfo) -> AdapterSummary {
+    AdapterSummary {
+        name: info.name.clone(),
+        backend: format!("{:?}", info.backend).to_lowercase(),
+        device_type: format!("{:?}", info.device_type),
+        driver: format!("{} {}", info.driver, info.driver_info)
+            .trim()
+            .to_string(),
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+/// Every adapter the instance finds.
+pub fn adapters() -> Vec<AdapterSummary> {
+    pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .map(|a| summary(&a.get_info()))
+        .collect()
+}
+
+/// An open device with its queue.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: AdapterSummary,
+    pub limits: wgpu::Limits,
+    /// Set when the device is lost; checked after every submission.
+    lost: Arc<Mutex<Option<String>>>,
+}
+
+impl Gpu {
+    /// Open the adapter named by `WGPU_ADAPTER_NAME` (a case-insensitive part of its
+    /// name), or else the default adapter. `Ok(None)` when there is no adapter at all.
+    pub fn open() -> Result<Option<Self>> {
+        let instance = instance();
+        let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
+            Ok(wanted) => {
+                let all = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+                let names: Vec<String> = all.iter().map(|a| a.get_info().name).collect();
+                let wanted = wanted.to_lowercase();
+                match all
+                    .into_iter()
+                    .find(|a| a.get_info().name.to_lowercase().contains(&wanted))
+                {
+                    Some(a) => a,
+                    None => {
+                        return Err(Error::Usage(format!(
+                            "WGPU_ADAPTER_NAME={wanted}: no adapter's name contains it (adapters: {})",
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        )));
+                    }
+                }
+            }
+            Err(_) => match pollster::block_on(
+                instance.request_adapter(&wgpu::RequestAdapterOptions::default()),
+            ) {
+                Ok(a) => a,
+                Err(_) => return Ok(None),
+            },
+        };
+        let info = summary(&adapter.get_info());
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("asemc"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Runtime(format!("cannot open the GPU {}: {e}", info.name)))?;
+        let lost = Arc::new(Mutex::new(None));
+        let flag = Arc::clone(&lost);
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut l) = flag.lock() {
+                *l = Some(format!("{reason:?}: {message}"));
+            }
+        });
+        Ok(Some(Self {
+            device,
+            queue,
+            info,
+            limits,
+            lost,
+        }))
+    }
+
+    /// "llvmpipe (LLVM 15…), vulkan, Cpu".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({}, {})",
+            self.info.name, self.info.backend, self.info.device_type
+        )
+    }
+
+    /// A compute pipeline for the entry point `entry` of kernel file `kernel`.
+    pub fn pipeline(&self, kernel: &str, entry: &str) -> Result<wgpu::ComputePipeline> {
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(kernel),
+                source: wgpu::ShaderSource::Wgsl(shaders::source(kernel).into()),
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&format!("asemc.{entry}")),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Runtime(format!(
+                "GPU: kernel {kernel}::{entry} does not build on {}: {e}",
+                self.info.name
+            )));
+        }
+        Ok(pipeline)
+    }
+
+    /// A storage buffer of `size` bytes that can be copied out.
+    pub fn storage(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A uniform buffer holding `value`.
+    pub fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: std::mem::size_of::<T>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue
+            .write_buffer(&buffer, 0, bytemuck::bytes_of(value));
+        buffer
+    }
+
+    /// Run `workgroups` workgroups of `pipeline` with `buffers` bound to group 0 in
+    /// order, then copy `size` bytes of `output` back. `what` names the work for error
+    /// messages. Errors of the device (validation, out of memory, lost) are returned.
+    pub fn dispatch_and_read(
+        &self,
+        what: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        workgroups: u32,
+        output: &wgpu::Buffer,
+        size: u64,
+    ) -> Result<Vec<u8>> {
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let layout = pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(what),
+            layout: &layout,
+            entries: &entries,
+        });
+        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(what),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(workgroups, 1, 1);
+        }
+        encoder.copy_buffer_to_buffer(output, 0, &readback, 0, size);
+        self.queue.submit([encoder.finish()]);
+        let slice = readback.slice(..);
+        slice.map_async(wgpu::MapMode::Read, |_| {});
+        let polled = self.device.poll(wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: None,
+        });
+        let oom = pollster::block_on(memory.pop());
+        let invalid = pollster::block_on(validation.pop());
+        let failure = self
+            .lost
+            .lock()
+            .ok()
+            .and_then(|l| l.clone())
+            .map(|m| format!("the device was lost ({m})"))
+            .or(oom.map(|e| format!("out of GPU memory ({e})")))
+            .or(invalid.map(|e| format!("validation error ({e})")))
+            .or(polled
+                .err()
+                .map(|e| format!("waiting for the device failed ({e})")));
+        if let Some(f) = failure {
+            return Err(Error::Runtime(format!(
+                "GPU {}: {what}: {f}",
+                self.info.name
+            )));
+        }
+        let bytes = slice
+            .get_mapped_range()
+            .map_err(|e| {
+                Error::Runtime(format!("GPU {}: {what}: reading back: {e}", self.info.name))
+            })?
+            .to_vec();
+        readback.unmap();
+        Ok(bytes)
+    }
+}
+
+/// The first `per_stream` raw numbers of Philox streams `0..streams` computed by the
+/// WGSL generator: the check that it equals [`crate::rng`].
+pub fn philox_numbers(
+    gpu: &Gpu,
+    seed: u64,
+    purpose: crate::rng::Purpose,
+    point: u32,
+    step: u32,
+    streams: u32,
+    per_stream: u32,
+) -> Result<Vec<u32>> {
+    #[repr(C)]
+    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+    struct RngCheck {
+        seed: [u32; 2],
+        purpose: u32,
+        point: u32,
+        step: u32,
+        streams: u32,
+        per_stream: u32,
+        _pad: u32,
+    }
+    let params = gpu.uniform(
+        "rng_check params",
+        &RngCheck {
+            seed: [seed as u32, (seed >> 32) as u32],
+            purpose: purpose as u32,
+            point,
+            step,
+            streams,
+            per_stream,
+            _pad: 0,
+        },
+    );
+    let size = u64::from(streams) * u64::from(per_stream) * 4;
+    let out = gpu.storage("rng_check out", size);
+    let pipeline = gpu.pipeline("rng_check", "rng_check")?;
+    let bytes = gpu.dispatch_and_read(
+        "rng_check",
+        &pipeline,
+        &[&params, &out],
+        streams.div_ceil(64),
+        &out,
+        size,
+    )?;
+    Ok(bytemuck::cast_slice(&bytes).to_vec())
+}

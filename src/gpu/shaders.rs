@@ -1,0 +1,18 @@
+//! The WGSL sources of the kernels: each kernel file prefixed with the shared files,
+//! the same composition `build.rs` validates.
+
+/// The shared files of `shaders/shared/`, in name order.
+const SHARED: [&str; 1] = [include_str!("../../shaders/shared/philox.wgsl")];
+
+/// Kernel files of `shaders/` by name.
+const KERNELS: [(&str, &str); 1] = [("rng_check", include_str!("../../shaders/rng_check.wgsl"))];
+
+/// The full source of kernel `name` (its file name without `.wgsl`).
+pub fn source(name: &str) -> String {
+    let kernel = KERNELS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no kernel {name} in shaders/"))
+        .1;
+    format!("{}\n{kernel}", SHARED.join("\n"))
+}
