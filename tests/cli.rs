@@ -234,8 +234,8 @@ fn check_prints_the_resolved_config_plan_and_cost() {
 }
 
 #[test]
-fn gpu_backend_request_is_refused_clearly() {
-    let cfg = configs_dir().join("quickstart.toml");
+fn gpu_backend_request_for_the_ase_engine_is_refused_clearly() {
+    let cfg = configs_dir().join("examples/medium_crown.toml");
     let dir = scratch("gpu");
     let out = run_asemc(
         &[
@@ -249,7 +249,11 @@ fn gpu_backend_request_is_refused_clearly() {
         &dir,
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--backend gpu"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--backend gpu") && err.contains("runs on the CPU"),
+        "{err}"
+    );
     assert!(!dir.join("g.h5").exists() && !dir.join("g.h5.partial").exists());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,8 +2,14 @@
 //! print that they were skipped, except under CI (`ASEMC_REQUIRE_GPU` set), where a
 //! missing adapter fails them.
 
-use asemc::gpu::{Gpu, philox_numbers};
+mod common;
+use std::time::Instant;
+
+use asemc::config::Config;
+use asemc::gpu::{Gpu, philox_numbers, transport};
 use asemc::rng::{Purpose, Stream};
+use asemc::transport::{Channel, Tally, TransportSetup};
+use common::{assert_within_sigma, config, configs_dir};
 
 /// The GPU, or `None` (skipped) when there is none and none is required.
 fn gpu() -> Option<Gpu> {
@@ -49,4 +55,217 @@ fn wgsl_philox_equals_the_rust_generator() {
             want[first_bad.unwrap()]
         );
     }
+}
+
+/// The MCML benchmark slab of `configs/validation/mcml_slab.toml` with index `n`.
+fn slab(n: f64) -> Config {
+    let text = std::fs::read_to_string(configs_dir().join("validation/mcml_slab.toml")).unwrap();
+    let mut c = config(&text);
+    c.film.refractive_index = n;
+    c
+}
+
+fn on_gpu(gpu: &Gpu, c: &Config) -> Tally {
+    let setup = TransportSetup::from_config(c).unwrap();
+    let start = Instant::now();
+    let t = transport::simulate(gpu, &setup, 0, &|_| {}).unwrap();
+    let s = start.elapsed().as_secs_f64();
+    println!(
+        "GPU: {} packets in {s:.2} s ({:.3e} packets/s, {:.3e} photon steps/s)",
+        t.photons,
+        t.photons as f64 / s,
+        t.steps as f64 / s
+    );
+    t
+}
+
+/// The GPU transport on the MCML slabs: within 3σ of van de Hulst's and MCML's
+/// reflectance and transmittance, and within 3σ (combined) of the CPU reference.
+#[test]
+fn gpu_transport_matches_the_mcml_benchmarks_and_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    for (n, specular, top, bottom) in [(1.0, 0.0, 0.09739, 0.66096), (1.5, 0.04, 0.08683, 0.49317)]
+    {
+        let c = slab(n);
+        let g = on_gpu(&gpu, &c);
+        let start = Instant::now();
+        let cpu = common::transport(&c, 2);
+        let s = start.elapsed().as_secs_f64();
+        println!(
+            "CPU (2 threads): {:.3e} packets/s, {:.3e} photon steps/s",
+            cpu.photons as f64 / s,
+            cpu.steps as f64 / s
+        );
+        assert!((g.mean(Channel::Specular) - specular).abs() < 1e-6);
+        for (channel, reference) in [(Channel::Top, top), (Channel::Bottom, bottom)] {
+            let (v, e) = (g.mean(channel), g.stderr(channel));
+            assert!(e > 0.0 && e < 1e-3, "{}: stderr {e}", channel.name());
+            assert_within_sigma(
+                &format!("GPU n = {n} {}", channel.name()),
+                v,
+                e,
+                reference,
+                3.0,
+            );
+        }
+        for channel in Channel::ALL {
+            let (a, b) = (g.mean(channel), cpu.mean(channel));
+            let e = g.stderr(channel).hypot(cpu.stderr(channel));
+            // Channels booked the same for every packet (the specular reflection) or
+            // never have no Monte Carlo error; single precision leaves ~1e-9 of noise.
+            if e > 1e-8 {
+                assert_within_sigma(
+                    &format!("GPU vs CPU n = {n} {}", channel.name()),
+                    a,
+                    e,
+                    b,
+                    3.0,
+                );
+            } else {
+                assert!((a - b).abs() < 1e-6, "{}: {a} vs {b}", channel.name());
+            }
+        }
+    }
+}
+
+/// The same seed gives the same tallies, bit for bit, run after run.
+#[test]
+fn gpu_transport_is_reproducible() {
+    let Some(gpu) = gpu() else { return };
+    let mut c = slab(1.5);
+    c.source.photons = 100_000;
+    let a = on_gpu(&gpu, &c);
+    let b = on_gpu(&gpu, &c);
+    assert_eq!(a, b);
+    c.run.seed += 1;
+    assert_ne!(on_gpu(&gpu, &c).sum, a.sum);
+}
+
+/// `asemc run --backend gpu` end to end: the file records the GPU, and its results
+/// agree with `--backend cpu` within 3σ.
+#[test]
+fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
+    let Some(_) = gpu() else { return };
+    let dir = common::scratch("gpu-run");
+    let cfg = configs_dir().join("quickstart.toml");
+    for backend in ["gpu", "cpu"] {
+        let o = common::run_asemc(
+            &[
+                "run",
+                cfg.to_str().unwrap(),
+                "-o",
+                &format!("{backend}.h5"),
+                "--backend",
+                backend,
+                "--set",
+                "source.photons=50000",
+            ],
+            &dir,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("backend {backend}")));
+    }
+    let read = |name: &str| {
+        let r = asemc::output::OutputReader::open(&dir.join(name)).unwrap();
+        (r.root_str("backend").unwrap(), r.points().unwrap())
+    };
+    let (gb, g) = read("gpu.h5");
+    let (cb, c) = read("cpu.h5");
+    assert_eq!((gb.as_str(), cb.as_str()), ("gpu", "cpu"));
+    for (pg, pc) in g.iter().zip(&c) {
+        for ((name, vg), (_, vc)) in pg.scalars.iter().zip(&pc.scalars) {
+            if name.ends_with("_stderr") {
+                continue;
+            }
+            let err = |p: &asemc::output::PointRecord| {
+                p.scalars
+                    .iter()
+                    .find(|(k, _)| *k == format!("{name}_stderr"))
+                    .map_or(0.0, |v| v.1)
+            };
+            let e = err(pg).hypot(err(pc));
+            if e > 1e-8 {
+                assert_within_sigma(name, *vg, e, *vc, 3.0);
+            } else {
+                assert!((vg - vc).abs() < 1e-6, "{name}: {vg} vs {vc}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Every struct shared between Rust and WGSL has the same size and field offsets on
+/// both sides (WGSL layout as naga computes it).
+#[test]
+fn structs_shared_with_wgsl_have_the_same_layout() {
+    use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
+    use std::mem::{offset_of, size_of};
+    let source = asemc::gpu::shaders::source("transport");
+    let module = naga::front::wgsl::parse_str(&source).unwrap();
+    let layout = |name: &str| -> (u32, Vec<(String, u32)>) {
+        let ty = module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no struct {name} in transport.wgsl"))
+            .1;
+        match &ty.inner {
+            naga::TypeInner::Struct { members, span } => (
+                *span,
+                members
+                    .iter()
+                    .map(|m| (m.name.clone().unwrap(), m.offset))
+                    .collect(),
+            ),
+            other => panic!("{name} is not a struct: {other:?}"),
+        }
+    };
+    macro_rules! check {
+        ($wgsl:literal, $rust:ty, [$($field:ident),* $(,)?]) => {{
+            let (span, members) = layout($wgsl);
+            assert_eq!(span as usize, size_of::<$rust>(), "size of {}", $wgsl);
+            let rust: Vec<(String, u32)> = vec![$((stringify!($field).to_string(), offset_of!($rust, $field) as u32)),*];
+            assert_eq!(members, rust, "fields of {}", $wgsl);
+        }};
+    }
+    check!(
+        "Layer",
+        GpuLayer,
+        [z_top, z_bottom, n, mu_a, mu_s, g, _pad0, _pad1]
+    );
+    check!(
+        "TransportParams",
+        TransportParams,
+        [
+            film,
+            substrate,
+            layers,
+            isotropic,
+            fixed_depth,
+            point,
+            n_cover,
+            n_below,
+            half_length,
+            half_width,
+            finite_length,
+            finite_width,
+            source_x,
+            source_y,
+            source_depth,
+            roulette_threshold,
+            roulette_survival,
+            max_interactions,
+            seed_lo,
+            seed_hi,
+            first,
+            count,
+            _pad0,
+            _pad1,
+        ]
+    );
+    check!(
+        "PhotonRecord",
+        PhotonRecord,
+        [score, exit_channel, exit_time_ps, exit_weight, steps]
+    );
 }

@@ -57,8 +57,11 @@ fn next_u32(s: ptr<function, Stream>) -> u32 {
         (*s).counter.x = (*s).counter.x + 1u;
         (*s).used = 0u;
     }
-    let x = (*s).block[(*s).used];
-    (*s).used = (*s).used + 1u;
+    // Branch-free pick of word `used`, so the state stays in registers.
+    let u = (*s).used;
+    let b = (*s).block;
+    let x = select(select(b.w, b.z, u == 2u), select(b.y, b.x, u == 0u), u < 2u);
+    (*s).used = u + 1u;
     return x;
 }
 

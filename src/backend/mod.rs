@@ -2,17 +2,20 @@
 //! [`PointResult`]; the runner and the output layer see nothing else of it.
 
 mod cpu;
+mod gpu;
 
 pub use cpu::CpuBackend;
+pub use gpu::GpuBackend;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::gpu::Gpu;
 use crate::result::PointResult;
 
 /// The `--backend` choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendChoice {
-    /// The GPU when an adapter exists, else the CPU.
+    /// A hardware GPU when one exists, else the CPU.
     Auto,
     /// The CPU reference (rayon).
     Cpu,
@@ -37,25 +40,47 @@ pub trait Backend {
 }
 
 /// The backend for `choice`, with a line for the log saying what was chosen and why.
-pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn Backend>, String)> {
+/// `ase`: the run has pump points, whose ASE engine runs on the CPU in this version.
+pub fn select(
+    choice: BackendChoice,
+    threads: Option<usize>,
+    ase: bool,
+) -> Result<(Box<dyn Backend>, String)> {
+    let cpu = |why: &str| -> Result<(Box<dyn Backend>, String)> {
+        let cpu = CpuBackend::new(threads)?;
+        let line = format!("{why}cpu ({})", cpu.adapter());
+        Ok((Box::new(cpu), line))
+    };
     match choice {
-        BackendChoice::Cpu => {
-            let cpu = CpuBackend::new(threads)?;
-            let why = format!("backend cpu ({})", cpu.adapter());
-            Ok((Box::new(cpu), why))
-        }
-        BackendChoice::Auto => {
-            let cpu = CpuBackend::new(threads)?;
-            let why = format!(
-                "backend auto: this build has no GPU backend, using cpu ({})",
-                cpu.adapter()
-            );
-            Ok((Box::new(cpu), why))
-        }
-        BackendChoice::Gpu => Err(Error::Usage(
-            "--backend gpu: this build of asemc has no GPU backend yet; use --backend cpu or auto"
-                .into(),
+        BackendChoice::Cpu => cpu("backend "),
+        BackendChoice::Auto if ase => cpu(
+            "backend auto: the ASE engine (pump source) runs on the CPU in this version; using ",
+        ),
+        BackendChoice::Auto => match Gpu::open()? {
+            // A software adapter (lavapipe) runs the transport slower than the CPU
+            // backend on the same cores; --backend gpu still uses it.
+            Some(gpu) if gpu.is_software() => cpu(&format!(
+                "backend auto: the only adapter, {}, runs on the CPU and is slower than the CPU backend (--backend gpu uses it); using ",
+                gpu.describe()
+            )),
+            Some(gpu) => {
+                let why = format!("backend auto: using gpu {}", gpu.describe());
+                Ok((Box::new(GpuBackend::new(gpu)), why))
+            }
+            None => cpu("backend auto: no GPU adapter found; using "),
+        },
+        BackendChoice::Gpu if ase => Err(Error::Usage(
+            "--backend gpu: the GPU backend runs the passive transport; the ASE engine (source.kind = \"pump\") runs on the CPU in this version: use --backend cpu or auto".into(),
         )),
+        BackendChoice::Gpu => match Gpu::open()? {
+            Some(gpu) => {
+                let why = format!("backend gpu {}", gpu.describe());
+                Ok((Box::new(GpuBackend::new(gpu)), why))
+            }
+            None => Err(Error::Usage(
+                "--backend gpu: wgpu finds no GPU adapter (asemc devices lists them; on Debian, mesa-vulkan-drivers provides lavapipe); use --backend cpu or auto".into(),
+            )),
+        },
     }
 }
 

@@ -7,6 +7,7 @@
 //! memory, a lost device) come back as [`Error::Runtime`] with what was being done.
 
 pub mod shaders;
+pub mod transport;
 
 use std::sync::{Arc, Mutex};
 
@@ -111,6 +112,11 @@ impl Gpu {
             limits,
             lost,
         }))
+    }
+
+    /// Whether the adapter is a software one that runs on the CPU (lavapipe).
+    pub fn is_software(&self) -> bool {
+        self.info.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
     }
 
     /// "llvmpipe (LLVM 15…), vulkan, Cpu".
@@ -304,4 +310,45 @@ pub fn philox_numbers(
         size,
     )?;
     Ok(bytemuck::cast_slice(&bytes).to_vec())
+}
+
+/// Photon steps per second of the bare random walk of `shaders/random_walk.wgsl`
+/// (`invocations` walkers of `steps` steps each, `walkers` times over): the device's
+/// practical ceiling, for the benchmarks.
+pub fn random_walk_rate(gpu: &Gpu, invocations: u32, walkers: u32, steps: u32) -> Result<f64> {
+    #[repr(C)]
+    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+    struct WalkParams {
+        seed_lo: u32,
+        seed_hi: u32,
+        steps: u32,
+        walkers: u32,
+    }
+    let params = gpu.uniform(
+        "random_walk params",
+        &WalkParams {
+            seed_lo: 1,
+            seed_hi: 0,
+            steps,
+            walkers,
+        },
+    );
+    let size = u64::from(invocations) * 4;
+    let out = gpu.storage("random_walk out", size);
+    let pipeline = gpu.pipeline("random_walk", "random_walk")?;
+    let start = std::time::Instant::now();
+    let bytes = gpu.dispatch_and_read(
+        "random_walk",
+        &pipeline,
+        &[&params, &out],
+        invocations.div_ceil(64),
+        &out,
+        size,
+    )?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let sum: f32 = bytemuck::cast_slice::<u8, f32>(&bytes).iter().sum();
+    if !sum.is_finite() {
+        return Err(Error::Runtime("random_walk: non-finite result".into()));
+    }
+    Ok(f64::from(invocations) * f64::from(walkers) * f64::from(steps) / elapsed)
 }

@@ -5,7 +5,14 @@
 const SHARED: [&str; 1] = [include_str!("../../shaders/shared/philox.wgsl")];
 
 /// Kernel files of `shaders/` by name.
-const KERNELS: [(&str, &str); 1] = [("rng_check", include_str!("../../shaders/rng_check.wgsl"))];
+const KERNELS: [(&str, &str); 3] = [
+    (
+        "random_walk",
+        include_str!("../../shaders/random_walk.wgsl"),
+    ),
+    ("rng_check", include_str!("../../shaders/rng_check.wgsl")),
+    ("transport", include_str!("../../shaders/transport.wgsl")),
+];
 
 /// The full source of kernel `name` (its file name without `.wgsl`).
 pub fn source(name: &str) -> String {

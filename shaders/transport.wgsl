@@ -1,0 +1,450 @@
+// The passive photon transport of src/transport/ (pencil or isotropic source in the
+// layered slab), one invocation per photon packet. Each packet writes its record —
+// the weight it left in every channel, where and when it left, its step count — and
+// the host adds the records in packet order, so a run is the same on every device
+// and every batch split. Mirrors packet::trace; single precision throughout.
+
+// Channels, as transport::tally::Channel.
+const SPECULAR: u32 = 0u;
+const TOP: u32 = 1u;
+const BOTTOM: u32 = 2u;
+const EDGE_X_MINUS: u32 = 3u;
+const ABSORBED_FILM: u32 = 7u;
+const ABSORBED_SUBSTRATE: u32 = 8u;
+const ABSORBED_TOTAL: u32 = 9u;
+const GUIDED: u32 = 10u;
+const UNRESOLVED: u32 = 11u;
+const CHANNELS: u32 = 12u;
+const NO_EXIT: u32 = 0xFFFFFFFFu;
+
+const FILM: u32 = 0u;
+const SUBSTRATE: u32 = 1u;
+const PURPOSE_TRANSPORT: u32 = 1u;
+const SPEED_OF_LIGHT_CM_PER_PS: f32 = 0.0299792458;
+// Single-precision stand-ins for the thresholds of fresnel.rs and scatter.rs.
+const NORMAL_COS: f32 = 0.999999;
+const GRAZING_COS: f32 = 1e-9;
+const ON_AXIS: f32 = 0.999999;
+const TWO_PI: f32 = 6.283185307179586;
+
+struct Layer {
+    z_top: f32,
+    z_bottom: f32,
+    n: f32,
+    mu_a: f32,
+    mu_s: f32,
+    g: f32,
+    _pad0: f32,
+    _pad1: f32,
+}
+
+struct TransportParams {
+    film: Layer,
+    substrate: Layer,
+    layers: u32,
+    isotropic: u32,
+    fixed_depth: u32,
+    point: u32,
+    n_cover: f32,
+    n_below: f32,
+    half_length: f32,
+    half_width: f32,
+    finite_length: u32,
+    finite_width: u32,
+    source_x: f32,
+    source_y: f32,
+    source_depth: f32,
+    roulette_threshold: f32,
+    roulette_survival: f32,
+    max_interactions: u32,
+    seed_lo: u32,
+    seed_hi: u32,
+    first: u32,
+    count: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+struct PhotonRecord {
+    score: array<f32, 12>,
+    exit_channel: u32,
+    exit_time_ps: f32,
+    exit_weight: f32,
+    steps: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: TransportParams;
+@group(0) @binding(1) var<storage, read_write> records: array<PhotonRecord>;
+
+struct Packet {
+    pos: vec3<f32>,
+    dir: vec3<f32>,
+    weight: f32,
+    layer: u32,
+    time_ps: f32,
+}
+
+// The packet's score, channels 0–3, 4–7 and 8–11, kept in vectors and added to
+// without indexing so that it stays in registers.
+var<private> score_a: vec4<f32>;
+var<private> score_b: vec4<f32>;
+var<private> score_c: vec4<f32>;
+
+fn add(channel: u32, w: f32) {
+    let c = vec4<u32>(channel);
+    score_a += select(vec4<f32>(0.0), vec4<f32>(w), c == vec4<u32>(0u, 1u, 2u, 3u));
+    score_b += select(vec4<f32>(0.0), vec4<f32>(w), c == vec4<u32>(4u, 5u, 6u, 7u));
+    score_c += select(vec4<f32>(0.0), vec4<f32>(w), c == vec4<u32>(8u, 9u, 10u, 11u));
+    if (channel == ABSORBED_FILM || channel == ABSORBED_SUBSTRATE) {
+        score_c.y += w;
+    }
+}
+
+fn score_array() -> array<f32, 12> {
+    return array<f32, 12>(
+        score_a.x, score_a.y, score_a.z, score_a.w,
+        score_b.x, score_b.y, score_b.z, score_b.w,
+        score_c.x, score_c.y, score_c.z, score_c.w,
+    );
+}
+
+fn layer_of(i: u32) -> Layer {
+    if (i == FILM) {
+        return p.film;
+    }
+    return p.substrate;
+}
+
+// Unpolarised Fresnel reflectance and the transmitted cosine (negative: total
+// internal reflection), as fresnel::interface.
+fn fresnel(n1: f32, n2: f32, cos_i: f32) -> vec2<f32> {
+    if (n1 == n2) {
+        return vec2<f32>(0.0, cos_i);
+    }
+    if (cos_i > NORMAL_COS) {
+        let r = (n1 - n2) / (n1 + n2);
+        return vec2<f32>(r * r, 1.0);
+    }
+    let sin_i = sqrt(max(1.0 - cos_i * cos_i, 0.0));
+    let sin_t = n1 / n2 * sin_i;
+    if (cos_i < GRAZING_COS || sin_t >= 1.0) {
+        return vec2<f32>(1.0, -1.0);
+    }
+    let cos_t = sqrt(1.0 - sin_t * sin_t);
+    let rs = (n1 * cos_i - n2 * cos_t) / (n1 * cos_i + n2 * cos_t);
+    let rp = (n2 * cos_i - n1 * cos_t) / (n2 * cos_i + n1 * cos_t);
+    return vec2<f32>(0.5 * (rs * rs + rp * rp), cos_t);
+}
+
+fn over_film(x: f32, y: f32) -> bool {
+    return (p.finite_length == 0u || abs(x) <= p.half_length)
+        && (p.finite_width == 0u || abs(y) <= p.half_width);
+}
+
+// Path length to the film edge ahead along one lateral axis (interfaces::nearest_edge);
+// "infinite" when the film has no edges on it or the packet runs parallel to them.
+fn edge_distance(finite: u32, coord: f32, u: f32, half: f32) -> f32 {
+    if (finite == 0u || u == 0.0) {
+        return 3.0e38;
+    }
+    return max((select(-half, half, u > 0.0) - coord) / u, 0.0);
+}
+
+// 1 − e^(−x) without the cancellation of single precision at small x.
+fn one_minus_exp(x: f32) -> f32 {
+    if (x < 1e-3) {
+        return x * (1.0 - x * (0.5 - x / 6.0));
+    }
+    return 1.0 - exp(-x);
+}
+
+// Where a trapped packet's weight ends (geometry::Stack::trapped_fate): 0 not trapped,
+// 1 guided for good, 2 absorbed in the film, 3 absorbed in the substrate.
+fn trapped_fate(layer: u32, dir: vec3<f32>) -> u32 {
+    if (p.finite_length != 0u || p.finite_width != 0u) {
+        // A film with edges: totally reflected at both faces and every finite edge.
+        if (layer != FILM || p.film.mu_s > 0.0) {
+            return 0u;
+        }
+        var below = p.n_below;
+        if (p.layers > 1u) {
+            below = p.substrate.n;
+        }
+        let n2 = p.film.n * p.film.n;
+        let ux = dir.x * dir.x * n2;
+        let uy = dir.y * dir.y * n2;
+        let uz = dir.z * dir.z * n2;
+        let z_trapped = ux + uy >= p.n_cover * p.n_cover && ux + uy >= below * below;
+        let x_trapped = p.finite_length == 0u || uy + uz >= p.n_cover * p.n_cover;
+        let y_trapped = p.finite_width == 0u || ux + uz >= p.n_cover * p.n_cover;
+        if (!(z_trapped && x_trapped && y_trapped)) {
+            return 0u;
+        }
+        if (p.film.mu_a > 0.0) {
+            return 2u;
+        }
+        return 1u;
+    }
+    // A laterally infinite stack: β = n·sin θ must reach both exit media.
+    let here = layer_of(layer);
+    let beta = here.n * sqrt(dir.x * dir.x + dir.y * dir.y);
+    var lo = layer;
+    if (lo == SUBSTRATE && p.film.n > beta) {
+        lo = FILM;
+    }
+    var hi = layer;
+    if (hi == FILM && p.layers > 1u && p.substrate.n > beta) {
+        hi = SUBSTRATE;
+    }
+    let last = p.layers - 1u;
+    if ((lo == FILM && beta < p.n_cover) || (hi == last && beta < p.n_below)) {
+        return 0u;
+    }
+    var absorbing = 0u;
+    var which = 0u;
+    for (var i = lo; i <= hi; i++) {
+        let l = layer_of(i);
+        if (l.mu_s > 0.0) {
+            return 0u;
+        }
+        if (l.mu_a > 0.0) {
+            absorbing += 1u;
+            which = i;
+        }
+    }
+    if (absorbing == 0u) {
+        return 1u;
+    }
+    if (absorbing == 1u) {
+        return 2u + which;
+    }
+    return 0u;
+}
+
+fn settle_if_trapped(pk: Packet) -> bool {
+    let fate = trapped_fate(pk.layer, pk.dir);
+    if (fate == 1u) {
+        add(GUIDED, pk.weight);
+    } else if (fate == 2u) {
+        add(ABSORBED_FILM, pk.weight);
+    } else if (fate == 3u) {
+        add(ABSORBED_SUBSTRATE, pk.weight);
+    }
+    return fate != 0u;
+}
+
+// A new direction at polar cosine `cos_theta` from `dir` (scatter::turn).
+fn turn(dir: vec3<f32>, cos_theta: f32, u_phi: f32) -> vec3<f32> {
+    let sin_theta = sqrt(max(1.0 - cos_theta * cos_theta, 0.0));
+    let phi = TWO_PI * u_phi;
+    let sin_phi = sin(phi);
+    let cos_phi = cos(phi);
+    if (abs(dir.z) > ON_AXIS) {
+        return vec3<f32>(sin_theta * cos_phi, sin_theta * sin_phi, cos_theta * sign(dir.z));
+    }
+    let tmp = sqrt(1.0 - dir.z * dir.z);
+    let d = vec3<f32>(
+        sin_theta * (dir.x * dir.z * cos_phi - dir.y * sin_phi) / tmp + dir.x * cos_theta,
+        sin_theta * (dir.y * dir.z * cos_phi + dir.x * sin_phi) / tmp + dir.y * cos_theta,
+        -sin_theta * cos_phi * tmp + dir.z * cos_theta,
+    );
+    return normalize(d);
+}
+
+fn hg_cos_theta(g: f32, u: f32) -> f32 {
+    if (g == 0.0) {
+        return 2.0 * u - 1.0;
+    }
+    let t = (1.0 - g * g) / (1.0 - g + 2.0 * g * u);
+    return clamp((1.0 + g * g - t * t) / (2.0 * g), -1.0, 1.0);
+}
+
+// Launch packet `index` of the batch (source::Launcher::launch), clearing the score.
+fn launch(rng: ptr<function, Stream>) -> Packet {
+    score_a = vec4<f32>(0.0);
+    score_b = vec4<f32>(0.0);
+    score_c = vec4<f32>(0.0);
+    var pk: Packet;
+    pk.layer = FILM;
+    pk.time_ps = 0.0;
+    if (p.isotropic == 0u) {
+        let r = (p.n_cover - p.film.n) / (p.n_cover + p.film.n);
+        add(SPECULAR, r * r);
+        pk.pos = vec3<f32>(p.source_x, p.source_y, p.film.z_top);
+        pk.dir = vec3<f32>(0.0, 0.0, 1.0);
+        pk.weight = 1.0 - r * r;
+    } else {
+        var z = p.film.z_top + p.source_depth;
+        if (p.fixed_depth == 0u) {
+            z = p.film.z_top + uniform01(rng) * (p.film.z_bottom - p.film.z_top);
+        }
+        let cos_theta = 2.0 * uniform01(rng) - 1.0;
+        let sin_theta = sqrt(max(1.0 - cos_theta * cos_theta, 0.0));
+        let phi = TWO_PI * uniform01(rng);
+        pk.pos = vec3<f32>(p.source_x, p.source_y, z);
+        pk.dir = vec3<f32>(sin_theta * cos(phi), sin_theta * sin(phi), cos_theta);
+        pk.weight = 1.0;
+    }
+    return pk;
+}
+
+@compute @workgroup_size(64)
+fn transport(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let index = gid.x;
+    if (index >= p.count) {
+        return;
+    }
+    var rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_TRANSPORT, p.point, 0u, p.first + index);
+    var pk = launch(&rng);
+    // Kept in scalars while tracing (a struct holding an array would live in memory).
+    var exit_channel = NO_EXIT;
+    var exit_time_ps = 0.0;
+    var exit_weight = 0.0;
+    var steps = 0u;
+    var tau = 0.0;
+    if (settle_if_trapped(pk)) {
+        records[index] = PhotonRecord(score_array(), NO_EXIT, 0.0, 0.0, 0u);
+        return;
+    }
+    loop {
+        // One interaction (packet::trace).
+        var done = false;
+        if (steps >= p.max_interactions) {
+            add(UNRESOLVED, pk.weight);
+            done = true;
+        } else {
+            steps += 1u;
+            let here = layer_of(pk.layer);
+            if (here.mu_s > 0.0 && tau <= 0.0) {
+                tau = -log(uniform01(&rng));
+            }
+            // The nearest plane: the layer's faces, and for the film its edges.
+            var s = 3.0e38;
+            var event = 0u; // 0 scatter, 1 face, 2 edge
+            let down = pk.dir.z > 0.0;
+            if (pk.dir.z > 0.0) {
+                s = max((here.z_bottom - pk.pos.z) / pk.dir.z, 0.0);
+                event = 1u;
+            } else if (pk.dir.z < 0.0) {
+                s = max((here.z_top - pk.pos.z) / pk.dir.z, 0.0);
+                event = 1u;
+            }
+            var edge_axis = 0u;
+            var edge_plus = false;
+            if (pk.layer == FILM) {
+                let dx = edge_distance(p.finite_length, pk.pos.x, pk.dir.x, p.half_length);
+                if (dx < s) {
+                    s = dx;
+                    event = 2u;
+                    edge_axis = 0u;
+                    edge_plus = pk.dir.x > 0.0;
+                }
+                let dy = edge_distance(p.finite_width, pk.pos.y, pk.dir.y, p.half_width);
+                if (dy < s) {
+                    s = dy;
+                    event = 2u;
+                    edge_axis = 1u;
+                    edge_plus = pk.dir.y > 0.0;
+                }
+            }
+            if (here.mu_s > 0.0) {
+                let s_scatter = tau / here.mu_s;
+                if (s_scatter < s) {
+                    s = s_scatter;
+                    event = 0u;
+                }
+            }
+            if (s >= 3.0e38) {
+                add(UNRESOLVED, pk.weight);
+                done = true;
+            } else {
+                // Move, absorb, age.
+                pk.pos = pk.pos + s * pk.dir;
+                if (here.mu_a > 0.0) {
+                    let absorbed = pk.weight * one_minus_exp(here.mu_a * s);
+                    add(select(ABSORBED_SUBSTRATE, ABSORBED_FILM, pk.layer == FILM), absorbed);
+                    pk.weight -= absorbed;
+                }
+                if (here.mu_s > 0.0) {
+                    tau -= s * here.mu_s;
+                }
+                pk.time_ps += s * here.n / SPEED_OF_LIGHT_CM_PER_PS;
+
+                if (event == 0u) {
+                    tau = 0.0;
+                    let cos_theta = hg_cos_theta(here.g, uniform01(&rng));
+                    pk.dir = turn(pk.dir, cos_theta, uniform01(&rng));
+                } else if (event == 1u) {
+                    // A face (interfaces::meet_face).
+                    pk.pos.z = select(here.z_top, here.z_bottom, down);
+                    var n2 = p.n_below;
+                    var next = NO_EXIT;
+                    var exit = BOTTOM;
+                    if (pk.layer == FILM && !down) {
+                        n2 = p.n_cover;
+                        exit = TOP;
+                    } else if (pk.layer == FILM && down && p.layers > 1u) {
+                        n2 = p.substrate.n;
+                        next = SUBSTRATE;
+                    } else if (!down && over_film(pk.pos.x, pk.pos.y)) {
+                        n2 = p.film.n;
+                        next = FILM;
+                    } else if (!down) {
+                        n2 = p.n_cover;
+                        exit = TOP;
+                    }
+                    let crossing = fresnel(here.n, n2, abs(pk.dir.z));
+                    if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
+                        let ratio = here.n / n2;
+                        pk.dir = vec3<f32>(pk.dir.x * ratio, pk.dir.y * ratio, crossing.y * sign(pk.dir.z));
+                        if (next == NO_EXIT) {
+                            add(exit, pk.weight);
+                            exit_channel = exit;
+                            exit_time_ps = pk.time_ps;
+                            exit_weight = pk.weight;
+                            done = true;
+                        } else {
+                            pk.layer = next;
+                        }
+                    } else {
+                        pk.dir.z = -pk.dir.z;
+                    }
+                } else {
+                    // A film edge (interfaces::meet_edge).
+                    let half = select(p.half_width, p.half_length, edge_axis == 0u);
+                    let u = select(pk.dir.y, pk.dir.x, edge_axis == 0u);
+                    let crossing = fresnel(p.film.n, p.n_cover, abs(u));
+                    if (edge_axis == 0u) {
+                        pk.pos.x = select(-half, half, edge_plus);
+                    } else {
+                        pk.pos.y = select(-half, half, edge_plus);
+                    }
+                    if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
+                        let exit = EDGE_X_MINUS + 2u * edge_axis + select(0u, 1u, edge_plus);
+                        add(exit, pk.weight);
+                        exit_channel = exit;
+                        exit_time_ps = pk.time_ps;
+                        exit_weight = pk.weight;
+                        done = true;
+                    } else if (edge_axis == 0u) {
+                        pk.dir.x = -pk.dir.x;
+                    } else {
+                        pk.dir.y = -pk.dir.y;
+                    }
+                }
+
+                if (!done && pk.weight < p.roulette_threshold) {
+                    if (uniform01(&rng) < p.roulette_survival) {
+                        pk.weight /= p.roulette_survival;
+                    } else {
+                        done = true;
+                    }
+                }
+            }
+        }
+        if (done) {
+            records[index] = PhotonRecord(score_array(), exit_channel, exit_time_ps, exit_weight, steps);
+            break;
+        }
+    }
+}

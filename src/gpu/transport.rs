@@ -1,0 +1,203 @@
+//! The passive transport on the GPU: `shaders/transport.wgsl` traces batches of
+//! packets, one invocation each, and the host adds their records in packet order into
+//! the same [`Tally`] the CPU fills. Batches are sized so that one dispatch takes about
+//! a quarter of a second, within the 65 535-workgroup and 128 MiB binding limits.
+
+use std::time::Instant;
+
+use super::Gpu;
+use crate::error::Result;
+use crate::transport::TransportSetup;
+use crate::transport::geometry::{FILM, Layer, SUBSTRATE};
+use crate::transport::packet::MAX_INTERACTIONS;
+use crate::transport::source::PassiveSource;
+use crate::transport::tally::{CHANNELS, Channel, PhotonScore, Tally};
+
+/// A layer as the kernel sees it (`Layer` in transport.wgsl).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GpuLayer {
+    pub z_top: f32,
+    pub z_bottom: f32,
+    pub n: f32,
+    pub mu_a: f32,
+    pub mu_s: f32,
+    pub g: f32,
+    pub _pad0: f32,
+    pub _pad1: f32,
+}
+
+impl From<&Layer> for GpuLayer {
+    fn from(l: &Layer) -> Self {
+        Self {
+            z_top: l.z_top as f32,
+            z_bottom: l.z_bottom as f32,
+            n: l.n as f32,
+            mu_a: l.mu_a as f32,
+            mu_s: l.mu_s as f32,
+            g: l.g as f32,
+            ..Self::default()
+        }
+    }
+}
+
+/// One batch's parameters (`TransportParams` in transport.wgsl).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct TransportParams {
+    pub film: GpuLayer,
+    pub substrate: GpuLayer,
+    pub layers: u32,
+    pub isotropic: u32,
+    pub fixed_depth: u32,
+    pub point: u32,
+    pub n_cover: f32,
+    pub n_below: f32,
+    pub half_length: f32,
+    pub half_width: f32,
+    pub finite_length: u32,
+    pub finite_width: u32,
+    pub source_x: f32,
+    pub source_y: f32,
+    pub source_depth: f32,
+    pub roulette_threshold: f32,
+    pub roulette_survival: f32,
+    pub max_interactions: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub first: u32,
+    pub count: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// One packet's outcome (`PhotonRecord` in transport.wgsl).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct PhotonRecord {
+    pub score: [f32; CHANNELS],
+    pub exit_channel: u32,
+    pub exit_time_ps: f32,
+    pub exit_weight: f32,
+    pub steps: u32,
+}
+
+/// `exit_channel` of a packet that did not leave.
+const NO_EXIT: u32 = u32::MAX;
+/// Threads per workgroup of the kernel.
+const WORKGROUP: u32 = 64;
+/// Target wall time of one dispatch, s.
+const TARGET_DISPATCH_S: f64 = 0.25;
+/// Packets in the first batch of a point; later batches scale to the measured rate.
+const FIRST_BATCH: u32 = 4096;
+
+impl TransportParams {
+    /// The parameters of `setup` for sweep point `point`.
+    pub fn new(setup: &TransportSetup, point: u32) -> Self {
+        let stack = &setup.stack;
+        let film = &stack.layers[FILM];
+        let finite = |h: f64| h.is_finite();
+        Self {
+            film: GpuLayer::from(film),
+            substrate: stack
+                .layers
+                .get(SUBSTRATE)
+                .map(GpuLayer::from)
+                .unwrap_or_default(),
+            layers: stack.layers.len() as u32,
+            isotropic: u32::from(setup.launcher.kind == PassiveSource::Isotropic),
+            fixed_depth: u32::from(setup.launcher.depth.is_some()),
+            point,
+            n_cover: stack.n_cover as f32,
+            n_below: stack.n_below as f32,
+            half_length: if finite(stack.half_length) {
+                stack.half_length as f32
+            } else {
+                0.0
+            },
+            half_width: if finite(stack.half_width) {
+                stack.half_width as f32
+            } else {
+                0.0
+            },
+            finite_length: u32::from(finite(stack.half_length)),
+            finite_width: u32::from(finite(stack.half_width)),
+            source_x: setup.launcher.x as f32,
+            source_y: setup.launcher.y as f32,
+            source_depth: setup.launcher.depth.unwrap_or(0.0) as f32,
+            roulette_threshold: setup.roulette.threshold as f32,
+            roulette_survival: setup.roulette.survival as f32,
+            max_interactions: MAX_INTERACTIONS,
+            seed_lo: setup.seed as u32,
+            seed_hi: (setup.seed >> 32) as u32,
+            first: 0,
+            count: 0,
+            _pad0: 0,
+            _pad1: 0,
+        }
+    }
+}
+
+/// Book one packet's record into `tally`, as the CPU books a traced packet.
+fn book(tally: &mut Tally, r: &PhotonRecord) {
+    let mut score = PhotonScore::new();
+    for (k, w) in r.score.iter().enumerate() {
+        score.weight[k] = f64::from(*w);
+    }
+    tally.add_photon(&score);
+    tally.steps += u64::from(r.steps);
+    if r.exit_channel != NO_EXIT {
+        let exit = Channel::ALL[r.exit_channel as usize];
+        tally.add_time(exit, f64::from(r.exit_time_ps), f64::from(r.exit_weight));
+    }
+}
+
+/// Trace `setup.photons` packets of point `point` on `gpu`; `progress` gets the packet
+/// count of every finished batch.
+pub fn simulate(
+    gpu: &Gpu,
+    setup: &TransportSetup,
+    point: u32,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Tally> {
+    let pipeline = gpu.pipeline("transport", "transport")?;
+    let record = std::mem::size_of::<PhotonRecord>() as u64;
+    // The largest batch the binding and dispatch limits allow.
+    let by_binding = gpu.limits.max_storage_buffer_binding_size / record;
+    let by_dispatch =
+        u64::from(gpu.limits.max_compute_workgroups_per_dimension) * u64::from(WORKGROUP);
+    let max_batch = by_binding.min(by_dispatch).min(u64::from(u32::MAX)) as u32;
+    let records = gpu.storage("transport records", u64::from(max_batch) * record);
+    let mut tally = Tally::new(setup.bins);
+    let mut params = TransportParams::new(setup, point);
+    let mut batch = FIRST_BATCH.min(max_batch);
+    let mut done: u64 = 0;
+    while done < setup.photons {
+        let count = (setup.photons - done).min(u64::from(batch)) as u32;
+        params.first = done as u32;
+        params.count = count;
+        let uniform = gpu.uniform("transport params", &params);
+        let start = Instant::now();
+        let bytes = gpu.dispatch_and_read(
+            &format!(
+                "transport of packets {done}…{}",
+                done + u64::from(count) - 1
+            ),
+            &pipeline,
+            &[&uniform, &records],
+            count.div_ceil(WORKGROUP),
+            &records,
+            u64::from(count) * record,
+        )?;
+        let elapsed = start.elapsed().as_secs_f64();
+        for r in bytemuck::cast_slice::<u8, PhotonRecord>(&bytes) {
+            book(&mut tally, r);
+        }
+        done += u64::from(count);
+        progress(u64::from(count));
+        // Aim the next batch at the target dispatch time.
+        let rate = f64::from(count) / elapsed.max(1e-6);
+        batch = ((rate * TARGET_DISPATCH_S) as u32).clamp(WORKGROUP, max_batch);
+    }
+    Ok(tally)
+}
