@@ -154,6 +154,26 @@ fn bad_shards_and_merges_are_refused_with_the_file_named() {
             "than p0.h5",
         ],
     );
+    // A shard written by another build of asemc.
+    std::fs::copy(dir.join("p1.h5"), dir.join("p1-other-build.h5")).unwrap();
+    {
+        let f = hdf5::File::open_rw(dir.join("p1-other-build.h5")).unwrap();
+        f.delete_attr("git_commit").unwrap();
+        let v: hdf5::types::VarLenUnicode = "0123abc".parse().unwrap();
+        f.new_attr::<hdf5::types::VarLenUnicode>()
+            .shape(())
+            .create("git_commit")
+            .unwrap()
+            .write_scalar(&v)
+            .unwrap();
+    }
+    rejected(
+        &run_asemc(&["merge", "p0.h5", "p1-other-build.h5", "-o", "b.h5"], &dir),
+        &[
+            "p1-other-build.h5",
+            "another build of asemc (git_commit 0123abc here",
+        ],
+    );
     // Not an output file at all.
     std::fs::write(dir.join("junk.h5"), b"junk").unwrap();
     rejected(
