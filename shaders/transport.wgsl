@@ -289,24 +289,41 @@ fn launch(rng: ptr<function, Stream>) -> Packet {
 }
 
 @compute @workgroup_size(64)
-fn transport(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let index = gid.x;
-    if (index >= p.count) {
-        return;
-    }
-    var rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_TRANSPORT, p.point, 0u, p.first + index);
-    var pk = launch(&rng);
+fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    // This invocation traces packets gid, gid + stride, gid + 2·stride, … of the batch,
+    // launching the next one in the same loop as soon as one ends, so the lanes of a
+    // SIMD group stay busy however unequal the packets' lives are. Which packets an
+    // invocation traces is fixed, and each result depends on its packet's stream only.
+    let stride = groups.x * 64u;
+    var index = gid.x;
+    var have = false;
+    var rng: Stream;
+    var pk: Packet;
     // Kept in scalars while tracing (a struct holding an array would live in memory).
     var exit_channel = NO_EXIT;
     var exit_time_ps = 0.0;
     var exit_weight = 0.0;
     var steps = 0u;
     var tau = 0.0;
-    if (settle_if_trapped(pk)) {
-        records[index] = PhotonRecord(score_array(), NO_EXIT, 0.0, 0.0, 0u);
-        return;
-    }
     loop {
+        if (!have) {
+            if (index >= p.count) {
+                break;
+            }
+            rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_TRANSPORT, p.point, 0u, p.first + index);
+            pk = launch(&rng);
+            exit_channel = NO_EXIT;
+            exit_time_ps = 0.0;
+            exit_weight = 0.0;
+            steps = 0u;
+            tau = 0.0;
+            if (settle_if_trapped(pk)) {
+                records[index] = PhotonRecord(score_array(), NO_EXIT, 0.0, 0.0, 0u);
+                index += stride;
+                continue;
+            }
+            have = true;
+        }
         // One interaction (packet::trace).
         var done = false;
         if (steps >= p.max_interactions) {
@@ -444,7 +461,8 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         if (done) {
             records[index] = PhotonRecord(score_array(), exit_channel, exit_time_ps, exit_weight, steps);
-            break;
+            index += stride;
+            have = false;
         }
     }
 }

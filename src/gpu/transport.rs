@@ -86,6 +86,9 @@ pub struct PhotonRecord {
 const NO_EXIT: u32 = u32::MAX;
 /// Threads per workgroup of the kernel.
 const WORKGROUP: u32 = 64;
+/// Packets each invocation traces one after another (fewer in a batch's last
+/// workgroups): enough that the lanes of a SIMD group finish at about the same time.
+const PACKETS_PER_INVOCATION: u32 = 64;
 /// Target wall time of one dispatch, s.
 const TARGET_DISPATCH_S: f64 = 0.25;
 /// Packets in the first batch of a point; later batches scale to the measured rate.
@@ -185,7 +188,7 @@ pub fn simulate(
             ),
             &pipeline,
             &[&uniform, &records],
-            count.div_ceil(WORKGROUP),
+            count.div_ceil(WORKGROUP * PACKETS_PER_INVOCATION),
             &records,
             u64::from(count) * record,
         )?;
