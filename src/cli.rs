@@ -330,9 +330,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 max_length_um,
             };
             check_fit_options(&fit)?;
-            let written = plot::plot(&file, &output, &PlotOptions { point, fit })?;
+            let report = plot::plot(&file, &output, &PlotOptions { point, fit })?;
+            for note in &report.notes {
+                eprintln!("asemc: {note}");
+            }
             let mut out = String::new();
-            for path in written {
+            for path in report.files {
                 writeln!(out, "{}", path.display()).ok();
             }
             emit(&out)

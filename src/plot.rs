@@ -53,8 +53,15 @@ pub struct PlotOptions {
     pub fit: FitOptions,
 }
 
-/// Draw every figure `file` allows into `dir`; returns the files written.
-pub fn plot(file: &Path, dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>> {
+/// What `plot` wrote, and why a figure lacks what it could have shown.
+#[derive(Debug, Clone, Default)]
+pub struct PlotReport {
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<String>,
+}
+
+/// Draw every figure `file` allows into `dir`.
+pub fn plot(file: &Path, dir: &Path, opts: &PlotOptions) -> Result<PlotReport> {
     let reader = OutputReader::open(file)?;
     let points = reader.points()?;
     if points.is_empty() {
@@ -80,15 +87,29 @@ pub fn plot(file: &Path, dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>>
     })?;
     register_font();
     let mut written = Vec::new();
+    let mut notes = Vec::new();
     if !points[0].scalars.iter().any(|(k, _)| k == "edge_photons") {
         passive(&reader, &points, dir, evolution_point, &mut written)?;
-        return Ok(written);
+        return Ok(PlotReport {
+            files: written,
+            notes,
+        });
     }
     let seed = reader.root_u64("seed").unwrap_or(0);
-    // A file without a fit still gets its curves, only without the fitted lines.
-    let analysis = analysis::analyse(&points, &reader.swept_keys, &opts.fit, seed)
-        .unwrap_or_else(|_| Analysis::default());
     let swept = |k: &str| reader.swept_keys.iter().any(|s| s == k);
+    // A sweep without a fit still gets its curves, only without the fitted lines.
+    let analysis = match analysis::analyse(&points, &reader.swept_keys, &opts.fit, seed) {
+        Ok(a) => {
+            notes.extend(a.warnings.iter().map(|w| format!("fit: {w}")));
+            a
+        }
+        Err(why) => {
+            if swept(FLUENCE_KEY) || swept(LENGTH_KEY) {
+                notes.push(format!("no fit drawn: {why}"));
+            }
+            Analysis::default()
+        }
+    };
 
     if swept(FLUENCE_KEY) {
         let fig = LightInOut {
@@ -158,7 +179,10 @@ pub fn plot(file: &Path, dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>>
         &format!("evolution_point_{k}"),
         &mut written,
     )?;
-    Ok(written)
+    Ok(PlotReport {
+        files: written,
+        notes,
+    })
 }
 
 /// The figures of a passive-transport run (pencil or isotropic source): where the
