@@ -269,3 +269,19 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         [score, exit_channel, exit_time_ps, exit_weight, steps]
     );
 }
+
+/// `check` reports the device memory a passive run needs on the adapter.
+#[test]
+fn check_reports_the_gpu_memory_of_a_transport_run() {
+    let Some(_) = gpu() else { return };
+    let cfg = configs_dir().join("validation/mcml_slab.toml");
+    let o = common::run_asemc(&["check", cfg.to_str().unwrap()], std::path::Path::new("."));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("# gpu "))
+        .unwrap_or_else(|| panic!("{text}"));
+    // 10⁶ packets of 64-byte records, and their read-back copy: 122 MiB.
+    assert!(line.contains("needs 122.1 MiB of device memory"), "{line}");
+}

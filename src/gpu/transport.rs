@@ -155,6 +155,23 @@ fn book(tally: &mut Tally, r: &PhotonRecord) {
     }
 }
 
+/// The largest batch of packets one dispatch may hold on `gpu`: bounded by the size of
+/// one storage binding of records and by the dispatch's workgroup count.
+pub fn max_batch(limits: &wgpu::Limits) -> u32 {
+    let record = std::mem::size_of::<PhotonRecord>() as u64;
+    let by_binding = limits.max_storage_buffer_binding_size / record;
+    let by_dispatch = u64::from(limits.max_compute_workgroups_per_dimension)
+        * u64::from(WORKGROUP * PACKETS_PER_INVOCATION);
+    by_binding.min(by_dispatch).min(u64::from(u32::MAX)) as u32
+}
+
+/// Device memory the transport of `photons` packets uses on `gpu`, bytes: the record
+/// buffer (one batch) and its read-back copy.
+pub fn memory_needed(limits: &wgpu::Limits, photons: u64) -> u64 {
+    let record = std::mem::size_of::<PhotonRecord>() as u64;
+    2 * photons.min(u64::from(max_batch(limits))) * record
+}
+
 /// Trace `setup.photons` packets of point `point` on `gpu`; `progress` gets the packet
 /// count of every finished batch.
 pub fn simulate(
@@ -165,11 +182,9 @@ pub fn simulate(
 ) -> Result<Tally> {
     let pipeline = gpu.pipeline("transport", "transport")?;
     let record = std::mem::size_of::<PhotonRecord>() as u64;
-    // The largest batch the binding and dispatch limits allow.
-    let by_binding = gpu.limits.max_storage_buffer_binding_size / record;
-    let by_dispatch =
-        u64::from(gpu.limits.max_compute_workgroups_per_dimension) * u64::from(WORKGROUP);
-    let max_batch = by_binding.min(by_dispatch).min(u64::from(u32::MAX)) as u32;
+    let max_batch = max_batch(&gpu.limits)
+        .min(setup.photons.min(u64::from(u32::MAX)) as u32)
+        .max(1);
     let records = gpu.storage("transport records", u64::from(max_batch) * record);
     let mut tally = Tally::new(setup.bins);
     let mut params = TransportParams::new(setup, point);
