@@ -285,3 +285,59 @@ fn check_reports_the_gpu_memory_of_a_transport_run() {
     // 10⁶ packets of 64-byte records, and their read-back copy: 122 MiB.
     assert!(line.contains("needs 122.1 MiB of device memory"), "{line}");
 }
+
+/// A device error in the middle of a sweep ends the run with a one-line message (exit
+/// 1), the points already finished stay in the partial file, and `--resume` completes
+/// the run to the same results as an uninterrupted one.
+#[test]
+fn a_device_error_keeps_the_finished_points() {
+    let Some(_) = gpu() else { return };
+    let dir = common::scratch("gpu-fault");
+    let cfg = configs_dir().join("quickstart.toml");
+    let run = |out: &str, fault: Option<&str>, resume: bool| {
+        let mut cmd = common::asemc();
+        cmd.args([
+            "run",
+            cfg.to_str().unwrap(),
+            "-o",
+            out,
+            "--backend",
+            "gpu",
+            "--set",
+            "source.photons=20000",
+        ])
+        .current_dir(&dir);
+        if resume {
+            cmd.arg("--resume");
+        }
+        if let Some(point) = fault {
+            cmd.env("ASEMC_GPU_FAULT_AT_POINT", point);
+        }
+        cmd.output().unwrap()
+    };
+    let o = run("cut.h5", Some("2"), false);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let last = err.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: sweep point 2: GPU ")
+            && last.contains("validation error")
+            && last.ends_with("finished points are in cut.h5.partial"),
+        "{err}"
+    );
+    assert!(!dir.join("cut.h5").exists());
+    let partial = asemc::output::OutputReader::open(&dir.join("cut.h5.partial")).unwrap();
+    assert_eq!(partial.points().unwrap().len(), 2);
+    drop(partial);
+
+    let o = run("cut.h5", None, true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run("whole.h5", None, false);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (a, b) = (
+        common::contents(&dir.join("cut.h5")),
+        common::contents(&dir.join("whole.h5")),
+    );
+    assert_eq!(a, b);
+    std::fs::remove_dir_all(&dir).ok();
+}

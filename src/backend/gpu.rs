@@ -42,6 +42,10 @@ impl Backend for GpuBackend {
                 "the GPU backend runs the passive transport; the ASE engine (source.kind = \"pump\") runs on the CPU backend".into(),
             ));
         }
+        // Fault injection for the tests: a real device error at this sweep point.
+        if std::env::var("ASEMC_GPU_FAULT_AT_POINT").is_ok_and(|v| v == point.to_string()) {
+            self.gpu.provoke_validation_error()?;
+        }
         let start = Instant::now();
         let setup = TransportSetup::from_config(config)?;
         let tally = transport::simulate(&self.gpu, &setup, point, progress)?;

@@ -248,6 +248,8 @@ impl Gpu {
                 .err()
                 .map(|e| format!("waiting for the device failed ({e})")));
         if let Some(f) = failure {
+            // wgpu's messages span lines; errors here are one line.
+            let f = f.split_whitespace().collect::<Vec<_>>().join(" ");
             return Err(Error::Runtime(format!(
                 "GPU {}: {what}: {f}",
                 self.info.name
@@ -261,6 +263,25 @@ impl Gpu {
             .to_vec();
         readback.unmap();
         Ok(bytes)
+    }
+}
+
+impl Gpu {
+    /// Submit a dispatch the device must reject (a bind group missing a binding), and
+    /// return the error it reports: the path every device error of a run takes. Used
+    /// by the fault-injection hook of the GPU backend (`ASEMC_GPU_FAULT_AT_POINT`).
+    pub fn provoke_validation_error(&self) -> Result<()> {
+        let pipeline = self.pipeline("rng_check", "rng_check")?;
+        let out = self.storage("fault", 4);
+        self.dispatch_and_read(
+            "a deliberately invalid dispatch",
+            &pipeline,
+            &[&out],
+            1,
+            &out,
+            4,
+        )
+        .map(|_| ())
     }
 }
 
