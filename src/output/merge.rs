@@ -168,15 +168,15 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
         .filter(|i| !owner.contains_key(i))
         .collect();
     if !missing.is_empty() && !allow_partial {
-        let count = first.shard.map(|s| s.count);
-        let shards: Vec<String> = match count {
-            Some(n) => {
-                let mut s: Vec<usize> = missing.iter().map(|i| i % n).collect();
-                s.dedup();
-                s.sort_unstable();
-                s.dedup();
-                s.iter().map(|k| format!("{k}/{n}")).collect()
-            }
+        // The shards that would hold the missing points, when the files are shards.
+        let shards: Vec<String> = match first.shard.map(|s| s.count) {
+            Some(n) => missing
+                .iter()
+                .map(|i| i % n)
+                .collect::<std::collections::BTreeSet<_>>()
+                .iter()
+                .map(|k| format!("{k}/{n}"))
+                .collect(),
             None => Vec::new(),
         };
         return Err(input(
