@@ -260,7 +260,7 @@ fn hg_cos_theta(g: f32, u: f32) -> f32 {
 }
 
 // Launch packet `index` of the batch (source::Launcher::launch), clearing the score.
-fn launch(rng: ptr<function, Stream>) -> Packet {
+fn launch() -> Packet {
     score_a = vec4<f32>(0.0);
     score_b = vec4<f32>(0.0);
     score_c = vec4<f32>(0.0);
@@ -276,16 +276,69 @@ fn launch(rng: ptr<function, Stream>) -> Packet {
     } else {
         var z = p.film.z_top + p.source_depth;
         if (p.fixed_depth == 0u) {
-            z = p.film.z_top + uniform01(rng) * (p.film.z_bottom - p.film.z_top);
+            z = p.film.z_top + take01() * (p.film.z_bottom - p.film.z_top);
         }
-        let cos_theta = 2.0 * uniform01(rng) - 1.0;
+        let cos_theta = 2.0 * take01() - 1.0;
         let sin_theta = sqrt(max(1.0 - cos_theta * cos_theta, 0.0));
-        let phi = TWO_PI * uniform01(rng);
+        let phi = TWO_PI * take01();
         pk.pos = vec3<f32>(p.source_x, p.source_y, z);
         pk.dir = vec3<f32>(sin_theta * cos(phi), sin_theta * sin(phi), cos_theta);
         pk.weight = 1.0;
     }
     return pk;
+}
+
+// The packet's random stream read ahead: its next unused words, in order, in q0..q2
+// (12 at most). Blocks are generated at one place per loop iteration (`refill`), not
+// inside every branch that draws a number: on a SIMD device a branch taken by any lane
+// runs for all of them, and a Philox block in each of nine branches cost more than the
+// rest of the step. The words are used in the stream's order, so every packet draws
+// exactly the numbers it draws on the CPU.
+var<private> ahead_key: vec2<u32>;
+var<private> ahead_counter: vec4<u32>;
+var<private> q0: vec4<u32>;
+var<private> q1: vec4<u32>;
+var<private> q2: vec4<u32>;
+var<private> avail: u32;
+
+// Start packet `index`'s stream (as stream_new).
+fn ahead_reset(index: u32) {
+    ahead_key = vec2<u32>(p.seed_lo, p.seed_hi);
+    ahead_counter = vec4<u32>(0u, p.first + index, (PURPOSE_TRANSPORT << STEP_BITS), p.point);
+    avail = 0u;
+}
+
+// Word k (0–3) of block b.
+fn word(b: vec4<u32>, k: u32) -> u32 {
+    return select(select(b.w, b.z, k == 2u), select(b.y, b.x, k == 0u), k < 2u);
+}
+
+// Slot `slot` after appending block b at position `avail`.
+fn put(slot: u32, old: u32, b: vec4<u32>) -> u32 {
+    let k = slot - avail;
+    return select(old, word(b, k), slot >= avail && k < 4u);
+}
+
+// Append the stream's next block if there is room for it.
+fn refill() {
+    if (avail <= 8u) {
+        let b = philox4x32(ahead_counter, ahead_key);
+        ahead_counter.x += 1u;
+        q0 = vec4<u32>(put(0u, q0.x, b), put(1u, q0.y, b), put(2u, q0.z, b), put(3u, q0.w, b));
+        q1 = vec4<u32>(put(4u, q1.x, b), put(5u, q1.y, b), put(6u, q1.z, b), put(7u, q1.w, b));
+        q2 = vec4<u32>(put(8u, q2.x, b), put(9u, q2.y, b), put(10u, q2.z, b), put(11u, q2.w, b));
+        avail += 4u;
+    }
+}
+
+// The next uniform number in (0, 1) of the packet's stream (as uniform01).
+fn take01() -> f32 {
+    let x = q0.x;
+    q0 = vec4<u32>(q0.yzw, q1.x);
+    q1 = vec4<u32>(q1.yzw, q2.x);
+    q2 = vec4<u32>(q2.yzw, 0u);
+    avail -= 1u;
+    return (f32(x >> 8u) + 0.5) * (1.0 / 16777216.0);
 }
 
 @compute @workgroup_size(64)
@@ -297,7 +350,6 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let stride = groups.x * 64u;
     var index = gid.x;
     var have = false;
-    var rng: Stream;
     var pk: Packet;
     // Kept in scalars while tracing (a struct holding an array would live in memory).
     var exit_channel = NO_EXIT;
@@ -310,8 +362,13 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             if (index >= p.count) {
                 break;
             }
-            rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_TRANSPORT, p.point, 0u, p.first + index);
-            pk = launch(&rng);
+            ahead_reset(index);
+        }
+        // A launch and a step use at most 7 numbers; two refills keep at least 8 ahead.
+        refill();
+        refill();
+        if (!have) {
+            pk = launch();
             exit_channel = NO_EXIT;
             exit_time_ps = 0.0;
             exit_weight = 0.0;
@@ -333,7 +390,7 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             steps += 1u;
             let here = layer_of(pk.layer);
             if (here.mu_s > 0.0 && tau <= 0.0) {
-                tau = -log(uniform01(&rng));
+                tau = -log(take01());
             }
             // The nearest plane: the layer's faces, and for the film its edges.
             var s = 3.0e38;
@@ -389,8 +446,8 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 
                 if (event == 0u) {
                     tau = 0.0;
-                    let cos_theta = hg_cos_theta(here.g, uniform01(&rng));
-                    pk.dir = turn(pk.dir, cos_theta, uniform01(&rng));
+                    let cos_theta = hg_cos_theta(here.g, take01());
+                    pk.dir = turn(pk.dir, cos_theta, take01());
                 } else if (event == 1u) {
                     // A face (interfaces::meet_face).
                     pk.pos.z = select(here.z_top, here.z_bottom, down);
@@ -411,7 +468,7 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                         exit = TOP;
                     }
                     let crossing = fresnel(here.n, n2, abs(pk.dir.z));
-                    if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
+                    if (crossing.y >= 0.0 && take01() >= crossing.x) {
                         let ratio = here.n / n2;
                         pk.dir = vec3<f32>(pk.dir.x * ratio, pk.dir.y * ratio, crossing.y * sign(pk.dir.z));
                         if (next == NO_EXIT) {
@@ -436,7 +493,7 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                     } else {
                         pk.pos.y = select(-half, half, edge_plus);
                     }
-                    if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
+                    if (crossing.y >= 0.0 && take01() >= crossing.x) {
                         let exit = EDGE_X_MINUS + 2u * edge_axis + select(0u, 1u, edge_plus);
                         add(exit, pk.weight);
                         exit_channel = exit;
@@ -451,7 +508,7 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                 }
 
                 if (!done && pk.weight < p.roulette_threshold) {
-                    if (uniform01(&rng) < p.roulette_survival) {
+                    if (take01() < p.roulette_survival) {
                         pk.weight /= p.roulette_survival;
                     } else {
                         done = true;
