@@ -448,29 +448,39 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                     tau = 0.0;
                     let cos_theta = hg_cos_theta(here.g, take01());
                     pk.dir = turn(pk.dir, cos_theta, take01());
-                } else if (event == 1u) {
-                    // A face (interfaces::meet_face).
-                    pk.pos.z = select(here.z_top, here.z_bottom, down);
-                    var n2 = p.n_below;
+                } else {
+                    // A face (interfaces::meet_face) or a film edge (meet_edge), in one
+                    // branch so that SIMD lanes at either run the Fresnel step once.
+                    var n2 = p.n_cover;
+                    var cos_i = 0.0;
                     var next = NO_EXIT;
-                    var exit = BOTTOM;
-                    if (pk.layer == FILM && !down) {
-                        n2 = p.n_cover;
-                        exit = TOP;
-                    } else if (pk.layer == FILM && down && p.layers > 1u) {
-                        n2 = p.substrate.n;
-                        next = SUBSTRATE;
-                    } else if (!down && over_film(pk.pos.x, pk.pos.y)) {
-                        n2 = p.film.n;
-                        next = FILM;
-                    } else if (!down) {
-                        n2 = p.n_cover;
-                        exit = TOP;
+                    var exit = TOP;
+                    if (event == 1u) {
+                        pk.pos.z = select(here.z_top, here.z_bottom, down);
+                        cos_i = abs(pk.dir.z);
+                        if (pk.layer == FILM && down && p.layers > 1u) {
+                            n2 = p.substrate.n;
+                            next = SUBSTRATE;
+                        } else if (down) {
+                            n2 = p.n_below;
+                            exit = BOTTOM;
+                        } else if (pk.layer != FILM && over_film(pk.pos.x, pk.pos.y)) {
+                            n2 = p.film.n;
+                            next = FILM;
+                        }
+                    } else {
+                        let half = select(p.half_width, p.half_length, edge_axis == 0u);
+                        if (edge_axis == 0u) {
+                            pk.pos.x = select(-half, half, edge_plus);
+                            cos_i = abs(pk.dir.x);
+                        } else {
+                            pk.pos.y = select(-half, half, edge_plus);
+                            cos_i = abs(pk.dir.y);
+                        }
+                        exit = EDGE_X_MINUS + 2u * edge_axis + select(0u, 1u, edge_plus);
                     }
-                    let crossing = fresnel(here.n, n2, abs(pk.dir.z));
+                    let crossing = fresnel(here.n, n2, cos_i);
                     if (crossing.y >= 0.0 && take01() >= crossing.x) {
-                        let ratio = here.n / n2;
-                        pk.dir = vec3<f32>(pk.dir.x * ratio, pk.dir.y * ratio, crossing.y * sign(pk.dir.z));
                         if (next == NO_EXIT) {
                             add(exit, pk.weight);
                             exit_channel = exit;
@@ -478,28 +488,12 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                             exit_weight = pk.weight;
                             done = true;
                         } else {
+                            let ratio = here.n / n2;
+                            pk.dir = vec3<f32>(pk.dir.x * ratio, pk.dir.y * ratio, crossing.y * sign(pk.dir.z));
                             pk.layer = next;
                         }
-                    } else {
+                    } else if (event == 1u) {
                         pk.dir.z = -pk.dir.z;
-                    }
-                } else {
-                    // A film edge (interfaces::meet_edge).
-                    let half = select(p.half_width, p.half_length, edge_axis == 0u);
-                    let u = select(pk.dir.y, pk.dir.x, edge_axis == 0u);
-                    let crossing = fresnel(p.film.n, p.n_cover, abs(u));
-                    if (edge_axis == 0u) {
-                        pk.pos.x = select(-half, half, edge_plus);
-                    } else {
-                        pk.pos.y = select(-half, half, edge_plus);
-                    }
-                    if (crossing.y >= 0.0 && take01() >= crossing.x) {
-                        let exit = EDGE_X_MINUS + 2u * edge_axis + select(0u, 1u, edge_plus);
-                        add(exit, pk.weight);
-                        exit_channel = exit;
-                        exit_time_ps = pk.time_ps;
-                        exit_weight = pk.weight;
-                        done = true;
                     } else if (edge_axis == 0u) {
                         pk.dir.x = -pk.dir.x;
                     } else {
