@@ -9,13 +9,14 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{self, Analysis, FitOptions};
 use crate::backend::{Backend, BackendChoice, CpuBackend, work_units};
+use crate::config::Shard;
 use crate::config::SourceKind;
 use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
 use crate::modes::{Polarization, Slab};
 use crate::output::{self, OutputReader, PointRecord};
 use crate::plot::{self, PlotOptions};
-use crate::runner::{self, RunOptions, Shard};
+use crate::runner::{self, RunOptions};
 use crate::slurm::{self, Resources, SlurmOptions};
 use crate::units::PS_PER_FS;
 
@@ -235,7 +236,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     config.config.display()
                 )));
             }
-            runner::check_output_path(&output)?;
+            output::check_output_path(&output)?;
             let dir = dir.unwrap_or_else(|| {
                 let mut d = output.with_extension("").into_os_string();
                 d.push("_slurm");

@@ -10,9 +10,9 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::{BackendChoice, select, work_units};
-use crate::config::Resolved;
+use crate::config::{Resolved, Shard, describe_shard};
 use crate::error::{Error, Result};
-use crate::output::{OutputFile, OutputReader, RunMetadata, partial_path};
+use crate::output::{self, OutputFile, OutputReader, RunMetadata, partial_path};
 
 /// Held while a point is written, so Ctrl-C never cuts a write short; it holds the
 /// partial file being written and the run's point count, for the message on Ctrl-C.
@@ -43,60 +43,6 @@ fn handle_interrupt(partial: PathBuf, points_total: usize) {
     });
 }
 
-/// One of `count` interleaved parts of a sweep: points `index`, `index + count`, … Each
-/// point keeps the seed and random streams it has in the whole sweep, so merged shards
-/// equal the unsharded run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Shard {
-    /// Whether sweep point `point` belongs to this shard.
-    pub fn holds(&self, point: usize) -> bool {
-        point % self.count == self.index
-    }
-
-    /// How many of a sweep's `total` points this shard runs.
-    pub fn len(&self, total: usize) -> usize {
-        (total + self.count - 1 - self.index) / self.count
-    }
-}
-
-impl std::fmt::Display for Shard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    /// `K/N`: shard K (counted from 0) of N.
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let (k, n) = s.split_once('/').ok_or_else(|| {
-            format!("expected K/N (shard K of N, K counted from 0), e.g. 0/4; got {s:?}")
-        })?;
-        let parse = |v: &str, what: &str| {
-            v.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("{what} {v:?} is not a whole number ≥ 0"))
-        };
-        let (index, count) = (parse(k, "the shard index")?, parse(n, "the shard count")?);
-        if count == 0 {
-            return Err("the shard count N must be at least 1".into());
-        }
-        if index >= count {
-            return Err(format!(
-                "the shard index {index} must be below the shard count {count} (0…{})",
-                count - 1
-            ));
-        }
-        Ok(Shard { index, count })
-    }
-}
-
 /// With `--resume`, a finished file of the same config (and shard) needs no work.
 fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
     if partial_path(dest).exists() || !dest.exists() {
@@ -123,11 +69,6 @@ fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
     Ok(reader.points()?.len() == meta.points_expected())
 }
 
-/// "shard K/N" or "the whole sweep".
-pub fn describe_shard(shard: Option<Shard>) -> String {
-    shard.map_or("the whole sweep".into(), |s| format!("shard {s}"))
-}
-
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -151,30 +92,6 @@ pub struct RunReport {
     pub photons: u64,
     pub photon_steps: u64,
     pub wall_time_s: f64,
-}
-
-/// An output path is usable if its directory exists and it is not itself a directory.
-pub fn check_output_path(path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(Error::Input {
-            path: path.to_path_buf(),
-            message: format!(
-                "the output directory {} does not exist; create it first or choose another -o path",
-                dir.display()
-            ),
-        });
-    }
-    if path.is_dir() {
-        return Err(Error::Input {
-            path: path.to_path_buf(),
-            message: "is a directory; give a file name such as out.h5".into(),
-        });
-    }
-    Ok(())
 }
 
 /// Progress shown while running: a bar on a terminal, log lines otherwise.
@@ -222,7 +139,7 @@ impl Progress {
 
 /// Run every point of `resolved` and write them to `opts.output`.
 pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
-    check_output_path(&opts.output)?;
+    output::check_output_path(&opts.output)?;
     let ase = resolved
         .points
         .iter()

@@ -7,5 +7,5 @@ mod validate;
 
 pub use load::{Resolved, from_text, load};
 pub use schema::*;
-pub use sweep::{MAX_POINTS, Plan, expand};
+pub use sweep::{MAX_POINTS, Plan, Shard, describe_shard, expand};
 pub use validate::{Invalid, MAX_PHOTONS, MAX_TIME_BINS, validate};

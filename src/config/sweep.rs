@@ -182,3 +182,62 @@ pub fn expand(sweep: &Sweep) -> Result<Plan, Invalid> {
     };
     Ok(Plan { keys, points })
 }
+
+/// One of `count` interleaved parts of a sweep: points `index`, `index + count`, … Each
+/// point keeps the seed and random streams it has in the whole sweep, so merged shards
+/// equal the unsharded run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Whether sweep point `point` belongs to this shard.
+    pub fn holds(&self, point: usize) -> bool {
+        point % self.count == self.index
+    }
+
+    /// How many of a sweep's `total` points this shard runs.
+    pub fn len(&self, total: usize) -> usize {
+        (total + self.count - 1 - self.index) / self.count
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    /// `K/N`: shard K (counted from 0) of N.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (k, n) = s.split_once('/').ok_or_else(|| {
+            format!("expected K/N (shard K of N, K counted from 0), e.g. 0/4; got {s:?}")
+        })?;
+        let parse = |v: &str, what: &str| {
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("{what} {v:?} is not a whole number ≥ 0"))
+        };
+        let (index, count) = (parse(k, "the shard index")?, parse(n, "the shard count")?);
+        if count == 0 {
+            return Err("the shard count N must be at least 1".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "the shard index {index} must be below the shard count {count} (0…{})",
+                count - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// "shard K/N" or "the whole sweep".
+pub fn describe_shard(shard: Option<Shard>) -> String {
+    shard.map_or("the whole sweep".into(), |s| format!("shard {s}"))
+}

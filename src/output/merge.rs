@@ -9,8 +9,8 @@ use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
 use super::hdf5_attrs::{read_str, write_f64, write_str, write_u64};
 use super::reader::shard_of;
 use super::writer::{POINTS_GROUP, partial_path, point_name};
+use crate::config::{Shard, describe_shard};
 use crate::error::{Error, Result};
-use crate::runner::{Shard, describe_shard};
 
 /// Root attributes every shard of one run shares: the run's identity.
 const SAME_IN_EVERY_SHARD: [&str; 4] = [
@@ -98,7 +98,7 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
     if parts.is_empty() {
         return Err(Error::Usage("merge needs at least one shard file".into()));
     }
-    crate::runner::check_output_path(dest)?;
+    super::check_output_path(dest)?;
     if let Some(p) = parts.iter().find(|p| p.as_path() == dest) {
         return Err(input(
             p,

@@ -7,4 +7,6 @@ mod writer;
 
 pub use merge::{MergeReport, merge};
 pub use reader::{OutputReader, PointRecord};
-pub use writer::{FORMAT, FORMAT_VERSION, OutputFile, RunMetadata, partial_path, point_name};
+pub use writer::{
+    FORMAT, FORMAT_VERSION, OutputFile, RunMetadata, check_output_path, partial_path, point_name,
+};

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use super::hdf5_attrs::read_str;
 use super::writer::{FORMAT, POINTS_GROUP};
+use crate::config::Shard;
 use crate::error::{Error, Result};
-use crate::runner::Shard;
 
 /// The shard recorded in a file's root attributes, if any.
 pub(crate) fn shard_of(file: &hdf5::File) -> hdf5::Result<Option<Shard>> {

@@ -31,7 +31,7 @@ pub struct RunMetadata {
     /// Points in the whole sweep.
     pub points_total: usize,
     /// The part of the sweep this file holds (all of it when `None`).
-    pub shard: Option<crate::runner::Shard>,
+    pub shard: Option<crate::config::Shard>,
 }
 
 impl RunMetadata {
@@ -47,6 +47,30 @@ impl RunMetadata {
 pub fn point_name(index: usize, points_total: usize) -> String {
     let width = points_total.saturating_sub(1).to_string().len().max(4);
     format!("{index:0width$}")
+}
+
+/// An output path is usable if its directory exists and it is not itself a directory.
+pub fn check_output_path(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: format!(
+                "the output directory {} does not exist; create it first or choose another -o path",
+                dir.display()
+            ),
+        });
+    }
+    if path.is_dir() {
+        return Err(Error::Input {
+            path: path.to_path_buf(),
+            message: "is a directory; give a file name such as out.h5".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The temporary name a run is written under.
@@ -127,8 +151,8 @@ impl OutputFile {
                 path: partial.clone(),
                 message: format!(
                     "holds {}, not {}; resume with the same --shard, or remove it and run without --resume",
-                    crate::runner::describe_shard(shard),
-                    crate::runner::describe_shard(meta.shard)
+                    crate::config::describe_shard(shard),
+                    crate::config::describe_shard(meta.shard)
                 ),
             });
         }
