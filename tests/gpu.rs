@@ -341,3 +341,17 @@ fn a_device_error_keeps_the_finished_points() {
     assert_eq!(a, b);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Without XDG_RUNTIME_DIR, Mesa's drivers would print an "error" that is none; asemc
+/// gives itself a private runtime directory first, so a user sees nothing of it.
+#[test]
+fn no_spurious_runtime_dir_error_without_xdg_runtime_dir() {
+    let o = common::asemc()
+        .arg("devices")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
+}
