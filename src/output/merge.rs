@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
 
-use super::hdf5_attrs::{read_str, write_f64, write_str, write_u64};
-use super::reader::shard_of;
+use super::OutputReader;
+use super::hdf5_attrs::{write_f64, write_str, write_u64};
 use super::writer::{POINTS_GROUP, partial_path, point_name};
 use crate::config::{Shard, describe_shard};
 use crate::error::{Error, Result};
@@ -33,10 +33,33 @@ pub struct MergeReport {
 /// One shard file, opened and identified.
 struct Part {
     path: PathBuf,
-    file: hdf5::File,
+    reader: OutputReader,
     shard: Option<Shard>,
     /// Complete points: index → group name.
     points: BTreeMap<usize, String>,
+}
+
+impl Part {
+    fn open(path: &Path) -> Result<Self> {
+        let reader = OutputReader::open(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            shard: reader.shard()?,
+            points: reader.complete_groups()?,
+            reader,
+        })
+    }
+
+    fn file(&self) -> &hdf5::File {
+        self.reader.file()
+    }
+
+    /// A root attribute as text, whether stored as a string or an integer.
+    fn root(&self, name: &str) -> Result<String> {
+        self.reader
+            .root_str(name)
+            .or_else(|_| self.reader.root_u64(name).map(|v| v.to_string()))
+    }
 }
 
 fn input(path: &Path, message: String) -> Error {
@@ -44,32 +67,6 @@ fn input(path: &Path, message: String) -> Error {
         path: path.to_path_buf(),
         message,
     }
-}
-
-fn open(path: &Path) -> Result<Part> {
-    // The same checks and messages as every reader of output files.
-    super::OutputReader::open(path)?;
-    let file = hdf5::File::open(path).map_err(|e| Error::hdf5(path, e))?;
-    let shard = shard_of(&file).map_err(|e| Error::hdf5(path, e))?;
-    let group = file.group(POINTS_GROUP).map_err(|e| Error::hdf5(path, e))?;
-    let mut points = BTreeMap::new();
-    for name in group.member_names().map_err(|e| Error::hdf5(path, e))? {
-        let g = group.group(&name).map_err(|e| Error::hdf5(path, e))?;
-        if g.attr("complete").is_err() {
-            continue;
-        }
-        let index = g
-            .attr("index")
-            .and_then(|a| a.read_scalar::<u64>())
-            .map_err(|e| Error::hdf5(path, e))?;
-        points.insert(index as usize, name);
-    }
-    Ok(Part {
-        path: path.to_path_buf(),
-        file,
-        shard,
-        points,
-    })
 }
 
 /// "0–3, 7, 9–10".
@@ -105,29 +102,19 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
             "is both a shard and the output; choose another -o".into(),
         ));
     }
-    let parts: Vec<Part> = parts.iter().map(|p| open(p)).collect::<Result<_>>()?;
+    let parts: Vec<Part> = parts.iter().map(|p| Part::open(p)).collect::<Result<_>>()?;
     let first = &parts[0];
-    let root = |part: &Part, name: &str| {
-        read_str(&part.file, name)
-            .or_else(|_| {
-                part.file
-                    .attr(name)
-                    .and_then(|a| a.read_scalar::<u64>())
-                    .map(|v| v.to_string())
-            })
-            .map_err(|e| Error::hdf5(&part.path, e))
-    };
     for part in &parts[1..] {
         for name in SAME_IN_EVERY_SHARD {
-            if root(part, name)? != root(first, name)? {
+            if part.root(name)? != first.root(name)? {
                 let what = match name {
                     "config_toml" => {
                         "a different config (or other --set/--seed values)".to_string()
                     }
                     _ => format!(
                         "another build of asemc ({name} {} here, {} in {})",
-                        root(part, name)?,
-                        root(first, name)?,
+                        part.root(name)?,
+                        first.root(name)?,
                         first.path.display()
                     ),
                 };
@@ -141,11 +128,7 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
             }
         }
     }
-    let points_total = first
-        .file
-        .attr("points_total")
-        .and_then(|a| a.read_scalar::<u64>())
-        .map_err(|e| Error::hdf5(&first.path, e))? as usize;
+    let points_total = first.reader.root_u64("points_total")? as usize;
 
     // Which file holds each point; a point in two files is refused.
     let mut owner: BTreeMap<usize, usize> = BTreeMap::new();
@@ -203,18 +186,18 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
     let write = || -> hdf5::Result<()> {
         let out = hdf5::File::create(&partial)?;
         // The run's root attributes, less the shard, plus how the file was made.
-        for name in first.file.attr_names()? {
+        for name in first.file().attr_names()? {
             if !matches!(
                 name.as_str(),
                 "shard_index" | "shard_count" | "wall_time_s" | "complete"
             ) {
-                copy_attr(&first.file, &out, &name)?;
+                copy_attr(first.file(), &out, &name)?;
             }
         }
         let wall: f64 = parts
             .iter()
             .filter_map(|p| {
-                p.file
+                p.file()
                     .attr("wall_time_s")
                     .and_then(|a| a.read_scalar::<f64>())
                     .ok()
@@ -227,7 +210,7 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
         let group = out.create_group(POINTS_GROUP)?;
         for (&index, &k) in &owner {
             let src = parts[k]
-                .file
+                .file()
                 .group(POINTS_GROUP)?
                 .group(&parts[k].points[&index])?;
             let dst = group.create_group(&point_name(index, points_total))?;

@@ -1,5 +1,6 @@
 //! Reading asemc output files back (for `summary` and the tests).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::hdf5_attrs::read_str;
@@ -88,19 +89,40 @@ impl OutputReader {
         shard_of(&self.file).map_err(|e| Error::hdf5(self.file.filename(), e))
     }
 
+    /// The underlying HDF5 file.
+    pub(crate) fn file(&self) -> &hdf5::File {
+        &self.file
+    }
+
+    /// The groups of the finished points (those with `complete`): index → group name,
+    /// in point order.
+    pub(crate) fn complete_groups(&self) -> Result<BTreeMap<usize, String>> {
+        let path = self.file.filename();
+        let err = |e: hdf5::Error| Error::hdf5(&path, e);
+        let group = self.file.group(POINTS_GROUP).map_err(err)?;
+        let mut out = BTreeMap::new();
+        for name in group.member_names().map_err(err)? {
+            let g = group.group(&name).map_err(err)?;
+            if g.attr("complete").is_err() {
+                continue;
+            }
+            let index = g
+                .attr("index")
+                .and_then(|a| a.read_scalar::<u64>())
+                .map_err(err)?;
+            out.insert(index as usize, name);
+        }
+        Ok(out)
+    }
+
     /// The finished points, in point order.
     pub fn points(&self) -> Result<Vec<PointRecord>> {
         let path = self.file.filename();
         let err = |e: hdf5::Error| Error::hdf5(&path, e);
         let group = self.file.group(POINTS_GROUP).map_err(err)?;
-        let mut names = group.member_names().map_err(err)?;
-        names.sort();
         let mut out = Vec::new();
-        for name in names {
+        for (index, name) in self.complete_groups()? {
             let g = group.group(&name).map_err(err)?;
-            if g.attr("complete").is_err() {
-                continue;
-            }
             let num = |a: &str| -> Result<f64> {
                 let attr = g.attr(a).map_err(err)?;
                 attr.read_scalar::<f64>()
@@ -112,7 +134,6 @@ impl OutputReader {
                     .and_then(|at| at.read_scalar::<u64>())
                     .map_err(err)
             };
-            let index = int("index")? as usize;
             let params = self
                 .swept_keys
                 .iter()
