@@ -304,13 +304,9 @@ fn register_font() {
 
 /// (swept value, edge photons) of every point, repeats included.
 fn raw(points: &[PointRecord], key: &str) -> Vec<(f64, f64)> {
-    points
-        .iter()
-        .filter_map(|p| {
-            let x = p.params.iter().find(|(k, _)| k == key)?.1;
-            let y = p.scalars.iter().find(|(k, _)| k == "edge_photons")?.1;
-            Some((x, y))
-        })
+    analysis::repeats(points, key, "edge_photons")
+        .into_iter()
+        .flat_map(|(x, ys)| ys.into_iter().map(move |y| (x, y)))
         .collect()
 }
 

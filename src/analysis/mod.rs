@@ -74,7 +74,7 @@ fn param(p: &PointRecord, key: &str) -> Option<f64> {
 
 /// The named scalar of the points at each value of `key` (repeats over seeds together),
 /// ascending in it.
-fn repeats(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, Vec<f64>)> {
+pub(crate) fn repeats(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, Vec<f64>)> {
     let mut pairs: Vec<(f64, f64)> = points
         .iter()
         .filter_map(|p| Some((param(p, key)?, scalar(p, name)?)))
