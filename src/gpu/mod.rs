@@ -9,6 +9,7 @@
 pub mod shaders;
 pub mod transport;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
@@ -53,6 +54,8 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     /// Set when the device is lost; checked after every submission.
     lost: Arc<Mutex<Option<String>>>,
+    /// Pipelines built so far, by "kernel::entry": a sweep compiles each kernel once.
+    pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
 }
 
 impl Gpu {
@@ -111,6 +114,7 @@ impl Gpu {
             info,
             limits,
             lost,
+            pipelines: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -127,8 +131,26 @@ impl Gpu {
         )
     }
 
-    /// A compute pipeline for the entry point `entry` of kernel file `kernel`.
+    /// The compute pipeline for the entry point `entry` of kernel file `kernel`, built
+    /// on first use.
     pub fn pipeline(&self, kernel: &str, entry: &str) -> Result<wgpu::ComputePipeline> {
+        let key = format!("{kernel}::{entry}");
+        if let Some(p) = self
+            .pipelines
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return Ok(p);
+        }
+        let pipeline = self.build_pipeline(kernel, entry)?;
+        if let Ok(mut m) = self.pipelines.lock() {
+            m.insert(key, pipeline.clone());
+        }
+        Ok(pipeline)
+    }
+
+    fn build_pipeline(&self, kernel: &str, entry: &str) -> Result<wgpu::ComputePipeline> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
