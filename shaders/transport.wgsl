@@ -1,5 +1,6 @@
 // The passive photon transport of src/transport/ (pencil or isotropic source in the
-// layered slab), one invocation per photon packet. Each packet writes its record —
+// layered slab); each invocation traces a fixed strided set of packets (see the entry
+// point). Each packet writes its record —
 // the weight it left in every channel, where and when it left, its step count — and
 // the host adds the records in packet order, so a run is the same on every device
 // and every batch split. Mirrors packet::trace; single precision throughout.
@@ -259,7 +260,8 @@ fn hg_cos_theta(g: f32, u: f32) -> f32 {
     return clamp((1.0 + g * g - t * t) / (2.0 * g), -1.0, 1.0);
 }
 
-// Launch packet `index` of the batch (source::Launcher::launch), clearing the score.
+// Launch the current packet (source::Launcher::launch) from its stream read ahead,
+// clearing the score.
 fn launch() -> Packet {
     score_a = vec4<f32>(0.0);
     score_b = vec4<f32>(0.0);

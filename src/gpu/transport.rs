@@ -1,5 +1,6 @@
 //! The passive transport on the GPU: `shaders/transport.wgsl` traces batches of
-//! packets, one invocation each, and the host adds their records in packet order into
+//! packets, each invocation a fixed strided set of them, and the host adds their
+//! records in packet order into
 //! the same [`Tally`] the CPU fills. Batches are sized so that one dispatch takes about
 //! a quarter of a second, within the 65 535-workgroup and 128 MiB binding limits.
 
