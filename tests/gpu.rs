@@ -355,3 +355,31 @@ fn no_spurious_runtime_dir_error_without_xdg_runtime_dir() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
 }
+
+/// WGPU_ADAPTER_NAME that matches no adapter is bad input: exit 2, naming the variable.
+#[test]
+fn an_unknown_adapter_name_is_refused() {
+    let cfg = configs_dir().join("quickstart.toml");
+    let dir = common::scratch("gpu-name");
+    let o = common::asemc()
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "-o",
+            "x.h5",
+            "--backend",
+            "gpu",
+        ])
+        .env("WGPU_ADAPTER_NAME", "no-such-adapter")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("WGPU_ADAPTER_NAME=no-such-adapter: no adapter's name contains it"),
+        "{err}"
+    );
+    assert!(!dir.join("x.h5").exists() && !dir.join("x.h5.partial").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -203,6 +203,14 @@ fn bad_shards_and_merges_are_refused_with_the_file_named() {
         &run_asemc(&args.iter().map(String::as_str).collect::<Vec<_>>(), &dir),
         &["--tasks 6", "has 5 sweep point(s); use 1 to 5 tasks"],
     );
+    let mut args: Vec<String> = vec!["slurm".into()];
+    args.extend(config_args());
+    args.extend(["--tasks", "0", "-o", "s.h5"].map(String::from));
+    rejected(
+        &run_asemc(&args.iter().map(String::as_str).collect::<Vec<_>>(), &dir),
+        &["--tasks 0", "use 1 to 5 tasks"],
+    );
+    assert!(!dir.join("s_slurm").exists());
     std::fs::remove_dir_all(&dir).ok();
 }
 
