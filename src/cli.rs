@@ -409,39 +409,47 @@ fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
         if pump { " (more where saturation shortens the steps)" } else { "" }
     )
     .ok();
-    if !pump {
-        match crate::gpu::Gpu::open() {
-            Ok(Some(gpu)) => {
-                let photons = resolved
-                    .points
-                    .iter()
-                    .map(|c| c.source.photons)
-                    .max()
-                    .unwrap_or(0);
-                let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-                writeln!(
-                    out,
-                    "# gpu {}: the transport needs {:.1} MiB of device memory per point (batches of up to {} packets; one storage binding holds {:.0} MiB)",
-                    gpu.describe(),
-                    mib(crate::gpu::transport::memory_needed(&gpu.limits, photons)),
-                    crate::gpu::transport::max_batch(&gpu.limits),
-                    mib(gpu.limits.max_storage_buffer_binding_size)
-                )
-                .ok();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    match crate::gpu::Gpu::open() {
+        Ok(Some(gpu)) if pump => {
+            let mut most = 0;
+            for c in &resolved.points {
+                let setup = crate::ase::AseSetup::from_config(c)?;
+                most = most.max(crate::gpu::ase::memory_needed(&gpu.limits, &setup));
             }
-            Ok(None) => {
-                writeln!(out, "# gpu: no adapter found; the run uses the CPU").ok();
-            }
-            Err(e) => {
-                writeln!(out, "# gpu: {e}").ok();
-            }
+            writeln!(
+                out,
+                "# gpu {}: the ASE photon transport needs at most {:.1} MiB of device memory per point (dispatches of up to {} packets; one storage binding holds {:.0} MiB); the platelets stay in host memory",
+                gpu.describe(),
+                mib(most),
+                crate::gpu::ase::max_dispatch(&gpu.limits),
+                mib(gpu.limits.max_storage_buffer_binding_size)
+            )
+            .ok();
         }
-    } else {
-        writeln!(
-            out,
-            "# gpu: the ASE engine (pump source) runs on the CPU in this version"
-        )
-        .ok();
+        Ok(Some(gpu)) => {
+            let photons = resolved
+                .points
+                .iter()
+                .map(|c| c.source.photons)
+                .max()
+                .unwrap_or(0);
+            writeln!(
+                out,
+                "# gpu {}: the transport needs {:.1} MiB of device memory per point (batches of up to {} packets; one storage binding holds {:.0} MiB)",
+                gpu.describe(),
+                mib(crate::gpu::transport::memory_needed(&gpu.limits, photons)),
+                crate::gpu::transport::max_batch(&gpu.limits),
+                mib(gpu.limits.max_storage_buffer_binding_size)
+            )
+            .ok();
+        }
+        Ok(None) => {
+            writeln!(out, "# gpu: no adapter found; the run uses the CPU").ok();
+        }
+        Err(e) => {
+            writeln!(out, "# gpu: {e}").ok();
+        }
     }
     emit(&out)
 }

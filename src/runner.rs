@@ -140,11 +140,7 @@ impl Progress {
 /// Run every point of `resolved` and write them to `opts.output`.
 pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     output::check_output_path(&opts.output)?;
-    let ase = resolved
-        .points
-        .iter()
-        .any(|c| c.source.kind == crate::config::SourceKind::Pump);
-    let (backend, why) = select(opts.backend, opts.threads, ase)?;
+    let (backend, why) = select(opts.backend, opts.threads)?;
     let runs = |i: usize| opts.shard.is_none_or(|s| s.holds(i));
     let total_work: u64 = resolved
         .points

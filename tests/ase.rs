@@ -4,37 +4,11 @@
 
 mod common;
 use asemc::ase::{self, AseOutput, AseSetup};
-use asemc::config::{Config, load};
-use common::{configs_dir, run_asemc, scratch};
+use asemc::config::Config;
+use common::{configs_dir, mean_and_error, run_asemc, scratch, small_film, stripe_film};
 
 /// Threshold fluence of the seed paper's medium-crown sample, µJ/cm².
 const THRESHOLD_UJ_CM2: f64 = 2.7;
-
-/// A 120 µm × 40 µm piece of the medium-crown film, pumped over 100 µm × 20 µm.
-fn small_film(extra: &[&str]) -> Config {
-    let mut overrides: Vec<String> = [
-        "film.length_um=120",
-        "film.width_um=40",
-        "pump.stripe_length_um=100",
-        "pump.stripe_width_um=20",
-        "grid.cells_x=12",
-        "grid.cells_y=4",
-        "platelets.samples_per_cell=500",
-        "run.packets_per_step=64",
-        "run.duration_ps=10",
-        "tally.time_bins=20",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    overrides.extend(extra.iter().map(|s| s.to_string()));
-    let r = load(
-        &configs_dir().join("examples/medium_crown.toml"),
-        &overrides,
-    )
-    .unwrap();
-    r.points.into_iter().next().unwrap()
-}
 
 fn run(c: &Config, threads: usize) -> AseOutput {
     let setup = AseSetup::from_config(c).unwrap();
@@ -194,24 +168,6 @@ fn output_file_has_the_ase_datasets_and_summary_keys() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// A 150 µm × 60 µm piece of the medium-crown film pumped over 120 µm × 20 µm at the
-/// +x edge: the unpumped flanks absorb light leaving the stripe sideways, and the
-/// detector takes everything leaving the stripe's end facet.
-fn stripe_film(fluence: f64) -> Config {
-    small_film(&[
-        "film.length_um=150",
-        "film.width_um=60",
-        "pump.stripe_length_um=120",
-        "grid.cells_x=15",
-        "grid.cells_y=6",
-        "platelets.samples_per_cell=300",
-        "run.packets_per_step=1024",
-        "run.duration_ps=20",
-        "detector.acceptance_half_angle_deg=90",
-        &format!("pump.fluence_uj_cm2={fluence}"),
-    ])
-}
-
 #[test]
 fn ase_appears_above_threshold_and_not_below() {
     use asemc::ase::tally::Exit;
@@ -224,7 +180,7 @@ fn ase_appears_above_threshold_and_not_below() {
         surface_centre: f64,
     }
     let look = |factor: f64| {
-        let c = stripe_film(factor * THRESHOLD_UJ_CM2);
+        let c = stripe_film(factor * THRESHOLD_UJ_CM2, &[]);
         let setup = AseSetup::from_config(&c).unwrap();
         let out = run(&c, 2);
         let nm = setup.spectrum.centres_nm();
@@ -291,14 +247,6 @@ fn ase_appears_above_threshold_and_not_below() {
         "edge peak {:.1} nm above threshold (biexciton line {biexciton_nm:.1} nm)",
         double.edge.0
     );
-}
-
-/// Mean and standard error of the mean.
-fn mean_and_error(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
 }
 
 #[test]

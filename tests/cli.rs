@@ -234,31 +234,6 @@ fn check_prints_the_resolved_config_plan_and_cost() {
 }
 
 #[test]
-fn gpu_backend_request_for_the_ase_engine_is_refused_clearly() {
-    let cfg = configs_dir().join("examples/medium_crown.toml");
-    let dir = scratch("gpu");
-    let out = run_asemc(
-        &[
-            "run",
-            cfg.to_str().unwrap(),
-            "-o",
-            "g.h5",
-            "--backend",
-            "gpu",
-        ],
-        &dir,
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("--backend gpu") && err.contains("runs on the CPU"),
-        "{err}"
-    );
-    assert!(!dir.join("g.h5").exists() && !dir.join("g.h5.partial").exists());
-    std::fs::remove_dir_all(&dir).ok();
-}
-
-#[test]
 fn check_estimates_a_pump_run_in_time_steps() {
     let cfg = configs_dir().join("examples/medium_crown.toml");
     let out = run_asemc(

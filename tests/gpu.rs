@@ -9,25 +9,7 @@ use asemc::config::Config;
 use asemc::gpu::{Gpu, philox_numbers, transport};
 use asemc::rng::{Purpose, Stream};
 use asemc::transport::{Channel, Tally, TransportSetup};
-use common::{assert_within_sigma, config, configs_dir};
-
-/// The GPU, or `None` (skipped) when there is none and none is required.
-fn gpu() -> Option<Gpu> {
-    match Gpu::open().expect("the GPU opens") {
-        Some(g) => {
-            println!("GPU: {}", g.describe());
-            Some(g)
-        }
-        None => {
-            assert!(
-                std::env::var_os("ASEMC_REQUIRE_GPU").is_none(),
-                "ASEMC_REQUIRE_GPU is set but wgpu finds no adapter (install mesa-vulkan-drivers)"
-            );
-            println!("skipped: wgpu finds no adapter here");
-            None
-        }
-    }
-}
+use common::{assert_within_sigma, config, configs_dir, gpu};
 
 #[test]
 fn wgsl_philox_equals_the_rust_generator() {
@@ -141,30 +123,72 @@ fn gpu_transport_is_reproducible() {
     assert_ne!(on_gpu(&gpu, &c).sum, a.sum);
 }
 
+/// `asemc run` of shipped config `config` with `args`, into `gpu.h5` and `cpu.h5` in
+/// `dir`, each with its backend named in the log.
+fn run_on_both_backends(dir: &std::path::Path, config: &str, args: &[&str]) {
+    let cfg = configs_dir().join(config);
+    for backend in ["gpu", "cpu"] {
+        let out = format!("{backend}.h5");
+        let mut all = vec![
+            "run",
+            cfg.to_str().unwrap(),
+            "-o",
+            &out,
+            "--backend",
+            backend,
+        ];
+        all.extend_from_slice(args);
+        let o = common::run_asemc(&all, dir);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("backend {backend}")));
+    }
+}
+
+/// `asemc run --backend gpu` on a pump config: the ASE engine runs with its photon
+/// transport on the GPU, and below threshold (same streams, photons too few to move
+/// the populations) its edge output is the CPU backend's to single precision.
+#[test]
+fn a_pump_run_on_the_gpu_backend() {
+    let Some(_) = gpu() else { return };
+    let dir = common::scratch("gpu-pump");
+    run_on_both_backends(
+        &dir,
+        "examples/fluence_sweep.toml",
+        &[
+            "--set",
+            "sweep.axes=[{key=\"pump.fluence_uj_cm2\", values=[1.0]}]",
+            "--set",
+            "run.duration_ps=1",
+        ],
+    );
+    let read = |name: &str| {
+        let r = asemc::output::OutputReader::open(&dir.join(name)).unwrap();
+        let p = r.points().unwrap().remove(0);
+        let get = |k: &str| p.scalars.iter().find(|(n, _)| n == k).unwrap().1;
+        (
+            r.root_str("backend").unwrap(),
+            get("edge_photons"),
+            get("energy_balance_error"),
+        )
+    };
+    let (gb, g_edge, g_balance) = read("gpu.h5");
+    let (_, c_edge, _) = read("cpu.h5");
+    assert_eq!(gb, "gpu");
+    assert!(g_edge > 0.0 && g_balance.abs() <= 1e-3);
+    assert!(
+        (g_edge - c_edge).abs() <= 1e-4 * c_edge,
+        "edge photons: gpu {g_edge} vs cpu {c_edge}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 /// `asemc run --backend gpu` end to end: the file records the GPU, and its results
 /// agree with `--backend cpu` within 3σ.
 #[test]
 fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
     let Some(_) = gpu() else { return };
     let dir = common::scratch("gpu-run");
-    let cfg = configs_dir().join("quickstart.toml");
-    for backend in ["gpu", "cpu"] {
-        let o = common::run_asemc(
-            &[
-                "run",
-                cfg.to_str().unwrap(),
-                "-o",
-                &format!("{backend}.h5"),
-                "--backend",
-                backend,
-                "--set",
-                "source.photons=50000",
-            ],
-            &dir,
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("backend {backend}")));
-    }
+    run_on_both_backends(&dir, "quickstart.toml", &["--set", "source.photons=50000"]);
     let read = |name: &str| {
         let r = asemc::output::OutputReader::open(&dir.join(name)).unwrap();
         (r.root_str("backend").unwrap(), r.points().unwrap())
@@ -194,20 +218,23 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Every struct shared between Rust and WGSL has the same size and field offsets on
-/// both sides (WGSL layout as naga computes it).
+/// Every struct shared between Rust and WGSL (both transport kernels) has the same
+/// size and field offsets on both sides (WGSL layout as naga computes it).
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
+    use asemc::gpu::ase::{AseParams, Entry, GpuPacket, StepRecord};
     use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
     use std::mem::{offset_of, size_of};
-    let source = asemc::gpu::shaders::source("transport");
-    let module = naga::front::wgsl::parse_str(&source).unwrap();
+    let modules: Vec<naga::Module> = ["transport", "ase_transport"]
+        .iter()
+        .map(|k| naga::front::wgsl::parse_str(&asemc::gpu::shaders::source(k)).unwrap())
+        .collect();
     let layout = |name: &str| -> (u32, Vec<(String, u32)>) {
-        let ty = module
-            .types
+        let ty = modules
             .iter()
+            .flat_map(|m| m.types.iter())
             .find(|(_, t)| t.name.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("no struct {name} in transport.wgsl"))
+            .unwrap_or_else(|| panic!("no struct {name} in the kernels"))
             .1;
         match &ty.inner {
             naga::TypeInner::Struct { members, span } => (
@@ -268,6 +295,62 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         PhotonRecord,
         [score, exit_channel, exit_time_ps, exit_weight, steps]
     );
+    check!(
+        "AseParams",
+        AseParams,
+        [
+            film,
+            substrate,
+            layers,
+            coupled,
+            nx,
+            ny,
+            nz,
+            bins,
+            count,
+            point,
+            step,
+            seed_lo,
+            seed_hi,
+            max_segments,
+            n_cover,
+            n_below,
+            half_length,
+            half_width,
+            cell_x,
+            cell_y,
+            cell_z,
+            t_end,
+            detector_cos,
+            roulette_threshold,
+            roulette_survival,
+            cell_lo_x,
+            cell_lo_y,
+            cell_lo_z,
+            _pad0,
+            _pad1,
+        ]
+    );
+    check!(
+        "GpuPacket",
+        GpuPacket,
+        [pos, dir, weight, birth_weight, time_ps, bin, layer, id]
+    );
+    check!(
+        "StepRecord",
+        StepRecord,
+        [
+            stimulated,
+            absorbed,
+            background,
+            roulette_net,
+            segments,
+            fate,
+            exit,
+            entries
+        ]
+    );
+    check!("Entry", Entry, [cell, stimulated, absorbed, _pad0]);
 }
 
 /// `check` reports the device memory a passive run needs on the adapter.

@@ -19,6 +19,7 @@ use super::platelets::{CellGain, Film, next_event};
 use super::setup::AseSetup;
 use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
+use crate::error::Result;
 use crate::rng::{Purpose, Stream};
 
 /// Packets per chunk of parallel transport.
@@ -139,7 +140,7 @@ fn settle_exchange(
             k_a[c] = factor(demand_a[c], room - owed);
         }
     }
-    // A packet's entries are contiguous and in path order.
+    // A packet's entries are contiguous, one per cell, in the order it met the cells.
     for run in exchange.chunk_by(|a, b| a.packet == b.packet) {
         let mut entries: Vec<(usize, f64, f64)> = run
             .iter()
@@ -171,7 +172,7 @@ fn settle_exchange(
                 Fate::Alive => {
                     p.weight += delta;
                     // Photons the packet lost the gain of cannot have been absorbed
-                    // further along its path: take them back from its latest absorption.
+                    // further along its path: take them back from the cells it met last.
                     for x in entries.iter_mut().rev() {
                         if p.weight >= 0.0 {
                             break;
@@ -221,8 +222,90 @@ fn next_time_step(dt: f64, dt_max: f64, load: f64, limit: f64) -> f64 {
     dt.clamp(dt_max * MIN_STEP_FRACTION, dt_max)
 }
 
-/// Run one point.
+/// Moves a time step's packets through the film: on the CPU ([`CpuTransport`]) or on
+/// a GPU (`gpu::ase::GpuTransport`).
+pub trait PacketTransport {
+    /// Advance `packets` (the step's list, in order) from `t0` to `t1` in step `step`,
+    /// adding what left to `tally` and the photons exchanged, lost and gained to
+    /// `ledger`. Returns the exchange with the cells, in packet order (each packet's
+    /// entries one per cell, in the order it met them), and the path segments taken.
+    #[allow(clippy::too_many_arguments)]
+    fn advance_all(
+        &mut self,
+        view: &StepView,
+        packets: &mut [AsePacket],
+        step: u32,
+        t0: f64,
+        t1: f64,
+        tally: &mut ExitTally,
+        ledger: &mut Ledger,
+    ) -> Result<(Vec<Exchange>, u64)>;
+}
+
+/// The transport on the CPU: packets in fixed chunks in parallel, merged in chunk
+/// order, so the result is the same on any number of threads.
+pub struct CpuTransport {
+    pub point: u32,
+}
+
+impl PacketTransport for CpuTransport {
+    fn advance_all(
+        &mut self,
+        view: &StepView,
+        packets: &mut [AsePacket],
+        step: u32,
+        _t0: f64,
+        t1: f64,
+        tally: &mut ExitTally,
+        ledger: &mut Ledger,
+    ) -> Result<(Vec<Exchange>, u64)> {
+        let setup = view.setup;
+        let outputs: Vec<StepOutput> = packets
+            .par_chunks_mut(PACKET_CHUNK)
+            .enumerate()
+            .map(|(k, chunk)| {
+                let mut out = StepOutput::new(setup);
+                for (j, p) in chunk.iter_mut().enumerate() {
+                    let mut rng = Stream::new(setup.seed, Purpose::Photon, self.point, step, p.id);
+                    advance(
+                        view,
+                        p,
+                        (k * PACKET_CHUNK + j) as u32,
+                        t1,
+                        &mut rng,
+                        &mut out,
+                    );
+                }
+                out
+            })
+            .collect();
+        let mut exchange = Vec::new();
+        let mut segments = 0;
+        for out in outputs {
+            tally.merge(&out.tally);
+            ledger.merge(&out.ledger);
+            segments += out.segments;
+            exchange.extend(out.exchange);
+        }
+        Ok((exchange, segments))
+    }
+}
+
+/// Run one point with the CPU transport.
 pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> AseOutput {
+    match run_with(setup, point, &mut CpuTransport { point }, progress) {
+        Ok(out) => out,
+        Err(e) => unreachable!("the CPU transport does not fail: {e}"),
+    }
+}
+
+/// Run one point, moving the packets with `transport`.
+pub fn run_with(
+    setup: &AseSetup,
+    point: u32,
+    transport: &mut dyn PacketTransport,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<AseOutput> {
     let s = setup.samples_per_cell;
     let bins = setup.spectrum.bins;
     let cells = setup.grid.cells();
@@ -349,32 +432,9 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
             abs: &film.abs,
             cell_excitons: &cell_excitons,
         };
-        let outputs: Vec<StepOutput> = packets
-            .par_chunks_mut(PACKET_CHUNK)
-            .enumerate()
-            .map(|(k, chunk)| {
-                let mut out = StepOutput::new(setup);
-                for (j, p) in chunk.iter_mut().enumerate() {
-                    let mut rng = Stream::new(setup.seed, Purpose::Photon, point, step, p.id);
-                    advance(
-                        &view,
-                        p,
-                        (k * PACKET_CHUNK + j) as u32,
-                        t1,
-                        &mut rng,
-                        &mut out,
-                    );
-                }
-                out
-            })
-            .collect();
-        let mut exchange = Vec::new();
-        for out in outputs {
-            tally.merge(&out.tally);
-            ledger.merge(&out.ledger);
-            photon_segments += out.segments;
-            exchange.extend(out.exchange);
-        }
+        let (exchange, segments) =
+            transport.advance_all(&view, &mut packets, step, t0, t1, &mut tally, &mut ledger)?;
+        photon_segments += segments;
         if setup.coupled && !setup.frozen {
             let load = settle_exchange(
                 setup,
@@ -442,7 +502,7 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
     ledger.pending_stimulated = pending_s.iter().sum();
     ledger.pending_absorbed = pending_a.iter().sum();
     ledger.pending_radiative = pending_r.iter().sum();
-    AseOutput {
+    Ok(AseOutput {
         ledger,
         tally,
         snapshot_ps,
@@ -454,5 +514,5 @@ pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> Ase
         platelet_steps: film.platelets.len() as u64 * steps_taken,
         steps: steps_taken,
         platelets: film.platelets.len(),
-    }
+    })
 }

@@ -112,7 +112,8 @@ fn leave(p: &mut AsePacket, exit: Exit, out: &mut StepOutput) {
 }
 
 /// Move packet `p` (number `index` of the step's list) until `t_end`, or until it
-/// leaves or dies; its `fate` says which.
+/// leaves or dies; its `fate` says which. What it exchanged with the platelets goes to
+/// `out.exchange` as one entry per cell it met, in the order it first met them.
 pub fn advance(
     view: &StepView,
     p: &mut AsePacket,
@@ -121,12 +122,34 @@ pub fn advance(
     rng: &mut Stream,
     out: &mut StepOutput,
 ) {
+    let bins = view.setup.spectrum.bins;
+    let mut taken: Vec<(usize, f64, f64)> = Vec::new();
+    follow(view, p, t_end, rng, out, &mut taken);
+    for (c, stimulated, absorbed) in taken {
+        if stimulated > 0.0 || absorbed > 0.0 {
+            out.exchange.push(Exchange {
+                cell_bin: (c * bins) as u32 + p.bin,
+                packet: index,
+                stimulated,
+                absorbed,
+            });
+        }
+    }
+}
+
+/// The path of `advance`; `taken` collects (cell, stimulated, absorbed).
+fn follow(
+    view: &StepView,
+    p: &mut AsePacket,
+    t_end: f64,
+    rng: &mut Stream,
+    out: &mut StepOutput,
+    taken: &mut Vec<(usize, f64, f64)>,
+) {
     let setup = view.setup;
     let stack = &setup.stack;
     let grid = &setup.grid;
     let bins = setup.spectrum.bins;
-    // Photons this packet took from each cell during this step.
-    let mut taken: Vec<(usize, f64)> = Vec::new();
     let mut tau = 0.0;
     for _ in 0..MAX_SEGMENTS_PER_STEP {
         out.segments += 1;
@@ -209,10 +232,10 @@ pub fn advance(
             let mut stimulated = g_s * integral;
             let mut absorbed = g_a * integral;
             let mut background = alpha * integral;
-            let slot = cell.map(|c| match taken.iter().position(|(tc, _)| *tc == c) {
+            let slot = cell.map(|c| match taken.iter().position(|t| t.0 == c) {
                 Some(k) => k,
                 None => {
-                    taken.push((c, 0.0));
+                    taken.push((c, 0.0, 0.0));
                     taken.len() - 1
                 }
             });
@@ -220,7 +243,6 @@ pub fn advance(
                 // No packet takes more from a cell in one step than it holds.
                 let room = (view.cell_excitons[c] - taken[k].1).max(0.0);
                 stimulated = stimulated.min(room);
-                taken[k].1 += stimulated;
             }
             // A packet whose gain was capped cannot lose more than it carries.
             let losses = absorbed + background;
@@ -229,15 +251,9 @@ pub fn advance(
                 absorbed *= k;
                 background *= k;
             }
-            if let Some(c) = cell
-                && (stimulated > 0.0 || absorbed > 0.0)
-            {
-                out.exchange.push(Exchange {
-                    cell_bin: (c * bins) as u32 + p.bin,
-                    packet: index,
-                    stimulated,
-                    absorbed,
-                });
+            if let Some(k) = slot {
+                taken[k].1 += stimulated;
+                taken[k].2 += absorbed;
             }
             out.ledger.stimulated += stimulated;
             out.ledger.absorbed += absorbed;

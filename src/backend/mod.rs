@@ -40,42 +40,38 @@ pub trait Backend {
 }
 
 /// The backend for `choice`, with a line for the log saying what was chosen and why.
-/// `ase`: the run has pump points, whose ASE engine runs on the CPU in this version.
-pub fn select(
-    choice: BackendChoice,
-    threads: Option<usize>,
-    ase: bool,
-) -> Result<(Box<dyn Backend>, String)> {
+/// `threads` sizes the CPU backend's pool, or the GPU backend's host pool (the ASE
+/// engine's platelets).
+pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn Backend>, String)> {
     let cpu = |why: &str| -> Result<(Box<dyn Backend>, String)> {
         let cpu = CpuBackend::new(threads)?;
         let line = format!("{why}cpu ({})", cpu.adapter());
         Ok((Box::new(cpu), line))
     };
+    let gpu = |gpu: Gpu, why: String| -> Result<(Box<dyn Backend>, String)> {
+        let host = CpuBackend::new(threads)?;
+        let line = format!("{why} (host: {})", host.adapter());
+        Ok((Box::new(GpuBackend::new(gpu, host)), line))
+    };
     match choice {
         BackendChoice::Cpu => cpu("backend "),
-        BackendChoice::Auto if ase => cpu(
-            "backend auto: the ASE engine (pump source) runs on the CPU in this version; using ",
-        ),
         BackendChoice::Auto => match Gpu::open()? {
             // A software adapter (lavapipe) runs the transport slower than the CPU
             // backend on the same cores; --backend gpu still uses it.
-            Some(gpu) if gpu.is_software() => cpu(&format!(
+            Some(g) if g.is_software() => cpu(&format!(
                 "backend auto: the only adapter, {}, runs on the CPU and is slower than the CPU backend (--backend gpu uses it); using ",
-                gpu.describe()
+                g.describe()
             )),
-            Some(gpu) => {
-                let why = format!("backend auto: using gpu {}", gpu.describe());
-                Ok((Box::new(GpuBackend::new(gpu)), why))
+            Some(g) => {
+                let why = format!("backend auto: using gpu {}", g.describe());
+                gpu(g, why)
             }
             None => cpu("backend auto: no GPU adapter found; using "),
         },
-        BackendChoice::Gpu if ase => Err(Error::Usage(
-            "--backend gpu: the GPU backend runs the passive transport; the ASE engine (source.kind = \"pump\") runs on the CPU in this version: use --backend cpu or auto".into(),
-        )),
         BackendChoice::Gpu => match Gpu::open()? {
-            Some(gpu) => {
-                let why = format!("backend gpu {}", gpu.describe());
-                Ok((Box::new(GpuBackend::new(gpu)), why))
+            Some(g) => {
+                let why = format!("backend gpu {}", g.describe());
+                gpu(g, why)
             }
             None => Err(Error::Usage(
                 "--backend gpu: wgpu finds no GPU adapter (asemc devices lists them; on Debian, mesa-vulkan-drivers provides lavapipe); use --backend cpu or auto".into(),

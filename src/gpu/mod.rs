@@ -6,6 +6,7 @@
 //! The device gets the adapter's own limits. Errors of the device (validation, out of
 //! memory, a lost device) come back as [`Error::Runtime`] with what was being done.
 
+pub mod ase;
 pub mod shaders;
 pub mod transport;
 
@@ -202,6 +203,22 @@ impl Gpu {
         buffer
     }
 
+    /// A storage buffer the kernels only read, of `size` bytes, filled with
+    /// [`Gpu::write`].
+    pub fn input(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(4),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Copy `bytes` to the start of `buffer` (before the next dispatch).
+    pub fn write(&self, buffer: &wgpu::Buffer, bytes: &[u8]) {
+        self.queue.write_buffer(buffer, 0, bytes);
+    }
+
     /// Run `workgroups` workgroups of `pipeline` with `buffers` bound to group 0 in
     /// order, then copy `size` bytes of `output` back. `what` names the work for error
     /// messages. Errors of the device (validation, out of memory, lost) are returned.
@@ -214,6 +231,65 @@ impl Gpu {
         output: &wgpu::Buffer,
         size: u64,
     ) -> Result<Vec<u8>> {
+        let mut out = self.dispatch_and_read_all(
+            what,
+            pipeline,
+            buffers,
+            [workgroups, 1],
+            &[(output, size)],
+        )?;
+        Ok(out.remove(0))
+    }
+
+    /// As [`Gpu::dispatch_and_read`], on a grid of `workgroups` (x, y) workgroups,
+    /// reading back the first `size` bytes of each of `outputs` into new buffers.
+    pub fn dispatch_and_read_all(
+        &self,
+        what: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        workgroups: [u32; 2],
+        outputs: &[(&wgpu::Buffer, u64)],
+    ) -> Result<Vec<Vec<u8>>> {
+        let readbacks: Vec<wgpu::Buffer> = outputs
+            .iter()
+            .map(|(_, size)| self.readback("readback", *size))
+            .collect();
+        let copies: Vec<(&wgpu::Buffer, &wgpu::Buffer, u64)> = outputs
+            .iter()
+            .zip(&readbacks)
+            .map(|((from, size), to)| (*from, to, *size))
+            .collect();
+        self.dispatch_then_read(what, pipeline, buffers, workgroups, &copies, |bytes| {
+            bytes.iter().map(|b| b.to_vec()).collect()
+        })
+    }
+
+    /// A buffer the host maps to read results from, of `size` bytes.
+    pub fn readback(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Run `workgroups` (x, y) workgroups of `pipeline` with `buffers` bound to group 0
+    /// in order, copy `size` bytes from each `(output, readback, size)` of `copies`,
+    /// and hand the mapped bytes to `read`. The readback buffers (made with
+    /// [`Gpu::readback`]) can be reused from dispatch to dispatch. `what` names the
+    /// work for error messages; errors of the device (validation, out of memory,
+    /// lost) are returned.
+    pub fn dispatch_then_read<R>(
+        &self,
+        what: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        workgroups: [u32; 2],
+        copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
+        read: impl FnOnce(&[&[u8]]) -> R,
+    ) -> Result<R> {
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let layout = pipeline.get_bind_group_layout(0);
@@ -230,12 +306,6 @@ impl Gpu {
             layout: &layout,
             entries: &entries,
         });
-        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
@@ -246,12 +316,21 @@ impl Gpu {
             });
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(workgroups, 1, 1);
+            pass.dispatch_workgroups(workgroups[0], workgroups[1], 1);
         }
-        encoder.copy_buffer_to_buffer(output, 0, &readback, 0, size);
+        for (output, readback, size) in copies {
+            if *size > 0 {
+                encoder.copy_buffer_to_buffer(output, 0, readback, 0, *size);
+            }
+        }
         self.queue.submit([encoder.finish()]);
-        let slice = readback.slice(..);
-        slice.map_async(wgpu::MapMode::Read, |_| {});
+        for (_, readback, size) in copies {
+            if *size > 0 {
+                readback
+                    .slice(..*size)
+                    .map_async(wgpu::MapMode::Read, |_| {});
+            }
+        }
         let polled = self.device.poll(wgpu::PollType::Wait {
             submission_index: None,
             timeout: None,
@@ -277,14 +356,33 @@ impl Gpu {
                 self.info.name
             )));
         }
-        let bytes = slice
-            .get_mapped_range()
-            .map_err(|e| {
+        let mut views = Vec::with_capacity(copies.len());
+        for (_, readback, size) in copies {
+            if *size == 0 {
+                continue;
+            }
+            views.push(readback.slice(..*size).get_mapped_range().map_err(|e| {
                 Error::Runtime(format!("GPU {}: {what}: reading back: {e}", self.info.name))
-            })?
-            .to_vec();
-        readback.unmap();
-        Ok(bytes)
+            })?);
+        }
+        let mut slices: Vec<&[u8]> = Vec::with_capacity(copies.len());
+        let mut mapped = views.iter();
+        for (_, _, size) in copies {
+            slices.push(if *size == 0 {
+                &[]
+            } else {
+                mapped.next().expect("one view per copy")
+            });
+        }
+        let result = read(&slices);
+        drop(slices);
+        drop(views);
+        for (_, readback, size) in copies {
+            if *size > 0 {
+                readback.unmap();
+            }
+        }
+        Ok(result)
     }
 }
 

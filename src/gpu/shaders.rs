@@ -2,10 +2,17 @@
 //! the same composition `build.rs` validates.
 
 /// The shared files of `shaders/shared/`, in name order.
-const SHARED: [&str; 1] = [include_str!("../../shaders/shared/philox.wgsl")];
+const SHARED: [&str; 2] = [
+    include_str!("../../shaders/shared/optics.wgsl"),
+    include_str!("../../shaders/shared/philox.wgsl"),
+];
 
 /// Kernel files of `shaders/` by name.
-const KERNELS: [(&str, &str); 3] = [
+const KERNELS: [(&str, &str); 4] = [
+    (
+        "ase_transport",
+        include_str!("../../shaders/ase_transport.wgsl"),
+    ),
     (
         "random_walk",
         include_str!("../../shaders/random_walk.wgsl"),

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::Gpu;
 use crate::error::Result;
 use crate::transport::TransportSetup;
-use crate::transport::geometry::{FILM, Layer, SUBSTRATE};
+use crate::transport::geometry::{FILM, Layer, SUBSTRATE, Stack};
 use crate::transport::packet::MAX_INTERACTIONS;
 use crate::transport::source::PassiveSource;
 use crate::transport::tally::{CHANNELS, Channel, PhotonScore, Tally};
@@ -26,6 +26,20 @@ pub struct GpuLayer {
     pub g: f32,
     pub _pad0: f32,
     pub _pad1: f32,
+}
+
+impl GpuLayer {
+    /// The film and the substrate of `stack` (zeros without a substrate).
+    pub fn of_stack(stack: &Stack) -> [Self; 2] {
+        [
+            Self::from(&stack.layers[FILM]),
+            stack
+                .layers
+                .get(SUBSTRATE)
+                .map(Self::from)
+                .unwrap_or_default(),
+        ]
+    }
 }
 
 impl From<&Layer> for GpuLayer {
@@ -99,15 +113,11 @@ impl TransportParams {
     /// The parameters of `setup` for sweep point `point`.
     pub fn new(setup: &TransportSetup, point: u32) -> Self {
         let stack = &setup.stack;
-        let film = &stack.layers[FILM];
         let finite = |h: f64| h.is_finite();
+        let [film, substrate] = GpuLayer::of_stack(stack);
         Self {
-            film: GpuLayer::from(film),
-            substrate: stack
-                .layers
-                .get(SUBSTRATE)
-                .map(GpuLayer::from)
-                .unwrap_or_default(),
+            film,
+            substrate,
             layers: stack.layers.len() as u32,
             isotropic: u32::from(setup.launcher.kind == PassiveSource::Isotropic),
             fixed_depth: u32::from(setup.launcher.depth.is_some()),

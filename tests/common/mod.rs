@@ -115,3 +115,79 @@ pub fn contents(path: &std::path::Path) -> Vec<(String, Vec<u64>)> {
     }
     out
 }
+
+/// The GPU, or `None` (the test prints that it was skipped) when wgpu finds no adapter
+/// and none is required; under CI (`ASEMC_REQUIRE_GPU` set) a missing adapter fails.
+pub fn gpu() -> Option<asemc::gpu::Gpu> {
+    match asemc::gpu::Gpu::open().expect("the GPU opens") {
+        Some(g) => {
+            println!("GPU: {}", g.describe());
+            Some(g)
+        }
+        None => {
+            assert!(
+                std::env::var_os("ASEMC_REQUIRE_GPU").is_none(),
+                "ASEMC_REQUIRE_GPU is set but wgpu finds no adapter (install mesa-vulkan-drivers)"
+            );
+            println!("skipped: wgpu finds no adapter here");
+            None
+        }
+    }
+}
+
+/// A 120 µm × 40 µm piece of the medium-crown film, pumped over 100 µm × 20 µm, with
+/// further `extra` overrides.
+pub fn small_film(extra: &[&str]) -> Config {
+    let overrides: Vec<String> = [
+        "film.length_um=120",
+        "film.width_um=40",
+        "pump.stripe_length_um=100",
+        "pump.stripe_width_um=20",
+        "grid.cells_x=12",
+        "grid.cells_y=4",
+        "platelets.samples_per_cell=500",
+        "run.packets_per_step=64",
+        "run.duration_ps=10",
+        "tally.time_bins=20",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| s.to_string())
+    .collect();
+    let r = asemc::config::load(
+        &configs_dir().join("examples/medium_crown.toml"),
+        &overrides,
+    )
+    .unwrap();
+    r.points.into_iter().next().unwrap()
+}
+
+/// A 150 µm × 60 µm piece of the medium-crown film pumped at `fluence` (µJ/cm²) over
+/// 120 µm × 20 µm at the +x edge, for 20 ps: the unpumped flanks absorb light leaving
+/// the stripe sideways, and the detector takes everything leaving the stripe's end
+/// facet. `extra` overrides come last.
+pub fn stripe_film(fluence: f64, extra: &[&str]) -> Config {
+    let fluence = format!("pump.fluence_uj_cm2={fluence}");
+    let mut o = vec![
+        "film.length_um=150",
+        "film.width_um=60",
+        "pump.stripe_length_um=120",
+        "grid.cells_x=15",
+        "grid.cells_y=6",
+        "platelets.samples_per_cell=300",
+        "run.packets_per_step=1024",
+        "run.duration_ps=20",
+        "detector.acceptance_half_angle_deg=90",
+        &fluence,
+    ];
+    o.extend_from_slice(extra);
+    small_film(&o)
+}
+
+/// Mean and standard error of the mean.
+pub fn mean_and_error(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}

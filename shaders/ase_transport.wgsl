@@ -1,0 +1,394 @@
+// One time step of the ASE engine's photon transport (src/ase/photons.rs): every
+// packet alive at the step's start moves until the step ends or it leaves or dies,
+// gaining or losing weight by the net gain of the film cell it is in at its
+// wavelength, and keeps what it exchanged with each cell it met. The host settles
+// that exchange against the platelets, as it does for the CPU transport. One
+// invocation per packet; each packet draws from its own stream
+// (Photon, point, step, packet id), the stream of the CPU. Single precision; times
+// are counted from the step's start.
+
+const FILM: u32 = 0u;
+const SUBSTRATE: u32 = 1u;
+const PURPOSE_PHOTON: u32 = 4u;
+
+// Fates, as photons::Fate; OVERFLOW: the packet met more cells than it has entries
+// for, and the host follows it on the CPU instead.
+const ALIVE: u32 = 0u;
+const EXITED: u32 = 1u;
+const KILLED: u32 = 2u;
+const OVERFLOW: u32 = 3u;
+
+// Exits, as tally::Exit.
+const DETECTOR: u32 = 0u;
+const OTHER_EDGES: u32 = 1u;
+const SURFACE: u32 = 2u;
+const SUBSTRATE_EXIT: u32 = 3u;
+
+// Exchange entries a packet holds for one step: one per cell it meets.
+const ENTRIES: u32 = 8u;
+
+// Events ending a segment.
+const BUDGET: u32 = 0u;
+const SCATTER: u32 = 1u;
+const FACE: u32 = 2u;
+const EDGE: u32 = 3u;
+const CELL_PLANE: u32 = 4u;
+
+const INFINITE: f32 = 3.0e38;
+
+struct AseParams {
+    film: Layer,
+    substrate: Layer,
+    layers: u32,
+    coupled: u32,
+    nx: u32,
+    ny: u32,
+    nz: u32,
+    bins: u32,
+    count: u32,
+    point: u32,
+    step: u32,
+    seed_lo: u32,
+    seed_hi: u32,
+    max_segments: u32,
+    n_cover: f32,
+    n_below: f32,
+    half_length: f32,
+    half_width: f32,
+    cell_x: f32,
+    cell_y: f32,
+    cell_z: f32,
+    t_end: f32,
+    detector_cos: f32,
+    roulette_threshold: f32,
+    roulette_survival: f32,
+    // The lower corner of cell (0, 0, 0), cm.
+    cell_lo_x: f32,
+    cell_lo_y: f32,
+    cell_lo_z: f32,
+    _pad0: f32,
+    _pad1: f32,
+}
+
+// A packet (photons::AsePacket) with its time counted from the step's start.
+struct GpuPacket {
+    pos: array<f32, 3>,
+    dir: array<f32, 3>,
+    weight: f32,
+    birth_weight: f32,
+    time_ps: f32,
+    bin: u32,
+    layer: u32,
+    id: u32,
+}
+
+// What a packet did during the step.
+struct StepRecord {
+    stimulated: f32,
+    absorbed: f32,
+    background: f32,
+    roulette_net: f32,
+    segments: u32,
+    fate: u32,
+    exit: u32,
+    entries: u32,
+}
+
+// Photons one packet exchanged with one cell (the cell's index; its bin is the
+// packet's).
+struct Entry {
+    cell: u32,
+    stimulated: f32,
+    absorbed: f32,
+    _pad0: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: AseParams;
+@group(0) @binding(1) var<storage, read_write> packets: array<GpuPacket>;
+@group(0) @binding(2) var<storage, read_write> records: array<StepRecord>;
+@group(0) @binding(3) var<storage, read_write> entries: array<Entry>;
+// cells × bins, cm⁻¹; real excitons per cell at the step's start.
+@group(0) @binding(4) var<storage, read> stim: array<f32>;
+@group(0) @binding(5) var<storage, read> absorb: array<f32>;
+@group(0) @binding(6) var<storage, read> cell_excitons: array<f32>;
+
+fn layer_of(i: u32) -> Layer {
+    if (i == FILM) {
+        return p.film;
+    }
+    return p.substrate;
+}
+
+// The index of the medium below the film: the substrate's, or below a bare film.
+fn n_under_film() -> f32 {
+    return select(p.n_below, p.substrate.n, p.layers > 1u);
+}
+
+// Both film faces reflect a ray of direction cosine uz totally (Stack::film_guides).
+fn film_guides(uz: f32) -> bool {
+    let c = abs(uz);
+    return fresnel(p.film.n, p.n_cover, c).y < 0.0 && fresnel(p.film.n, n_under_film(), c).y < 0.0;
+}
+
+// (e^x − 1)/x, without the cancellation of single precision at small x.
+fn expm1_over_x(x: f32) -> f32 {
+    if (abs(x) < 1e-3) {
+        return 1.0 + x * (0.5 + x / 6.0);
+    }
+    return (exp(x) - 1.0) / x;
+}
+
+// The cell coordinate along one axis of position v in a grid of n cells of size d
+// starting at `lo` (CellGrid::coords).
+fn coord(v: f32, lo: f32, d: f32, n: u32) -> u32 {
+    return min(u32(max(floor((v - lo) / d), 0.0)), n - 1u);
+}
+
+@compute @workgroup_size(64)
+fn ase_transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let index = gid.x + gid.y * groups.x * 64u;
+    if (index >= p.count) {
+        return;
+    }
+    var pk = packets[index];
+    var pos = vec3<f32>(pk.pos[0], pk.pos[1], pk.pos[2]);
+    var dir = vec3<f32>(pk.dir[0], pk.dir[1], pk.dir[2]);
+    var rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_PHOTON, p.point, p.step, pk.id);
+    var rec = StepRecord(0.0, 0.0, 0.0, 0.0, 0u, ALIVE, 0u, 0u);
+    let cell_size = vec3<f32>(p.cell_x, p.cell_y, p.cell_z);
+    let lo = vec3<f32>(p.cell_lo_x, p.cell_lo_y, p.cell_lo_z);
+    let counts = vec3<u32>(p.nx, p.ny, p.nz);
+    // The packet's cell, followed from plane to plane rather than found again from
+    // its position (single precision cannot tell the side of a plane it sits on).
+    var cell = vec3<u32>(0u);
+    var in_cell = false;
+    // The packet's exchange entries, in the order it met the cells.
+    var e_cell: array<u32, ENTRIES>;
+    var e_stim: array<f32, ENTRIES>;
+    var e_abs: array<f32, ENTRIES>;
+    var used = 0u;
+    var tau = 0.0;
+    var done = false;
+    for (var segment = 0u; segment < p.max_segments && !done; segment++) {
+        rec.segments += 1u;
+        let here = layer_of(pk.layer);
+        if (here.mu_s > 0.0 && tau <= 0.0) {
+            tau = -log(uniform01(&rng));
+        }
+        let speed = SPEED_OF_LIGHT_CM_PER_PS / here.n;
+        var s = max(p.t_end - pk.time_ps, 0.0) * speed;
+        var event = BUDGET;
+        var axis = 0u;
+        var plus = false;
+        let guided = pk.layer == FILM && p.nz == 1u && film_guides(dir.z);
+        // The layer's faces (a guided ray only folds between them).
+        if (!guided && dir.z != 0.0) {
+            let d = max((select(here.z_top, here.z_bottom, dir.z > 0.0) - pos.z) / dir.z, 0.0);
+            if (d < s) {
+                s = d;
+                event = FACE;
+            }
+        }
+        if (pk.layer == FILM) {
+            // The film's edges (interfaces::nearest_edge).
+            for (var k = 0u; k < 2u; k++) {
+                let u = dir[k];
+                let half = select(p.half_width, p.half_length, k == 0u);
+                if (u != 0.0) {
+                    let d = max((select(-half, half, u > 0.0) - pos[k]) / u, 0.0);
+                    if (d < s) {
+                        s = d;
+                        event = EDGE;
+                        axis = k;
+                        plus = u > 0.0;
+                    }
+                }
+            }
+            if (!in_cell) {
+                cell = vec3<u32>(
+                    coord(pos.x, lo.x, cell_size.x, p.nx),
+                    coord(pos.y, lo.y, cell_size.y, p.ny),
+                    coord(pos.z, lo.z, cell_size.z, p.nz),
+                );
+                in_cell = true;
+            }
+            // The planes between cells (the outermost are the film's faces and edges).
+            for (var k = 0u; k < 3u; k++) {
+                let u = dir[k];
+                let corner = lo[k] + f32(cell[k]) * cell_size[k];
+                var d = INFINITE;
+                if (u > 0.0 && cell[k] + 1u < counts[k]) {
+                    d = max((corner + cell_size[k] - pos[k]) / u, 0.0);
+                } else if (u < 0.0 && cell[k] > 0u) {
+                    d = max((corner - pos[k]) / u, 0.0);
+                }
+                if (d < s) {
+                    s = d;
+                    event = CELL_PLANE;
+                    axis = k;
+                    plus = u > 0.0;
+                }
+            }
+        }
+        if (here.mu_s > 0.0 && tau / here.mu_s < s) {
+            s = tau / here.mu_s;
+            event = SCATTER;
+        }
+
+        // Move (a guided ray folded between the faces) and age.
+        pos.x += s * dir.x;
+        pos.y += s * dir.y;
+        if (guided) {
+            let d = p.film.z_bottom - p.film.z_top;
+            let u = pos.z - p.film.z_top + dir.z * s;
+            let folded = u - 2.0 * d * floor(u / (2.0 * d));
+            if (folded <= d) {
+                pos.z = p.film.z_top + folded;
+            } else {
+                pos.z = p.film.z_top + 2.0 * d - folded;
+                dir.z = -dir.z;
+            }
+        } else {
+            pos.z += s * dir.z;
+        }
+        pk.time_ps += s / speed;
+        if (here.mu_s > 0.0) {
+            tau -= s * here.mu_s;
+        }
+
+        // Gain and loss along the segment.
+        var g_s = 0.0;
+        var g_a = 0.0;
+        var c = 0u;
+        if (pk.layer == FILM) {
+            c = (cell.z * p.ny + cell.y) * p.nx + cell.x;
+            if (p.coupled != 0u) {
+                g_s = stim[c * p.bins + pk.bin];
+                g_a = absorb[c * p.bins + pk.bin];
+            }
+        }
+        let rate = g_s - g_a - here.mu_a;
+        if (rate != 0.0 && s > 0.0) {
+            let w0 = pk.weight;
+            let integral = w0 * s * expm1_over_x(rate * s);
+            var stimulated = g_s * integral;
+            var absorbed = g_a * integral;
+            var background = here.mu_a * integral;
+            var slot = ENTRIES;
+            if (pk.layer == FILM) {
+                for (var k = 0u; k < used; k++) {
+                    if (e_cell[k] == c) {
+                        slot = k;
+                    }
+                }
+                if (slot == ENTRIES) {
+                    if (used == ENTRIES) {
+                        rec.fate = OVERFLOW;
+                        break;
+                    }
+                    slot = used;
+                    e_cell[slot] = c;
+                    e_stim[slot] = 0.0;
+                    e_abs[slot] = 0.0;
+                    used += 1u;
+                }
+                // No packet takes more from a cell in one step than it holds.
+                stimulated = min(stimulated, max(cell_excitons[c] - e_stim[slot], 0.0));
+            }
+            // A packet whose gain was capped cannot lose more than it carries.
+            let losses = absorbed + background;
+            if (losses > w0 + stimulated) {
+                let k = (w0 + stimulated) / losses;
+                absorbed *= k;
+                background *= k;
+            }
+            if (slot < ENTRIES) {
+                e_stim[slot] += stimulated;
+                e_abs[slot] += absorbed;
+            }
+            rec.stimulated += stimulated;
+            rec.absorbed += absorbed;
+            rec.background += background;
+            pk.weight = max(w0 + stimulated - absorbed - background, 0.0);
+        }
+
+        if (event == BUDGET) {
+            pk.time_ps = p.t_end;
+            break;
+        } else if (event == CELL_PLANE) {
+            cell[axis] = select(cell[axis] - 1u, cell[axis] + 1u, plus);
+        } else if (event == SCATTER) {
+            tau = 0.0;
+            let cos_theta = hg_cos_theta(here.g, uniform01(&rng));
+            dir = turn(dir, cos_theta, uniform01(&rng));
+        } else if (event == FACE) {
+            // interfaces::meet_face, with Stack::beyond.
+            let down = dir.z > 0.0;
+            pos.z = select(here.z_top, here.z_bottom, down);
+            var n2 = p.n_cover;
+            var next = SUBSTRATE_EXIT; // a layer index, or an exit
+            var leaves = true;
+            var exit = SURFACE;
+            if (pk.layer == FILM && down && p.layers > 1u) {
+                n2 = p.substrate.n;
+                next = SUBSTRATE;
+                leaves = false;
+            } else if (down) {
+                n2 = p.n_below;
+                exit = SUBSTRATE_EXIT;
+            } else if (pk.layer != FILM && abs(pos.x) <= p.half_length && abs(pos.y) <= p.half_width) {
+                n2 = p.film.n;
+                next = FILM;
+                leaves = false;
+            }
+            let crossing = fresnel(here.n, n2, abs(dir.z));
+            if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
+                let ratio = here.n / n2;
+                dir = vec3<f32>(dir.x * ratio, dir.y * ratio, crossing.y * sign(dir.z));
+                if (leaves) {
+                    rec.fate = EXITED;
+                    rec.exit = exit;
+                    break;
+                }
+                pk.layer = next;
+                // Entering the film: its cell is found from the position.
+                in_cell = false;
+            } else {
+                dir.z = -dir.z;
+            }
+        } else {
+            // interfaces::meet_edge: beyond every edge is the cover medium.
+            let half = select(p.half_width, p.half_length, axis == 0u);
+            pos[axis] = select(-half, half, plus);
+            let crossing = fresnel(p.film.n, p.n_cover, abs(dir[axis]));
+            if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
+                let detected = axis == 0u && plus && crossing.y >= p.detector_cos;
+                rec.fate = EXITED;
+                rec.exit = select(OTHER_EDGES, DETECTOR, detected);
+                break;
+            }
+            dir[axis] = -dir[axis];
+        }
+
+        if (pk.weight < p.roulette_threshold * pk.birth_weight) {
+            if (uniform01(&rng) < p.roulette_survival) {
+                let gained = pk.weight * (1.0 / p.roulette_survival - 1.0);
+                rec.roulette_net += gained;
+                pk.weight += gained;
+            } else {
+                rec.roulette_net -= pk.weight;
+                rec.fate = KILLED;
+                done = true;
+            }
+        }
+    }
+
+    pk.pos = array<f32, 3>(pos.x, pos.y, pos.z);
+    pk.dir = array<f32, 3>(dir.x, dir.y, dir.z);
+    packets[index] = pk;
+    rec.entries = used;
+    records[index] = rec;
+    for (var k = 0u; k < used; k++) {
+        entries[index * ENTRIES + k] = Entry(e_cell[k], e_stim[k], e_abs[k], 0u);
+    }
+}

@@ -1,0 +1,394 @@
+//! The ASE engine's photon transport on the GPU: `shaders/ase_transport.wgsl` moves
+//! every packet of a time step, one invocation each, and the host books what they did
+//! in packet order, exactly as it books the CPU transport's chunks. The platelets, the
+//! spontaneous emission and the settling of the exchange stay on the host.
+//!
+//! A packet meets at most [`ENTRIES`] film cells in a step on the GPU; one that meets
+//! more (a long step through a fine grid) is followed on the CPU from its state at the
+//! step's start, with the same random stream.
+
+use super::Gpu;
+use super::transport::GpuLayer;
+use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
+use crate::ase::tally::{EXITS, ExitTally, Ledger};
+use crate::ase::{AseSetup, PacketTransport};
+use crate::error::{Error, Result};
+use crate::rng::{Purpose, Stream};
+
+/// Exchange entries per packet and step (`ENTRIES` in ase_transport.wgsl).
+pub const ENTRIES: usize = 8;
+/// Segments after which a packet is stopped for the step, as on the CPU.
+const MAX_SEGMENTS_PER_STEP: u32 = 1_000_000;
+/// Threads per workgroup of the kernel.
+const WORKGROUP: u32 = 64;
+/// Most packets in one dispatch (a few segments each: well under a second on
+/// lavapipe).
+const MAX_DISPATCH: u32 = 1 << 18;
+
+/// `AseParams` in ase_transport.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct AseParams {
+    pub film: GpuLayer,
+    pub substrate: GpuLayer,
+    pub layers: u32,
+    pub coupled: u32,
+    pub nx: u32,
+    pub ny: u32,
+    pub nz: u32,
+    pub bins: u32,
+    pub count: u32,
+    pub point: u32,
+    pub step: u32,
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub max_segments: u32,
+    pub n_cover: f32,
+    pub n_below: f32,
+    pub half_length: f32,
+    pub half_width: f32,
+    pub cell_x: f32,
+    pub cell_y: f32,
+    pub cell_z: f32,
+    pub t_end: f32,
+    pub detector_cos: f32,
+    pub roulette_threshold: f32,
+    pub roulette_survival: f32,
+    pub cell_lo_x: f32,
+    pub cell_lo_y: f32,
+    pub cell_lo_z: f32,
+    pub _pad0: f32,
+    pub _pad1: f32,
+}
+
+/// `GpuPacket` in ase_transport.wgsl: an [`AsePacket`] with its time counted from the
+/// step's start.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GpuPacket {
+    pub pos: [f32; 3],
+    pub dir: [f32; 3],
+    pub weight: f32,
+    pub birth_weight: f32,
+    pub time_ps: f32,
+    pub bin: u32,
+    pub layer: u32,
+    pub id: u32,
+}
+
+/// `StepRecord` in ase_transport.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct StepRecord {
+    pub stimulated: f32,
+    pub absorbed: f32,
+    pub background: f32,
+    pub roulette_net: f32,
+    pub segments: u32,
+    pub fate: u32,
+    pub exit: u32,
+    pub entries: u32,
+}
+
+/// `Entry` in ase_transport.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Entry {
+    pub cell: u32,
+    pub stimulated: f32,
+    pub absorbed: f32,
+    pub _pad0: u32,
+}
+
+// Fates of StepRecord.
+const ALIVE: u32 = 0;
+const EXITED: u32 = 1;
+const KILLED: u32 = 2;
+const OVERFLOW: u32 = 3;
+
+/// Bytes of device memory per packet of one dispatch: its state, record and entries.
+const PER_PACKET: u64 = (std::mem::size_of::<GpuPacket>()
+    + std::mem::size_of::<StepRecord>()
+    + ENTRIES * std::mem::size_of::<Entry>()) as u64;
+
+/// The most packets one dispatch holds on a device with `limits`.
+pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
+    let entries = (ENTRIES * std::mem::size_of::<Entry>()) as u64;
+    (limits.max_storage_buffer_binding_size / entries).min(u64::from(MAX_DISPATCH)) as u32
+}
+
+/// Device memory the ASE transport of `setup` uses at most, bytes: one dispatch's
+/// packets, records and entries with their read-back copies, and the cells' gain.
+pub fn memory_needed(limits: &wgpu::Limits, setup: &AseSetup) -> u64 {
+    let cells = setup.grid.cells() as u64;
+    let bins = setup.spectrum.bins as u64;
+    2 * u64::from(max_dispatch(limits)) * PER_PACKET + 4 * cells * (2 * bins + 1)
+}
+
+impl AseParams {
+    fn new(setup: &AseSetup, point: u32) -> Self {
+        let stack = &setup.stack;
+        let size = setup.grid.size();
+        let lo = setup.grid.corner([0, 0, 0]);
+        let [film, substrate] = GpuLayer::of_stack(stack);
+        Self {
+            film,
+            substrate,
+            layers: stack.layers.len() as u32,
+            coupled: u32::from(setup.coupled),
+            nx: setup.grid.nx as u32,
+            ny: setup.grid.ny as u32,
+            nz: setup.grid.nz as u32,
+            bins: setup.spectrum.bins as u32,
+            point,
+            seed_lo: setup.seed as u32,
+            seed_hi: (setup.seed >> 32) as u32,
+            max_segments: MAX_SEGMENTS_PER_STEP,
+            n_cover: stack.n_cover as f32,
+            n_below: stack.n_below as f32,
+            half_length: stack.half_length as f32,
+            half_width: stack.half_width as f32,
+            cell_x: size[0] as f32,
+            cell_y: size[1] as f32,
+            cell_z: size[2] as f32,
+            detector_cos: setup.detector_cos as f32,
+            roulette_threshold: setup.roulette.threshold as f32,
+            roulette_survival: setup.roulette.survival as f32,
+            cell_lo_x: lo[0] as f32,
+            cell_lo_y: lo[1] as f32,
+            cell_lo_z: lo[2] as f32,
+            ..Self::default()
+        }
+    }
+}
+
+/// Device buffers for up to `capacity` packets per dispatch, and their read-back
+/// copies (kept from step to step: new mappings cost more than the kernel).
+struct Buffers {
+    capacity: u32,
+    packets: wgpu::Buffer,
+    records: wgpu::Buffer,
+    entries: wgpu::Buffer,
+    packets_back: wgpu::Buffer,
+    records_back: wgpu::Buffer,
+    entries_back: wgpu::Buffer,
+}
+
+/// The ASE transport of one sweep point on a GPU.
+pub struct GpuTransport<'g> {
+    gpu: &'g Gpu,
+    pipeline: wgpu::ComputePipeline,
+    params: AseParams,
+    stim: wgpu::Buffer,
+    abs: wgpu::Buffer,
+    cell_excitons: wgpu::Buffer,
+    buffers: Option<Buffers>,
+    max_dispatch: u32,
+    /// The batch's packets as uploaded (kept to reuse the allocation).
+    state: Vec<GpuPacket>,
+    /// Packets followed on the CPU because they met more cells than the GPU holds.
+    pub overflowed: u64,
+}
+
+impl<'g> GpuTransport<'g> {
+    /// Set up the transport of `setup`'s point `point` on `gpu`.
+    pub fn new(gpu: &'g Gpu, setup: &AseSetup, point: u32) -> Result<Self> {
+        if !setup.stack.half_length.is_finite() || !setup.stack.half_width.is_finite() {
+            return Err(Error::Runtime(
+                "the GPU ASE transport needs a film of finite length and width".into(),
+            ));
+        }
+        let cells = setup.grid.cells() as u64;
+        let bins = setup.spectrum.bins as u64;
+        Ok(Self {
+            gpu,
+            pipeline: gpu.pipeline("ase_transport", "ase_transport")?,
+            params: AseParams::new(setup, point),
+            stim: gpu.input("ase stimulated gain", 4 * cells * bins),
+            abs: gpu.input("ase absorption", 4 * cells * bins),
+            cell_excitons: gpu.input("ase cell excitons", 4 * cells),
+            buffers: None,
+            max_dispatch: max_dispatch(&gpu.limits),
+            state: Vec::new(),
+            overflowed: 0,
+        })
+    }
+
+    /// Make the buffers hold `count` packets, growing them (doubling) when the step
+    /// has more than ever.
+    fn buffers(&mut self, count: u32) {
+        let big_enough = self.buffers.as_ref().is_some_and(|b| b.capacity >= count);
+        if !big_enough {
+            let capacity = count.next_power_of_two().clamp(1024, self.max_dispatch);
+            let size = |bytes: usize| u64::from(capacity) * bytes as u64;
+            let packets = size(std::mem::size_of::<GpuPacket>());
+            let records = size(std::mem::size_of::<StepRecord>());
+            let entries = size(ENTRIES * std::mem::size_of::<Entry>());
+            let gpu = self.gpu;
+            self.buffers = Some(Buffers {
+                capacity,
+                packets: gpu.storage("ase packets", packets),
+                records: gpu.storage("ase step records", records),
+                entries: gpu.storage("ase exchange entries", entries),
+                packets_back: gpu.readback("ase packets read-back", packets),
+                records_back: gpu.readback("ase step records read-back", records),
+                entries_back: gpu.readback("ase exchange entries read-back", entries),
+            });
+        }
+    }
+}
+
+fn to_f32(v: &[f64]) -> Vec<f32> {
+    v.iter().map(|&x| x as f32).collect()
+}
+
+impl PacketTransport for GpuTransport<'_> {
+    fn advance_all(
+        &mut self,
+        view: &StepView,
+        packets: &mut [AsePacket],
+        step: u32,
+        t0: f64,
+        t1: f64,
+        tally: &mut ExitTally,
+        ledger: &mut Ledger,
+    ) -> Result<(Vec<Exchange>, u64)> {
+        let setup = view.setup;
+        let bins = setup.spectrum.bins as u32;
+        self.gpu
+            .write(&self.stim, bytemuck::cast_slice(&to_f32(view.stim)));
+        self.gpu
+            .write(&self.abs, bytemuck::cast_slice(&to_f32(view.abs)));
+        self.gpu.write(
+            &self.cell_excitons,
+            bytemuck::cast_slice(&to_f32(view.cell_excitons)),
+        );
+        self.params.step = step;
+        self.params.t_end = (t1 - t0) as f32;
+        let mut exchange = Vec::new();
+        let mut segments = 0u64;
+        for (batch, chunk) in packets.chunks_mut(self.max_dispatch as usize).enumerate() {
+            let first = batch * self.max_dispatch as usize;
+            let count = chunk.len() as u32;
+            self.state.clear();
+            self.state.extend(chunk.iter().map(|p| GpuPacket {
+                pos: p.pos.map(|v| v as f32),
+                dir: p.dir.map(|v| v as f32),
+                weight: p.weight as f32,
+                birth_weight: p.birth_weight as f32,
+                time_ps: (p.time_ps - t0) as f32,
+                bin: p.bin,
+                layer: p.layer as u32,
+                id: p.id,
+            }));
+            let mut params = self.params;
+            params.count = count;
+            let uniform = self.gpu.uniform("ase params", &params);
+            self.buffers(count);
+            let b = self.buffers.as_ref().expect("made above");
+            let gpu = self.gpu;
+            gpu.write(&b.packets, bytemuck::cast_slice(&self.state));
+            let groups = count.div_ceil(WORKGROUP);
+            let max_groups = gpu.limits.max_compute_workgroups_per_dimension;
+            let grid = [groups.min(max_groups), groups.div_ceil(max_groups)];
+            let size = |bytes: usize| u64::from(count) * bytes as u64;
+            let overflowed = &mut self.overflowed;
+            let point = self.params.point;
+            let booked = gpu.dispatch_then_read(
+                &format!("ASE transport, step {step}, packets {first}…"),
+                &self.pipeline,
+                &[
+                    &uniform,
+                    &b.packets,
+                    &b.records,
+                    &b.entries,
+                    &self.stim,
+                    &self.abs,
+                    &self.cell_excitons,
+                ],
+                grid,
+                &[
+                    (
+                        &b.packets,
+                        &b.packets_back,
+                        size(std::mem::size_of::<GpuPacket>()),
+                    ),
+                    (
+                        &b.records,
+                        &b.records_back,
+                        size(std::mem::size_of::<StepRecord>()),
+                    ),
+                    (
+                        &b.entries,
+                        &b.entries_back,
+                        size(ENTRIES * std::mem::size_of::<Entry>()),
+                    ),
+                ],
+                |bytes| -> std::result::Result<u64, u32> {
+                    let moved: &[GpuPacket] = bytemuck::cast_slice(bytes[0]);
+                    let records: &[StepRecord] = bytemuck::cast_slice(bytes[1]);
+                    let entries: &[Entry] = bytemuck::cast_slice(bytes[2]);
+                    let mut segments = 0u64;
+                    for (j, p) in chunk.iter_mut().enumerate() {
+                        let index = (first + j) as u32;
+                        let r = &records[j];
+                        if r.fate == OVERFLOW {
+                            // Followed again on the CPU from the step's start, same stream.
+                            *overflowed += 1;
+                            let mut rng =
+                                Stream::new(setup.seed, Purpose::Photon, point, step, p.id);
+                            let mut out = StepOutput::new(setup);
+                            advance(view, p, index, t1, &mut rng, &mut out);
+                            tally.merge(&out.tally);
+                            ledger.merge(&out.ledger);
+                            segments += out.segments;
+                            exchange.extend(out.exchange);
+                            continue;
+                        }
+                        let m = &moved[j];
+                        p.pos = m.pos.map(f64::from);
+                        p.dir = m.dir.map(f64::from);
+                        p.weight = f64::from(m.weight);
+                        p.time_ps = t0 + f64::from(m.time_ps);
+                        p.layer = m.layer as usize;
+                        ledger.stimulated += f64::from(r.stimulated);
+                        ledger.absorbed += f64::from(r.absorbed);
+                        ledger.background += f64::from(r.background);
+                        ledger.roulette_net += f64::from(r.roulette_net);
+                        segments += u64::from(r.segments);
+                        match r.fate {
+                            ALIVE => {}
+                            EXITED => {
+                                let exit = EXITS[r.exit as usize];
+                                tally.add(exit, p.bin as usize, p.time_ps, p.weight);
+                                ledger.exits[exit as usize] += p.weight;
+                                p.fate = Fate::Exited(exit);
+                            }
+                            KILLED => p.fate = Fate::Killed,
+                            other => return Err(other),
+                        }
+                        let own = &entries[j * ENTRIES..j * ENTRIES + r.entries as usize];
+                        for e in own {
+                            if e.stimulated > 0.0 || e.absorbed > 0.0 {
+                                exchange.push(Exchange {
+                                    cell_bin: e.cell * bins + p.bin,
+                                    packet: index,
+                                    stimulated: f64::from(e.stimulated),
+                                    absorbed: f64::from(e.absorbed),
+                                });
+                            }
+                        }
+                    }
+                    Ok(segments)
+                },
+            )?;
+            segments += booked.map_err(|fate| {
+                Error::Runtime(format!(
+                    "GPU {}: ASE transport, step {step}: a packet came back with fate {fate}",
+                    gpu.info.name
+                ))
+            })?;
+        }
+        Ok((exchange, segments))
+    }
+}

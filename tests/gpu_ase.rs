@@ -1,0 +1,238 @@
+//! The ASE engine with its photon transport on the GPU (lavapipe in CI), on the
+//! validation cases of the CPU engine: exciton kinetics, energy balance from a tenth
+//! to a hundred times threshold, the onset of ASE, and the small-signal VSL gain; same
+//! seed, same result; and agreement with the CPU backend within 3σ above threshold,
+//! where the two runs' paths part. Skipped without an adapter unless
+//! `ASEMC_REQUIRE_GPU` is set.
+
+mod common;
+use asemc::analysis::fit::fit_vsl;
+use asemc::ase::tally::Exit;
+use asemc::ase::{self, AseOutput, AseSetup};
+use asemc::config::{Config, load};
+use asemc::gpu::Gpu;
+use asemc::gpu::ase::GpuTransport;
+use asemc::spectral::peak_and_fwhm;
+use common::{assert_within_sigma, configs_dir, gpu, mean_and_error, small_film, stripe_film};
+
+/// Threshold fluence of the seed paper's medium-crown sample, µJ/cm².
+const THRESHOLD_UJ_CM2: f64 = 2.7;
+
+/// The stripe film of tests/ase.rs, run for `duration_ps` with seed `seed`.
+fn stripe(fluence: f64, duration_ps: f64, seed: u64) -> Config {
+    stripe_film(
+        fluence,
+        &[
+            &format!("run.duration_ps={duration_ps}"),
+            &format!("run.seed={seed}"),
+        ],
+    )
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
+    let setup = AseSetup::from_config(c).unwrap();
+    let mut transport = GpuTransport::new(gpu, &setup, point).unwrap();
+    ase::run_with(&setup, point, &mut transport, &|_| {}).unwrap()
+}
+
+fn on_cpu(c: &Config, point: u32) -> AseOutput {
+    let setup = AseSetup::from_config(c).unwrap();
+    ase::run(&setup, point, &|_| {})
+}
+
+#[test]
+fn kinetics_on_the_gpu_backend_are_the_cpus() {
+    // Without stimulated emission the photons never act on the platelets, so the
+    // populations follow the kinetics alone: exactly those the CPU run checks against
+    // the master equation (tests/kinetics.rs).
+    let Some(gpu) = gpu() else { return };
+    let c = load(
+        &configs_dir().join("validation/kinetics.toml"),
+        &strings(&["run.duration_ps=50", "pump.mean_excitons=2"]),
+    )
+    .unwrap()
+    .points
+    .remove(0);
+    let (g, cpu) = (on_gpu(&gpu, &c, 0), on_cpu(&c, 0));
+    assert!(g.snapshot_ps.len() > 3);
+    assert_eq!(g.snapshot_ps, cpu.snapshot_ps);
+    assert_eq!(g.populations, cpu.populations);
+    assert!(g.packets > 0 && g.ledger.exits.iter().sum::<f64>() > 0.0);
+}
+
+#[test]
+fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
+    let Some(gpu) = gpu() else { return };
+    for factor in [0.1, 1.0, 10.0, 100.0] {
+        let c = small_film(&[&format!(
+            "pump.fluence_uj_cm2={}",
+            factor * THRESHOLD_UJ_CM2
+        )]);
+        let out = on_gpu(&gpu, &c, 0);
+        let l = &out.ledger;
+        let error = l.balance_error();
+        println!(
+            "{factor}× threshold on the GPU: energy balance error {error:.2e}, {} packets, stimulated {:.3e} photons for {:.3e} pump excitons",
+            out.packets, l.stimulated, l.pump_excitons
+        );
+        assert!(
+            error.abs() <= 1e-3,
+            "{factor}×: energy balance error {error:.3e}"
+        );
+        if factor >= 1.0 {
+            assert!(
+                l.stimulated > 0.0 && l.absorbed > 0.0,
+                "{factor}×: no exchange"
+            );
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_result_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let c = small_film(&["pump.fluence_uj_cm2=8", "run.duration_ps=3"]);
+    let (a, b) = (on_gpu(&gpu, &c, 0), on_gpu(&gpu, &c, 0));
+    assert_eq!(a.ledger, b.ledger);
+    assert_eq!(a.tally, b.tally);
+    assert_eq!(a.populations, b.populations);
+    assert_eq!(a.gain, b.gain);
+    assert!(a.ledger.stimulated > 0.0);
+    let other = on_gpu(
+        &gpu,
+        &small_film(&["pump.fluence_uj_cm2=8", "run.duration_ps=3", "run.seed=7"]),
+        0,
+    );
+    assert_ne!(other.ledger, a.ledger);
+}
+
+#[test]
+fn ase_sets_in_on_the_gpu_as_on_the_cpu() {
+    // The edge output across threshold, its collapse to a line on the biexciton side,
+    // as tests/ase.rs checks on the CPU.
+    let Some(gpu) = gpu() else { return };
+    let look = |factor: f64| {
+        let c = stripe(factor * THRESHOLD_UJ_CM2, 20.0, 2021);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let out = on_gpu(&gpu, &c, 0);
+        let nm = setup.spectrum.centres_nm();
+        let edge = out.tally.spectrum_of(Exit::Detector);
+        let photons: f64 = edge.iter().sum();
+        let (peak, fwhm) = peak_and_fwhm(&nm, edge).unwrap();
+        println!(
+            "{factor}× threshold on the GPU: edge {photons:.3e} photons, peak {peak:.1} nm, FWHM {fwhm:.1} nm"
+        );
+        (photons, peak, fwhm)
+    };
+    let half = look(0.5);
+    let double = look(2.0);
+    let slope = (double.0 / half.0).ln() / 4f64.ln();
+    assert!(slope > 5.0, "log-log slope {slope:.2} across threshold");
+    assert!(
+        double.2 <= 0.5 * half.2,
+        "FWHM {:.1} nm above vs {:.1} nm below",
+        double.2,
+        half.2
+    );
+    let e0 = asemc::units::HC_EV_NM / 480.0;
+    let biexciton_nm = asemc::units::HC_EV_NM / (e0 - 0.027);
+    assert!(
+        double.1 >= 482.5 && (double.1 - biexciton_nm).abs() <= 3.5,
+        "edge peak {:.1} nm above threshold (biexciton line {biexciton_nm:.1} nm)",
+        double.1
+    );
+}
+
+#[test]
+fn above_threshold_the_gpu_and_cpu_backends_agree_within_3_sigma() {
+    // Above threshold each booked exciton changes the gain the next packets see, so
+    // the GPU's single precision sends a run down another path than the CPU's: the
+    // backends must agree in distribution. Five seeds each at twice the threshold.
+    let Some(gpu) = gpu() else { return };
+    let seeds = [11u64, 12, 13, 14, 15];
+    let mut results = [Vec::new(), Vec::new()];
+    for &seed in &seeds {
+        let c = stripe(2.0 * THRESHOLD_UJ_CM2, 3.0, seed);
+        for (k, out) in [on_gpu(&gpu, &c, 0), on_cpu(&c, 0)].into_iter().enumerate() {
+            let l = &out.ledger;
+            results[k].push([
+                l.exits[Exit::Detector as usize],
+                l.stimulated,
+                l.exits[Exit::Surface as usize],
+            ]);
+        }
+    }
+    for (q, name) in ["edge photons", "stimulated photons", "surface photons"]
+        .iter()
+        .enumerate()
+    {
+        let (g, g_err) = mean_and_error(&results[0].iter().map(|r| r[q]).collect::<Vec<_>>());
+        let (c, c_err) = mean_and_error(&results[1].iter().map(|r| r[q]).collect::<Vec<_>>());
+        println!("{name}: gpu {g:.4e} ± {g_err:.2e}, cpu {c:.4e} ± {c_err:.2e}");
+        assert!(g > 0.0 && c > 0.0);
+        assert_within_sigma(name, g, (g_err * g_err + c_err * c_err).sqrt(), c, 3.0);
+    }
+}
+
+/// Start of the steady-state window of the detector's time trace, ps (as tests/vsl.rs).
+const STEADY_FROM_PS: f64 = 5.0;
+
+#[test]
+fn small_signal_vsl_on_the_gpu_returns_the_configured_gain_and_the_cpus_output() {
+    let Some(gpu) = gpu() else { return };
+    let resolved = load(&configs_dir().join("validation/vsl_small_signal.toml"), &[]).unwrap();
+    let mut lengths = Vec::new();
+    let mut output = Vec::new();
+    // The CPU's output at two lengths, with the scatter of its steady-state trace.
+    let compare = [0usize, resolved.points.len() - 1];
+    for (i, c) in resolved.points.iter().enumerate() {
+        let setup = AseSetup::from_config(c).unwrap();
+        let steady = |out: &AseOutput| -> (f64, f64) {
+            let trace = out.tally.trace_of(Exit::Detector);
+            let bin_ps = setup.duration_ps / trace.len() as f64;
+            let bins: Vec<f64> = trace
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k as f64 * bin_ps >= STEADY_FROM_PS)
+                .map(|(_, v)| *v)
+                .collect();
+            let (mean, err) = mean_and_error(&bins);
+            (mean * bins.len() as f64, err * bins.len() as f64)
+        };
+        let (g, g_err) = steady(&on_gpu(&gpu, c, i as u32));
+        if compare.contains(&i) {
+            let (cpu, cpu_err) = steady(&on_cpu(c, i as u32));
+            println!("L point {i}: gpu {g:.6e} ± {g_err:.2e}, cpu {cpu:.6e} ± {cpu_err:.2e}");
+            assert_within_sigma(
+                "steady edge output",
+                g,
+                (g_err * g_err + cpu_err * cpu_err).sqrt(),
+                cpu,
+                3.0,
+            );
+        }
+        lengths.push(c.pump.as_ref().unwrap().stripe_length_um * 1e-4);
+        output.push(g);
+    }
+    let c = &resolved.points[0];
+    let mean = c.pump.as_ref().unwrap().mean_excitons.unwrap();
+    let (p0, p1) = ((-mean).exp(), mean * (-mean).exp());
+    let configured = c.platelets.density_per_cm3.unwrap()
+        * c.platelets.peak_cross_section_cm2
+        * (1.0 - 2.0 * p0 - p1)
+        - c.film.absorption_per_cm;
+    let fit = fit_vsl(&lengths, &output).expect("a VSL fit");
+    println!(
+        "GPU: fitted g = {:.2} ± {:.2} cm⁻¹ (configured {configured:.2} cm⁻¹)",
+        fit.gain, fit.gain_uncertainty
+    );
+    assert!(
+        (fit.gain - configured).abs() <= 0.03 * configured,
+        "fitted g = {:.2} cm⁻¹, configured {configured:.2} cm⁻¹",
+        fit.gain
+    );
+}
