@@ -66,8 +66,10 @@ struct AseParams {
     cell_lo_x: f32,
     cell_lo_y: f32,
     cell_lo_z: f32,
+    // A film ray with |u_z| at most this is totally reflected at both faces
+    // (Stack::film_guides; −1: never).
+    guide_cos: f32,
     _pad0: f32,
-    _pad1: f32,
 }
 
 // A packet (photons::AsePacket) with its time counted from the step's start.
@@ -119,17 +121,6 @@ fn layer_of(i: u32) -> Layer {
     return p.substrate;
 }
 
-// The index of the medium below the film: the substrate's, or below a bare film.
-fn n_under_film() -> f32 {
-    return select(p.n_below, p.substrate.n, p.layers > 1u);
-}
-
-// Both film faces reflect a ray of direction cosine uz totally (Stack::film_guides).
-fn film_guides(uz: f32) -> bool {
-    let c = abs(uz);
-    return fresnel(p.film.n, p.n_cover, c).y < 0.0 && fresnel(p.film.n, n_under_film(), c).y < 0.0;
-}
-
 // (e^x − 1)/x, without the cancellation of single precision at small x.
 fn expm1_over_x(x: f32) -> f32 {
     if (abs(x) < 1e-3) {
@@ -147,13 +138,17 @@ fn coord(v: f32, lo: f32, d: f32, n: u32) -> u32 {
 @compute @workgroup_size(64)
 fn ase_transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let index = gid.x + gid.y * groups.x * 64u;
-    if (index >= p.count) {
-        return;
+    if (index < p.count) {
+        move_packet(index);
     }
+}
+
+// Move packet `index` through the step and write its state, record and entries.
+fn move_packet(index: u32) {
     var pk = packets[index];
     var pos = vec3<f32>(pk.pos[0], pk.pos[1], pk.pos[2]);
     var dir = vec3<f32>(pk.dir[0], pk.dir[1], pk.dir[2]);
-    var rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_PHOTON, p.point, p.step, pk.id);
+    ahead_start(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_PHOTON, p.point, p.step, pk.id);
     var rec = StepRecord(0.0, 0.0, 0.0, 0.0, 0u, ALIVE, 0u, 0u);
     let cell_size = vec3<f32>(p.cell_x, p.cell_y, p.cell_z);
     let lo = vec3<f32>(p.cell_lo_x, p.cell_lo_y, p.cell_lo_z);
@@ -171,16 +166,18 @@ fn ase_transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     var done = false;
     for (var segment = 0u; segment < p.max_segments && !done; segment++) {
         rec.segments += 1u;
+        // A segment draws at most 4 numbers (depth, scattering, roulette).
+        refill();
         let here = layer_of(pk.layer);
         if (here.mu_s > 0.0 && tau <= 0.0) {
-            tau = -log(uniform01(&rng));
+            tau = -log(take01());
         }
         let speed = SPEED_OF_LIGHT_CM_PER_PS / here.n;
         var s = max(p.t_end - pk.time_ps, 0.0) * speed;
         var event = BUDGET;
         var axis = 0u;
         var plus = false;
-        let guided = pk.layer == FILM && p.nz == 1u && film_guides(dir.z);
+        let guided = pk.layer == FILM && p.nz == 1u && abs(dir.z) <= p.guide_cos;
         // The layer's faces (a guided ray only folds between them).
         if (!guided && dir.z != 0.0) {
             let d = max((select(here.z_top, here.z_bottom, dir.z > 0.0) - pos.z) / dir.z, 0.0);
@@ -319,31 +316,51 @@ fn ase_transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             cell[axis] = select(cell[axis] - 1u, cell[axis] + 1u, plus);
         } else if (event == SCATTER) {
             tau = 0.0;
-            let cos_theta = hg_cos_theta(here.g, uniform01(&rng));
-            dir = turn(dir, cos_theta, uniform01(&rng));
-        } else if (event == FACE) {
-            // interfaces::meet_face, with Stack::beyond.
-            let down = dir.z > 0.0;
-            pos.z = select(here.z_top, here.z_bottom, down);
+            let cos_theta = hg_cos_theta(here.g, take01());
+            dir = turn(dir, cos_theta, take01());
+        } else {
+            // A face (interfaces::meet_face, with Stack::beyond) or a film edge
+            // (interfaces::meet_edge: beyond every edge is the cover medium), in one
+            // branch so that SIMD lanes at either run the Fresnel step once.
+            var n1 = here.n;
             var n2 = p.n_cover;
-            var next = SUBSTRATE_EXIT; // a layer index, or an exit
+            var k = 2u; // the axis normal to the plane
+            var next = FILM; // the layer entered, unless the packet leaves
             var leaves = true;
             var exit = SURFACE;
-            if (pk.layer == FILM && down && p.layers > 1u) {
-                n2 = p.substrate.n;
-                next = SUBSTRATE;
-                leaves = false;
-            } else if (down) {
-                n2 = p.n_below;
-                exit = SUBSTRATE_EXIT;
-            } else if (pk.layer != FILM && abs(pos.x) <= p.half_length && abs(pos.y) <= p.half_width) {
-                n2 = p.film.n;
-                next = FILM;
-                leaves = false;
+            if (event == FACE) {
+                let down = dir.z > 0.0;
+                pos.z = select(here.z_top, here.z_bottom, down);
+                if (pk.layer == FILM && down && p.layers > 1u) {
+                    n2 = p.substrate.n;
+                    next = SUBSTRATE;
+                    leaves = false;
+                } else if (down) {
+                    n2 = p.n_below;
+                    exit = SUBSTRATE_EXIT;
+                } else if (pk.layer != FILM && abs(pos.x) <= p.half_length && abs(pos.y) <= p.half_width) {
+                    n2 = p.film.n;
+                    leaves = false;
+                }
+            } else {
+                let half = select(p.half_width, p.half_length, axis == 0u);
+                pos[axis] = select(-half, half, plus);
+                n1 = p.film.n;
+                k = axis;
+                let detected = axis == 0u && plus;
+                exit = select(OTHER_EDGES, DETECTOR, detected);
             }
-            let crossing = fresnel(here.n, n2, abs(dir.z));
-            if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
-                let ratio = here.n / n2;
+            let crossing = fresnel(n1, n2, abs(dir[k]));
+            if (crossing.y >= 0.0 && take01() >= crossing.x) {
+                if (event == EDGE) {
+                    if (exit == DETECTOR && crossing.y < p.detector_cos) {
+                        exit = OTHER_EDGES;
+                    }
+                    rec.fate = EXITED;
+                    rec.exit = exit;
+                    break;
+                }
+                let ratio = n1 / n2;
                 dir = vec3<f32>(dir.x * ratio, dir.y * ratio, crossing.y * sign(dir.z));
                 if (leaves) {
                     rec.fate = EXITED;
@@ -354,24 +371,12 @@ fn ase_transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
                 // Entering the film: its cell is found from the position.
                 in_cell = false;
             } else {
-                dir.z = -dir.z;
+                dir[k] = -dir[k];
             }
-        } else {
-            // interfaces::meet_edge: beyond every edge is the cover medium.
-            let half = select(p.half_width, p.half_length, axis == 0u);
-            pos[axis] = select(-half, half, plus);
-            let crossing = fresnel(p.film.n, p.n_cover, abs(dir[axis]));
-            if (crossing.y >= 0.0 && uniform01(&rng) >= crossing.x) {
-                let detected = axis == 0u && plus && crossing.y >= p.detector_cos;
-                rec.fate = EXITED;
-                rec.exit = select(OTHER_EDGES, DETECTOR, detected);
-                break;
-            }
-            dir[axis] = -dir[axis];
         }
 
         if (pk.weight < p.roulette_threshold * pk.birth_weight) {
-            if (uniform01(&rng) < p.roulette_survival) {
+            if (take01() < p.roulette_survival) {
                 let gained = pk.weight * (1.0 / p.roulette_survival - 1.0);
                 rec.roulette_net += gained;
                 pk.weight += gained;

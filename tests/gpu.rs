@@ -327,8 +327,8 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
             cell_lo_x,
             cell_lo_y,
             cell_lo_z,
+            guide_cos,
             _pad0,
-            _pad1,
         ]
     );
     check!(

@@ -69,3 +69,58 @@ fn next_u32(s: ptr<function, Stream>) -> u32 {
 fn uniform01(s: ptr<function, Stream>) -> f32 {
     return (f32(next_u32(s) >> 8u) + 0.5) * (1.0 / 16777216.0);
 }
+
+// A stream read ahead, for kernels whose SIMD lanes draw numbers in different
+// branches: its next unused words, in order, in q0..q2 (12 at most). Blocks are
+// generated at one place per loop iteration (`refill`), not inside every branch that
+// draws a number: on a SIMD device a branch taken by any lane runs for all of them,
+// and a Philox block in each of several branches costs more than the rest of a step.
+// The words are used in the stream's order, so every packet draws exactly the numbers
+// it draws on the CPU.
+var<private> ahead_key: vec2<u32>;
+var<private> ahead_counter: vec4<u32>;
+var<private> q0: vec4<u32>;
+var<private> q1: vec4<u32>;
+var<private> q2: vec4<u32>;
+var<private> avail: u32;
+
+// Start the stream read ahead (as stream_new).
+fn ahead_start(seed: vec2<u32>, purpose: u32, point: u32, step: u32, entity: u32) {
+    ahead_key = seed;
+    ahead_counter = vec4<u32>(0u, entity, (purpose << STEP_BITS) | step, point);
+    avail = 0u;
+}
+
+// Word k (0–3) of block b.
+fn word(b: vec4<u32>, k: u32) -> u32 {
+    return select(select(b.w, b.z, k == 2u), select(b.y, b.x, k == 0u), k < 2u);
+}
+
+// Slot `slot` after appending block b at position `avail`.
+fn put(slot: u32, old: u32, b: vec4<u32>) -> u32 {
+    let k = slot - avail;
+    return select(old, word(b, k), slot >= avail && k < 4u);
+}
+
+// Append the stream's next block if there is room for it: after a refill at least 4
+// numbers are ahead, after two at least 8.
+fn refill() {
+    if (avail <= 8u) {
+        let b = philox4x32(ahead_counter, ahead_key);
+        ahead_counter.x += 1u;
+        q0 = vec4<u32>(put(0u, q0.x, b), put(1u, q0.y, b), put(2u, q0.z, b), put(3u, q0.w, b));
+        q1 = vec4<u32>(put(4u, q1.x, b), put(5u, q1.y, b), put(6u, q1.z, b), put(7u, q1.w, b));
+        q2 = vec4<u32>(put(8u, q2.x, b), put(9u, q2.y, b), put(10u, q2.z, b), put(11u, q2.w, b));
+        avail += 4u;
+    }
+}
+
+// The next uniform number in (0, 1) of the stream read ahead (as uniform01).
+fn take01() -> f32 {
+    let x = q0.x;
+    q0 = vec4<u32>(q0.yzw, q1.x);
+    q1 = vec4<u32>(q1.yzw, q2.x);
+    q2 = vec4<u32>(q2.yzw, 0u);
+    avail -= 1u;
+    return (f32(x >> 8u) + 0.5) * (1.0 / 16777216.0);
+}

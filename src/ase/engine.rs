@@ -42,6 +42,8 @@ pub struct AseOutput {
     pub mean_excitons_initial: f64,
     pub packets: u64,
     pub photon_segments: u64,
+    /// Wall time spent moving packets (the transport's share of the run), s.
+    pub transport_s: f64,
     pub platelet_steps: u64,
     pub platelets: usize,
     /// Time steps taken (more than duration/dt where the step was shortened).
@@ -332,6 +334,7 @@ pub fn run_with(
     // Photons emitted spontaneously whose excitons are not yet removed, per cell.
     let mut pending_r = vec![0.0; cells];
     let mut photon_segments = 0u64;
+    let mut transport_s = 0.0;
 
     let mut dt = setup.dt_ps;
     let mut t0 = 0.0;
@@ -432,8 +435,10 @@ pub fn run_with(
             abs: &film.abs,
             cell_excitons: &cell_excitons,
         };
+        let started = std::time::Instant::now();
         let (exchange, segments) =
             transport.advance_all(&view, &mut packets, step, t0, t1, &mut tally, &mut ledger)?;
+        transport_s += started.elapsed().as_secs_f64();
         photon_segments += segments;
         if setup.coupled && !setup.frozen {
             let load = settle_exchange(
@@ -511,6 +516,7 @@ pub fn run_with(
         mean_excitons_initial,
         packets: u64::from(next_id),
         photon_segments,
+        transport_s,
         platelet_steps: film.platelets.len() as u64 * steps_taken,
         steps: steps_taken,
         platelets: film.platelets.len(),

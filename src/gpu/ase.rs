@@ -14,6 +14,7 @@ use crate::ase::tally::{EXITS, ExitTally, Ledger};
 use crate::ase::{AseSetup, PacketTransport};
 use crate::error::{Error, Result};
 use crate::rng::{Purpose, Stream};
+use crate::transport::geometry::{SUBSTRATE, Stack};
 
 /// Exchange entries per packet and step (`ENTRIES` in ase_transport.wgsl).
 pub const ENTRIES: usize = 8;
@@ -57,8 +58,8 @@ pub struct AseParams {
     pub cell_lo_x: f32,
     pub cell_lo_y: f32,
     pub cell_lo_z: f32,
+    pub guide_cos: f32,
     pub _pad0: f32,
-    pub _pad1: f32,
 }
 
 /// `GpuPacket` in ase_transport.wgsl: an [`AsePacket`] with its time counted from the
@@ -157,9 +158,27 @@ impl AseParams {
             cell_lo_x: lo[0] as f32,
             cell_lo_y: lo[1] as f32,
             cell_lo_z: lo[2] as f32,
+            guide_cos: guide_cos(stack) as f32,
             ..Self::default()
         }
     }
+}
+
+/// The largest |u_z| of a film ray that both faces reflect totally
+/// (`Stack::film_guides` holds for |u_z| up to it); 0 when a face never does.
+fn guide_cos(stack: &Stack) -> f64 {
+    let n1 = stack.film().n;
+    let below = stack.layers.get(SUBSTRATE).map_or(stack.n_below, |s| s.n);
+    [stack.n_cover, below]
+        .into_iter()
+        .map(|n2| {
+            if n2 < n1 {
+                (1.0 - (n2 / n1).powi(2)).sqrt()
+            } else {
+                0.0
+            }
+        })
+        .fold(1.0, f64::min)
 }
 
 /// Device buffers for up to `capacity` packets per dispatch, and their read-back
