@@ -353,9 +353,9 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
     check!("Entry", Entry, [cell, stimulated, absorbed, _pad0]);
 }
 
-/// `check` reports the device memory a passive run needs on the adapter.
+/// `check` reports the device memory a passive or a pump run needs on the adapter.
 #[test]
-fn check_reports_the_gpu_memory_of_a_transport_run() {
+fn check_reports_the_gpu_memory_of_a_run() {
     let Some(_) = gpu() else { return };
     let cfg = configs_dir().join("validation/mcml_slab.toml");
     let o = common::run_asemc(&["check", cfg.to_str().unwrap()], std::path::Path::new("."));
@@ -367,62 +367,89 @@ fn check_reports_the_gpu_memory_of_a_transport_run() {
         .unwrap_or_else(|| panic!("{text}"));
     // 10⁶ packets of 64-byte records, and their read-back copy: 122 MiB.
     assert!(line.contains("needs 122.1 MiB of device memory"), "{line}");
+
+    // A pump run: one dispatch of up to 2¹⁸ packets (limited by the 128 MiB binding
+    // on lavapipe to no fewer) at 208 bytes, with read-back copies, plus the gain of
+    // 30 × 3 cells × 80 bins and their excitons: 104.1 MiB.
+    let cfg = configs_dir().join("examples/fluence_sweep.toml");
+    let o = common::run_asemc(
+        &["check", cfg.to_str().unwrap(), "--set", "run.duration_ps=0.1"],
+        std::path::Path::new("."),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("# gpu "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("ASE photon transport needs at most 104.1 MiB")
+            && line.contains("dispatches of up to 262144 packets"),
+        "{line}"
+    );
 }
 
-/// A device error in the middle of a sweep ends the run with a one-line message (exit
-/// 1), the points already finished stay in the partial file, and `--resume` completes
-/// the run to the same results as an uninterrupted one.
+/// A device error in the middle of a sweep, passive or pump, ends the run with a
+/// one-line message (exit 1), the points already finished stay in the partial file,
+/// and `--resume` completes the run to the same results as an uninterrupted one.
 #[test]
 fn a_device_error_keeps_the_finished_points() {
     let Some(_) = gpu() else { return };
-    let dir = common::scratch("gpu-fault");
-    let cfg = configs_dir().join("quickstart.toml");
-    let run = |out: &str, fault: Option<&str>, resume: bool| {
-        let mut cmd = common::asemc();
-        cmd.args([
-            "run",
-            cfg.to_str().unwrap(),
-            "-o",
-            out,
-            "--backend",
-            "gpu",
-            "--set",
-            "source.photons=20000",
-        ])
-        .current_dir(&dir);
-        if resume {
-            cmd.arg("--resume");
-        }
-        if let Some(point) = fault {
-            cmd.env("ASEMC_GPU_FAULT_AT_POINT", point);
-        }
-        cmd.output().unwrap()
-    };
-    let o = run("cut.h5", Some("2"), false);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    let last = err.lines().last().unwrap();
-    assert!(
-        last.starts_with("error: sweep point 2: GPU ")
-            && last.contains("validation error")
-            && last.ends_with("finished points are in cut.h5.partial"),
-        "{err}"
-    );
-    assert!(!dir.join("cut.h5").exists());
-    let partial = asemc::output::OutputReader::open(&dir.join("cut.h5.partial")).unwrap();
-    assert_eq!(partial.points().unwrap().len(), 2);
-    drop(partial);
+    // The passive transport, and the ASE engine (pump source).
+    let cases: [(&str, &[&str]); 2] = [
+        ("quickstart.toml", &["--set", "source.photons=20000"]),
+        (
+            "examples/fluence_sweep.toml",
+            &[
+                "--set",
+                "sweep.axes=[{key=\"pump.fluence_uj_cm2\", values=[1.0, 2.0, 4.0]}]",
+                "--set",
+                "run.duration_ps=0.5",
+            ],
+        ),
+    ];
+    for (config, args) in cases {
+        let dir = common::scratch("gpu-fault");
+        let cfg = configs_dir().join(config);
+        let run = |out: &str, fault: Option<&str>, resume: bool| {
+            let mut cmd = common::asemc();
+            cmd.args(["run", cfg.to_str().unwrap(), "-o", out, "--backend", "gpu"])
+                .args(args)
+                .current_dir(&dir);
+            if resume {
+                cmd.arg("--resume");
+            }
+            if let Some(point) = fault {
+                cmd.env("ASEMC_GPU_FAULT_AT_POINT", point);
+            }
+            cmd.output().unwrap()
+        };
+        let o = run("cut.h5", Some("2"), false);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{config}: {err}");
+        let last = err.lines().last().unwrap();
+        assert!(
+            last.starts_with("error: sweep point 2: GPU ")
+                && last.contains("validation error")
+                && last.ends_with("finished points are in cut.h5.partial"),
+            "{config}: {err}"
+        );
+        assert!(!dir.join("cut.h5").exists());
+        let partial = asemc::output::OutputReader::open(&dir.join("cut.h5.partial")).unwrap();
+        assert_eq!(partial.points().unwrap().len(), 2, "{config}");
+        drop(partial);
 
-    let o = run("cut.h5", None, true);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = run("whole.h5", None, false);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (a, b) = (
-        common::contents(&dir.join("cut.h5")),
-        common::contents(&dir.join("whole.h5")),
-    );
-    assert_eq!(a, b);
-    std::fs::remove_dir_all(&dir).ok();
+        let o = run("cut.h5", None, true);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = run("whole.h5", None, false);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (a, b) = (
+            common::contents(&dir.join("cut.h5")),
+            common::contents(&dir.join("whole.h5")),
+        );
+        assert_eq!(a, b, "{config}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
 
 /// Without XDG_RUNTIME_DIR, Mesa's drivers would print an "error" that is none; asemc
