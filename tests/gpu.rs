@@ -373,7 +373,12 @@ fn check_reports_the_gpu_memory_of_a_run() {
     // 30 × 3 cells × 80 bins and their excitons: 104.1 MiB.
     let cfg = configs_dir().join("examples/fluence_sweep.toml");
     let o = common::run_asemc(
-        &["check", cfg.to_str().unwrap(), "--set", "run.duration_ps=0.1"],
+        &[
+            "check",
+            cfg.to_str().unwrap(),
+            "--set",
+            "run.duration_ps=0.1",
+        ],
         std::path::Path::new("."),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

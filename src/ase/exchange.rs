@@ -5,7 +5,9 @@
 //!
 //! Sampled platelets hold whole excitons, each standing for `platelet_weight` real
 //! ones. Photons are accumulated per (cell, bin) and booked as whole sampled excitons;
-//! the remainder waits for the next step (and is in the ledger as pending).
+//! the remainder waits for the next step (and is in the ledger as pending). Each
+//! exciton's platelet is drawn by rejection against the bound σ/σ₀ ≤ 1, so a draw
+//! evaluates a few platelets' cross sections rather than all of the cell's.
 
 use super::platelets::{CellGain, Platelet, next_event};
 use super::setup::{AseSetup, Optics};
@@ -13,19 +15,27 @@ use super::tally::Ledger;
 use super::weight_tree::WeightTree;
 use crate::rng::Stream;
 
+/// Proposals of the rejection draw in [`Booking::moves_bounded`] before it falls back
+/// to the tree.
+const MAX_PROPOSALS: u32 = 64;
+
 /// Whole sampled excitons moved one at a time on a cell's platelets, each on a platelet
-/// drawn in proportion to a weight that follows its count (Fenwick tree). Every moved
-/// platelet's next loss time is redrawn at once; the cell's gain spectra are brought up
-/// to date once, in `finish`, from each platelet's count before and after.
+/// drawn in proportion to a weight that follows its count (by rejection, or from a
+/// Fenwick tree). Every moved platelet's next loss time is redrawn at once; the cell's
+/// gain spectra are brought up to date once, in `finish`, from each moved platelet's
+/// count before and after.
 pub struct Booking<'p> {
     platelets: &'p mut [Platelet],
-    before: Vec<Platelet>,
+    /// Every move as (platelet, its count before the move), in order.
+    moved: Vec<(usize, u32)>,
 }
 
 impl<'p> Booking<'p> {
     pub fn new(platelets: &'p mut [Platelet]) -> Self {
-        let before = platelets.to_vec();
-        Self { platelets, before }
+        Self {
+            platelets,
+            moved: Vec::new(),
+        }
     }
 
     /// Move `count` excitons by `step` (−1 removes, +1 adds), each on a platelet drawn in
@@ -50,6 +60,7 @@ impl<'p> Booking<'p> {
                 break;
             };
             let p = &mut self.platelets[chosen];
+            self.moved.push((chosen, p.n));
             p.n = p.n.saturating_add_signed(step);
             p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
             tree.set(chosen, weight(p));
@@ -58,14 +69,62 @@ impl<'p> Booking<'p> {
         count
     }
 
+    /// As [`Booking::moves`], for a `weight` never above `bound`: each platelet is
+    /// drawn by rejection (a uniform proposal accepted with probability
+    /// weight/bound), which evaluates a handful of weights where building the tree
+    /// evaluates all of them. After [`MAX_PROPOSALS`] proposals without an acceptance
+    /// (weights far below the bound, or all zero) the remaining moves are drawn with
+    /// the tree. Either way each move is drawn in proportion to `weight`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn moves_bounded(
+        &mut self,
+        setup: &AseSetup,
+        mut count: u64,
+        step: i32,
+        weight: impl Fn(&Platelet) -> f64,
+        bound: f64,
+        t_now: f64,
+        rng: &mut Stream,
+    ) -> u64 {
+        let s = self.platelets.len();
+        while count > 0 {
+            let mut chosen = None;
+            for _ in 0..MAX_PROPOSALS {
+                let i = ((rng.uniform() * s as f64) as usize).min(s - 1);
+                if rng.uniform() * bound < weight(&self.platelets[i]) {
+                    chosen = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = chosen else {
+                return self.moves(setup, count, step, weight, t_now, rng);
+            };
+            let p = &mut self.platelets[i];
+            self.moved.push((i, p.n));
+            p.n = p.n.saturating_add_signed(step);
+            p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
+            count -= 1;
+        }
+        0
+    }
+
     /// Update the cell's gain spectra for every platelet whose count changed.
-    pub fn finish(self, setup: &AseSetup, gain: &mut CellGain, scale: f64) {
-        for (before, after) in self.before.iter().zip(self.platelets.iter()) {
-            if before.n != after.n {
+    /// Platelets are taken in index order.
+    pub fn finish(mut self, setup: &AseSetup, gain: &mut CellGain, scale: f64) {
+        // Each platelet's count before its first move (a stable sort keeps move order).
+        self.moved.sort_by_key(|m| m.0);
+        self.moved.dedup_by_key(|m| m.0);
+        for &(i, n_before) in &self.moved {
+            let after = &self.platelets[i];
+            if after.n != n_before {
+                let before = Platelet {
+                    n: n_before,
+                    ..*after
+                };
                 gain.change(
                     &setup.optics,
                     &setup.spectrum.energy_ev,
-                    before,
+                    &before,
                     after,
                     scale,
                 );
@@ -112,11 +171,13 @@ pub fn apply_cell(
                 continue;
             }
             *pending -= whole * w;
-            let left = booking.moves(
+            // σ/σ₀ is a peak-normalised line times a strength of at most 1.
+            let left = booking.moves_bounded(
                 setup,
                 whole as u64,
                 step,
                 |p| share(optics, p.energy_ev, p.n, e),
+                1.0,
                 t_now,
                 rng,
             );
