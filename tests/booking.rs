@@ -64,7 +64,8 @@ fn rejection_draws_in_proportion_to_the_weights() {
 
 #[test]
 fn the_tree_fallback_draws_in_proportion_to_the_weights() {
-    // Weights of 1e-4 at most: 64 proposals almost never hit one, so the tree decides.
+    // Weights of 1e-4 at most: the 8 proposals allowed almost never hit one, so the
+    // tree decides.
     check(1e-4);
 }
 

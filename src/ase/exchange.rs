@@ -15,10 +15,6 @@ use super::tally::Ledger;
 use super::weight_tree::WeightTree;
 use crate::rng::Stream;
 
-/// Proposals of the rejection draw in [`Booking::moves_bounded`] before it falls back
-/// to the tree.
-const MAX_PROPOSALS: u32 = 64;
-
 /// Whole sampled excitons moved one at a time on a cell's platelets, each on a platelet
 /// drawn in proportion to a weight that follows its count (by rejection, or from a
 /// Fenwick tree). Every moved platelet's next loss time is redrawn at once; the cell's
@@ -26,16 +22,26 @@ const MAX_PROPOSALS: u32 = 64;
 /// count before and after.
 pub struct Booking<'p> {
     platelets: &'p mut [Platelet],
-    /// Every move as (platelet, its count before the move), in order.
-    moved: Vec<(usize, u32)>,
+    /// Every platelet's count before the first move (none until then).
+    before: Option<Vec<u32>>,
 }
 
 impl<'p> Booking<'p> {
     pub fn new(platelets: &'p mut [Platelet]) -> Self {
         Self {
             platelets,
-            moved: Vec::new(),
+            before: None,
         }
+    }
+
+    /// Move platelet `i` by `step` at time `t_now`, redrawing its next loss time.
+    fn shift(&mut self, setup: &AseSetup, i: usize, step: i32, t_now: f64, rng: &mut Stream) {
+        if self.before.is_none() {
+            self.before = Some(self.platelets.iter().map(|p| p.n).collect());
+        }
+        let p = &mut self.platelets[i];
+        p.n = p.n.saturating_add_signed(step);
+        p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
     }
 
     /// Move `count` excitons by `step` (−1 removes, +1 adds), each on a platelet drawn in
@@ -59,11 +65,8 @@ impl<'p> Booking<'p> {
             let Some(chosen) = tree.find(rng.uniform() * total) else {
                 break;
             };
-            let p = &mut self.platelets[chosen];
-            self.moved.push((chosen, p.n));
-            p.n = p.n.saturating_add_signed(step);
-            p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
-            tree.set(chosen, weight(p));
+            self.shift(setup, chosen, step, t_now, rng);
+            tree.set(chosen, weight(&self.platelets[chosen]));
             count -= 1;
         }
         count
@@ -72,9 +75,10 @@ impl<'p> Booking<'p> {
     /// As [`Booking::moves`], for a `weight` never above `bound`: each platelet is
     /// drawn by rejection (a uniform proposal accepted with probability
     /// weight/bound), which evaluates a handful of weights where building the tree
-    /// evaluates all of them. After [`MAX_PROPOSALS`] proposals without an acceptance
-    /// (weights far below the bound, or all zero) the remaining moves are drawn with
-    /// the tree. Either way each move is drawn in proportion to `weight`.
+    /// evaluates all of them. Once the proposals reach the number of platelets (as
+    /// many evaluations as the tree costs: many moves, or weights far below the bound
+    /// or all zero) the remaining moves are drawn with the tree. Either way each move
+    /// is drawn in proportion to `weight`.
     #[allow(clippy::too_many_arguments)]
     pub fn moves_bounded(
         &mut self,
@@ -87,35 +91,26 @@ impl<'p> Booking<'p> {
         rng: &mut Stream,
     ) -> u64 {
         let s = self.platelets.len();
+        let mut proposals = 0;
         while count > 0 {
-            let mut chosen = None;
-            for _ in 0..MAX_PROPOSALS {
-                let i = ((rng.uniform() * s as f64) as usize).min(s - 1);
-                if rng.uniform() * bound < weight(&self.platelets[i]) {
-                    chosen = Some(i);
-                    break;
-                }
-            }
-            let Some(i) = chosen else {
+            if proposals >= s {
                 return self.moves(setup, count, step, weight, t_now, rng);
-            };
-            let p = &mut self.platelets[i];
-            self.moved.push((i, p.n));
-            p.n = p.n.saturating_add_signed(step);
-            p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
+            }
+            proposals += 1;
+            let i = ((rng.uniform() * s as f64) as usize).min(s - 1);
+            if rng.uniform() * bound >= weight(&self.platelets[i]) {
+                continue;
+            }
+            self.shift(setup, i, step, t_now, rng);
             count -= 1;
         }
         0
     }
 
     /// Update the cell's gain spectra for every platelet whose count changed.
-    /// Platelets are taken in index order.
-    pub fn finish(mut self, setup: &AseSetup, gain: &mut CellGain, scale: f64) {
-        // Each platelet's count before its first move (a stable sort keeps move order).
-        self.moved.sort_by_key(|m| m.0);
-        self.moved.dedup_by_key(|m| m.0);
-        for &(i, n_before) in &self.moved {
-            let after = &self.platelets[i];
+    pub fn finish(self, setup: &AseSetup, gain: &mut CellGain, scale: f64) {
+        let Some(before) = self.before else { return };
+        for (after, n_before) in self.platelets.iter().zip(before) {
             if after.n != n_before {
                 let before = Platelet {
                     n: n_before,
