@@ -44,7 +44,7 @@ fn compare(gpu: Option<&Gpu>, c: &asemc::config::Config, label: &str) {
     let out = ase::run(&setup, 0, &|_| {});
     report("cpu", label, &out, start.elapsed().as_secs_f64());
     if let Some(gpu) = gpu {
-        let mut transport = GpuTransport::new(gpu, &setup, 0).expect("GPU transport");
+        let mut transport = GpuTransport::new(gpu, &setup).expect("GPU transport");
         let start = Instant::now();
         let out = ase::run_with(&setup, 0, &mut transport, &|_| {}).expect("GPU run");
         let rate = report("gpu", label, &out, start.elapsed().as_secs_f64());

@@ -163,8 +163,7 @@ fn move_packet(index: u32) {
     var e_abs: array<f32, ENTRIES>;
     var used = 0u;
     var tau = 0.0;
-    var done = false;
-    for (var segment = 0u; segment < p.max_segments && !done; segment++) {
+    for (var segment = 0u; segment < p.max_segments; segment++) {
         rec.segments += 1u;
         // A segment draws at most 4 numbers (depth, scattering, roulette).
         refill();
@@ -383,7 +382,7 @@ fn move_packet(index: u32) {
             } else {
                 rec.roulette_net -= pk.weight;
                 rec.fate = KILLED;
-                done = true;
+                break;
             }
         }
     }

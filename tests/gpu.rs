@@ -357,36 +357,30 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
 #[test]
 fn check_reports_the_gpu_memory_of_a_run() {
     let Some(_) = gpu() else { return };
-    let cfg = configs_dir().join("validation/mcml_slab.toml");
-    let o = common::run_asemc(&["check", cfg.to_str().unwrap()], std::path::Path::new("."));
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = String::from_utf8_lossy(&o.stdout);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("# gpu "))
-        .unwrap_or_else(|| panic!("{text}"));
+    // The `# gpu` line of `asemc check` on shipped config `config` with `args`.
+    let gpu_line = |config: &str, args: &[&str]| -> String {
+        let cfg = configs_dir().join(config);
+        let mut all = vec!["check", cfg.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = common::run_asemc(&all, std::path::Path::new("."));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines()
+            .find(|l| l.starts_with("# gpu "))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_string()
+    };
     // 10⁶ packets of 64-byte records, and their read-back copy: 122 MiB.
+    let line = gpu_line("validation/mcml_slab.toml", &[]);
     assert!(line.contains("needs 122.1 MiB of device memory"), "{line}");
 
     // A pump run: one dispatch of up to 2¹⁸ packets (limited by the 128 MiB binding
     // on lavapipe to no fewer) at 208 bytes, with read-back copies, plus the gain of
     // 30 × 3 cells × 80 bins and their excitons: 104.1 MiB.
-    let cfg = configs_dir().join("examples/fluence_sweep.toml");
-    let o = common::run_asemc(
-        &[
-            "check",
-            cfg.to_str().unwrap(),
-            "--set",
-            "run.duration_ps=0.1",
-        ],
-        std::path::Path::new("."),
+    let line = gpu_line(
+        "examples/fluence_sweep.toml",
+        &["--set", "run.duration_ps=0.1"],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let text = String::from_utf8_lossy(&o.stdout);
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("# gpu "))
-        .unwrap_or_else(|| panic!("{text}"));
     assert!(
         line.contains("ASE photon transport needs at most 104.1 MiB")
             && line.contains("dispatches of up to 262144 packets"),

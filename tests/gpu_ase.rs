@@ -35,7 +35,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 fn on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
     let setup = AseSetup::from_config(c).unwrap();
-    let mut transport = GpuTransport::new(gpu, &setup, point).unwrap();
+    let mut transport = GpuTransport::new(gpu, &setup).unwrap();
     ase::run_with(&setup, point, &mut transport, &|_| {}).unwrap()
 }
 

@@ -227,15 +227,17 @@ fn next_time_step(dt: f64, dt_max: f64, load: f64, limit: f64) -> f64 {
 /// Moves a time step's packets through the film: on the CPU ([`CpuTransport`]) or on
 /// a GPU (`gpu::ase::GpuTransport`).
 pub trait PacketTransport {
-    /// Advance `packets` (the step's list, in order) from `t0` to `t1` in step `step`,
-    /// adding what left to `tally` and the photons exchanged, lost and gained to
-    /// `ledger`. Returns the exchange with the cells, in packet order (each packet's
-    /// entries one per cell, in the order it met them), and the path segments taken.
+    /// Advance `packets` (the list of step `step` of sweep point `point`, in order)
+    /// from `t0` to `t1`, adding what left to `tally` and the photons exchanged, lost
+    /// and gained to `ledger`. Returns the exchange with the cells, in packet order
+    /// (each packet's entries one per cell, in the order it met them), and the path
+    /// segments taken.
     #[allow(clippy::too_many_arguments)]
     fn advance_all(
         &mut self,
         view: &StepView,
         packets: &mut [AsePacket],
+        point: u32,
         step: u32,
         t0: f64,
         t1: f64,
@@ -246,15 +248,14 @@ pub trait PacketTransport {
 
 /// The transport on the CPU: packets in fixed chunks in parallel, merged in chunk
 /// order, so the result is the same on any number of threads.
-pub struct CpuTransport {
-    pub point: u32,
-}
+pub struct CpuTransport;
 
 impl PacketTransport for CpuTransport {
     fn advance_all(
         &mut self,
         view: &StepView,
         packets: &mut [AsePacket],
+        point: u32,
         step: u32,
         _t0: f64,
         t1: f64,
@@ -268,15 +269,8 @@ impl PacketTransport for CpuTransport {
             .map(|(k, chunk)| {
                 let mut out = StepOutput::new(setup);
                 for (j, p) in chunk.iter_mut().enumerate() {
-                    let mut rng = Stream::new(setup.seed, Purpose::Photon, self.point, step, p.id);
-                    advance(
-                        view,
-                        p,
-                        (k * PACKET_CHUNK + j) as u32,
-                        t1,
-                        &mut rng,
-                        &mut out,
-                    );
+                    let index = (k * PACKET_CHUNK + j) as u32;
+                    advance(view, p, index, (point, step), t1, &mut out);
                 }
                 out
             })
@@ -295,7 +289,7 @@ impl PacketTransport for CpuTransport {
 
 /// Run one point with the CPU transport.
 pub fn run(setup: &AseSetup, point: u32, progress: &(dyn Fn(u64) + Sync)) -> AseOutput {
-    match run_with(setup, point, &mut CpuTransport { point }, progress) {
+    match run_with(setup, point, &mut CpuTransport, progress) {
         Ok(out) => out,
         Err(e) => unreachable!("the CPU transport does not fail: {e}"),
     }
@@ -436,8 +430,16 @@ pub fn run_with(
             cell_excitons: &cell_excitons,
         };
         let started = std::time::Instant::now();
-        let (exchange, segments) =
-            transport.advance_all(&view, &mut packets, step, t0, t1, &mut tally, &mut ledger)?;
+        let (exchange, segments) = transport.advance_all(
+            &view,
+            &mut packets,
+            point,
+            step,
+            t0,
+            t1,
+            &mut tally,
+            &mut ledger,
+        )?;
         transport_s += started.elapsed().as_secs_f64();
         photon_segments += segments;
         if setup.coupled && !setup.frozen {

@@ -9,7 +9,7 @@
 
 use super::setup::AseSetup;
 use super::tally::{Exit, ExitTally, Ledger};
-use crate::rng::Stream;
+use crate::rng::{Purpose, Stream};
 use crate::transport::geometry::FILM;
 use crate::transport::interfaces::{
     Outcome, Plane, meet_edge, meet_face, nearest_edge, nearest_plane,
@@ -111,20 +111,23 @@ fn leave(p: &mut AsePacket, exit: Exit, out: &mut StepOutput) {
     p.fate = Fate::Exited(exit);
 }
 
-/// Move packet `p` (number `index` of the step's list) until `t_end`, or until it
-/// leaves or dies; its `fate` says which. What it exchanged with the platelets goes to
-/// `out.exchange` as one entry per cell it met, in the order it first met them.
+/// Move packet `p` (number `index` of the list of step `step` of sweep point `point`)
+/// until `t_end`, or until it leaves or dies; its `fate` says which. It draws from its
+/// own stream (Photon, point, step, its id), the stream the GPU kernel uses too. What
+/// it exchanged with the platelets goes to `out.exchange` as one entry per cell it met,
+/// in the order it first met them.
 pub fn advance(
     view: &StepView,
     p: &mut AsePacket,
     index: u32,
+    (point, step): (u32, u32),
     t_end: f64,
-    rng: &mut Stream,
     out: &mut StepOutput,
 ) {
     let bins = view.setup.spectrum.bins;
+    let mut rng = Stream::new(view.setup.seed, Purpose::Photon, point, step, p.id);
     let mut taken: Vec<(usize, f64, f64)> = Vec::new();
-    follow(view, p, t_end, rng, out, &mut taken);
+    follow(view, p, t_end, &mut rng, out, &mut taken);
     for (c, stimulated, absorbed) in taken {
         if stimulated > 0.0 || absorbed > 0.0 {
             out.exchange.push(Exchange {

@@ -48,7 +48,7 @@ impl Backend for GpuBackend {
         let start = Instant::now();
         if config.source.kind == SourceKind::Pump {
             let setup = AseSetup::from_config(config)?;
-            let mut transport = GpuTransport::new(&self.gpu, &setup, point)?;
+            let mut transport = GpuTransport::new(&self.gpu, &setup)?;
             let out = self
                 .host
                 .install(|| ase::run_with(&setup, point, &mut transport, progress))?;

@@ -13,7 +13,6 @@ use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advan
 use crate::ase::tally::{EXITS, ExitTally, Ledger};
 use crate::ase::{AseSetup, PacketTransport};
 use crate::error::{Error, Result};
-use crate::rng::{Purpose, Stream};
 use crate::transport::geometry::{SUBSTRATE, Stack};
 
 /// Exchange entries per packet and step (`ENTRIES` in ase_transport.wgsl).
@@ -127,7 +126,7 @@ pub fn memory_needed(limits: &wgpu::Limits, setup: &AseSetup) -> u64 {
 }
 
 impl AseParams {
-    fn new(setup: &AseSetup, point: u32) -> Self {
+    fn new(setup: &AseSetup) -> Self {
         let stack = &setup.stack;
         let size = setup.grid.size();
         let lo = setup.grid.corner([0, 0, 0]);
@@ -141,7 +140,6 @@ impl AseParams {
             ny: setup.grid.ny as u32,
             nz: setup.grid.nz as u32,
             bins: setup.spectrum.bins as u32,
-            point,
             seed_lo: setup.seed as u32,
             seed_hi: (setup.seed >> 32) as u32,
             max_segments: MAX_SEGMENTS_PER_STEP,
@@ -193,7 +191,8 @@ struct Buffers {
     entries_back: wgpu::Buffer,
 }
 
-/// The ASE transport of one sweep point on a GPU.
+/// The ASE transport of one sweep point on a GPU (the point and step come with each
+/// call).
 pub struct GpuTransport<'g> {
     gpu: &'g Gpu,
     pipeline: wgpu::ComputePipeline,
@@ -210,8 +209,8 @@ pub struct GpuTransport<'g> {
 }
 
 impl<'g> GpuTransport<'g> {
-    /// Set up the transport of `setup`'s point `point` on `gpu`.
-    pub fn new(gpu: &'g Gpu, setup: &AseSetup, point: u32) -> Result<Self> {
+    /// Set up the transport of `setup` on `gpu`.
+    pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
         if !setup.stack.half_length.is_finite() || !setup.stack.half_width.is_finite() {
             return Err(Error::Runtime(
                 "the GPU ASE transport needs a film of finite length and width".into(),
@@ -222,7 +221,7 @@ impl<'g> GpuTransport<'g> {
         Ok(Self {
             gpu,
             pipeline: gpu.pipeline("ase_transport", "ase_transport")?,
-            params: AseParams::new(setup, point),
+            params: AseParams::new(setup),
             stim: gpu.input("ase stimulated gain", 4 * cells * bins),
             abs: gpu.input("ase absorption", 4 * cells * bins),
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
@@ -266,6 +265,7 @@ impl PacketTransport for GpuTransport<'_> {
         &mut self,
         view: &StepView,
         packets: &mut [AsePacket],
+        point: u32,
         step: u32,
         t0: f64,
         t1: f64,
@@ -282,6 +282,7 @@ impl PacketTransport for GpuTransport<'_> {
             &self.cell_excitons,
             bytemuck::cast_slice(&to_f32(view.cell_excitons)),
         );
+        self.params.point = point;
         self.params.step = step;
         self.params.t_end = (t1 - t0) as f32;
         let mut exchange = Vec::new();
@@ -312,7 +313,6 @@ impl PacketTransport for GpuTransport<'_> {
             let grid = [groups.min(max_groups), groups.div_ceil(max_groups)];
             let size = |bytes: usize| u64::from(count) * bytes as u64;
             let overflowed = &mut self.overflowed;
-            let point = self.params.point;
             let booked = gpu.dispatch_then_read(
                 &format!("ASE transport, step {step}, packets {first}…"),
                 &self.pipeline,
@@ -354,10 +354,8 @@ impl PacketTransport for GpuTransport<'_> {
                         if r.fate == OVERFLOW {
                             // Followed again on the CPU from the step's start, same stream.
                             *overflowed += 1;
-                            let mut rng =
-                                Stream::new(setup.seed, Purpose::Photon, point, step, p.id);
                             let mut out = StepOutput::new(setup);
-                            advance(view, p, index, t1, &mut rng, &mut out);
+                            advance(view, p, index, (point, step), t1, &mut out);
                             tally.merge(&out.tally);
                             ledger.merge(&out.ledger);
                             segments += out.segments;

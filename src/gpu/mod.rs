@@ -231,38 +231,15 @@ impl Gpu {
         output: &wgpu::Buffer,
         size: u64,
     ) -> Result<Vec<u8>> {
-        let mut out = self.dispatch_and_read_all(
+        let readback = self.readback("readback", size);
+        self.dispatch_then_read(
             what,
             pipeline,
             buffers,
             [workgroups, 1],
-            &[(output, size)],
-        )?;
-        Ok(out.remove(0))
-    }
-
-    /// As [`Gpu::dispatch_and_read`], on a grid of `workgroups` (x, y) workgroups,
-    /// reading back the first `size` bytes of each of `outputs` into new buffers.
-    pub fn dispatch_and_read_all(
-        &self,
-        what: &str,
-        pipeline: &wgpu::ComputePipeline,
-        buffers: &[&wgpu::Buffer],
-        workgroups: [u32; 2],
-        outputs: &[(&wgpu::Buffer, u64)],
-    ) -> Result<Vec<Vec<u8>>> {
-        let readbacks: Vec<wgpu::Buffer> = outputs
-            .iter()
-            .map(|(_, size)| self.readback("readback", *size))
-            .collect();
-        let copies: Vec<(&wgpu::Buffer, &wgpu::Buffer, u64)> = outputs
-            .iter()
-            .zip(&readbacks)
-            .map(|((from, size), to)| (*from, to, *size))
-            .collect();
-        self.dispatch_then_read(what, pipeline, buffers, workgroups, &copies, |bytes| {
-            bytes.iter().map(|b| b.to_vec()).collect()
-        })
+            &[(output, &readback, size)],
+            |bytes| bytes[0].to_vec(),
+        )
     }
 
     /// A buffer the host maps to read results from, of `size` bytes.
