@@ -1,8 +1,9 @@
 //! ASE engine throughput on the medium-crown film with 10⁶ sampled platelets:
 //! platelet steps per second of the whole engine, photon steps (packet path segments)
-//! per second of its photon transport alone, and the process's peak memory, on the CPU backend and, when wgpu finds an adapter, on the
-//! GPU backend (photon transport on the device, platelets on the host), with the bare
-//! photon random walk on the same adapter as its ceiling. Run with
+//! per second of its photon transport alone, and the process's peak memory, on the CPU
+//! backend and, when wgpu finds an adapter, on the GPU backend (photon transport and
+//! cell gain spectra on the device, platelets on the host), with the bare photon
+//! random walk on the same adapter as its ceiling. Run with
 //! `cargo bench --bench ase`.
 
 use std::path::Path;

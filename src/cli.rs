@@ -419,7 +419,7 @@ fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
             }
             writeln!(
                 out,
-                "# gpu {}: the ASE photon transport needs at most {:.1} MiB of device memory per point (dispatches of up to {} packets; one storage binding holds {:.0} MiB); the platelets stay in host memory",
+                "# gpu {}: the ASE photon transport and the cells' gain spectra need at most {:.1} MiB of device memory per point (dispatches of up to {} packets; one storage binding holds {:.0} MiB); the platelets stay in host memory",
                 gpu.describe(),
                 mib(most),
                 crate::gpu::ase::max_dispatch(&gpu.limits),

@@ -218,14 +218,16 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Every struct shared between Rust and WGSL (both transport kernels) has the same
-/// size and field offsets on both sides (WGSL layout as naga computes it).
+/// Every struct shared between Rust and WGSL (the transport kernels and the cells'
+/// gain) has the same size and field offsets on both sides (WGSL layout as naga
+/// computes it).
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
     use asemc::gpu::ase::{AseParams, Entry, GpuPacket, StepRecord};
+    use asemc::gpu::gain::{CountChange, GainParams};
     use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
     use std::mem::{offset_of, size_of};
-    let modules: Vec<naga::Module> = ["transport", "ase_transport"]
+    let modules: Vec<naga::Module> = ["transport", "ase_transport", "cell_gain"]
         .iter()
         .map(|k| naga::front::wgsl::parse_str(&asemc::gpu::shaders::source(k)).unwrap())
         .collect();
@@ -295,6 +297,25 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         PhotonRecord,
         [score, exit_channel, exit_time_ps, exit_weight, steps]
     );
+    check!(
+        "GainParams",
+        GainParams,
+        [
+            first_cell,
+            end_cell,
+            bins,
+            degeneracy,
+            shape,
+            from_zero,
+            _pad0,
+            _pad1,
+            inv_hwhm,
+            biexciton_shift_ev,
+            scale,
+            _pad2,
+        ]
+    );
+    check!("CountChange", CountChange, [energy, counts]);
     check!(
         "AseParams",
         AseParams,
@@ -376,13 +397,14 @@ fn check_reports_the_gpu_memory_of_a_run() {
 
     // A pump run: one dispatch of up to 2¹⁸ packets (limited by the 128 MiB binding
     // on lavapipe to no fewer) at 208 bytes, with read-back copies, plus the gain of
-    // 30 × 3 cells × 80 bins and their excitons: 104.1 MiB.
+    // 30 × 3 cells × 80 bins with its read-back copy, the cells' excitons, and all
+    // 18000 platelets listed once (8 bytes each): 104.2 MiB.
     let line = gpu_line(
         "examples/fluence_sweep.toml",
         &["--set", "run.duration_ps=0.1"],
     );
     assert!(
-        line.contains("ASE photon transport needs at most 104.1 MiB")
+        line.contains("gain spectra need at most 104.2 MiB")
             && line.contains("dispatches of up to 262144 packets"),
         "{line}"
     );

@@ -7,11 +7,14 @@
 
 mod common;
 use asemc::analysis::fit::fit_vsl;
+use asemc::ase::DeviceGain;
+use asemc::ase::platelets::Film;
 use asemc::ase::tally::Exit;
 use asemc::ase::{self, AseOutput, AseSetup};
 use asemc::config::{Config, load};
 use asemc::gpu::Gpu;
 use asemc::gpu::ase::GpuTransport;
+use asemc::gpu::gain::GpuGain;
 use asemc::spectral::peak_and_fwhm;
 use common::{assert_within_sigma, configs_dir, gpu, mean_and_error, small_film, stripe_film};
 
@@ -42,6 +45,80 @@ fn on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
 fn on_cpu(c: &Config, point: u32) -> AseOutput {
     let setup = AseSetup::from_config(c).unwrap();
     ase::run(&setup, point, &|_| {})
+}
+
+/// The largest difference between the device's spectra and the host's, as a fraction
+/// of the largest host value.
+fn largest_difference(device: &Film, host: &Film) -> f64 {
+    let mut worst: f64 = 0.0;
+    for (d, h) in [(&device.stim, &host.stim), (&device.abs, &host.abs)] {
+        let top = h.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(top > 0.0);
+        for (a, b) in d.iter().zip(h) {
+            worst = worst.max((a - b).abs() / top);
+        }
+    }
+    worst
+}
+
+#[test]
+fn gain_spectra_on_the_device_are_the_hosts() {
+    // A single-precision sum of `terms` lines of one sign is off by about
+    // √terms·2⁻²⁴ of itself; allow four times that.
+    let tolerance = |terms: f64| 4.0 * terms.sqrt() * f64::from(f32::EPSILON) / 2.0;
+    let Some(gpu) = gpu() else { return };
+    // 2.9·10⁵ platelets are more than one dispatch takes: applied a few cells at a time.
+    for (shape, samples) in [("lorentzian", 500), ("gaussian", 500), ("lorentzian", 6000)] {
+        let c = small_film(&[
+            "pump.fluence_uj_cm2=6",
+            &format!("platelets.line_shape=\"{shape}\""),
+            &format!("platelets.samples_per_cell={samples}"),
+        ]);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let mut film = Film::sample(&setup, 0);
+        assert!(film.platelets.iter().any(|p| p.n > setup.optics.degeneracy));
+        let mut gain = GpuGain::new(&gpu, &setup).unwrap();
+        let mut device = Film {
+            platelets: Vec::new(),
+            stim: vec![0.0; film.stim.len()],
+            abs: vec![0.0; film.abs.len()],
+        };
+        gain.load(&setup, &film).unwrap();
+        gain.read(&mut device).unwrap();
+        let loaded = largest_difference(&device, &film);
+        let mut terms = samples as f64;
+        println!(
+            "{shape}, {samples} per cell: loaded: largest difference {loaded:.2e} of the peak (allowed {:.2e})",
+            tolerance(terms)
+        );
+        assert!(loaded < tolerance(terms));
+
+        // Counts change on every third platelet, through and past the degeneracy, over
+        // several steps; each step's update replaces only the changed contributions.
+        for round in 0..4u32 {
+            let before: Vec<u32> = film.platelets.iter().map(|p| p.n).collect();
+            for (i, p) in film.platelets.iter_mut().enumerate() {
+                if (i as u32 + round) % 3 == 0 {
+                    p.n = (p.n + 1 + i as u32 % 4) % 5;
+                }
+            }
+            gain.update(&film, &before).unwrap();
+            // A third of the platelets each take a line away and add one.
+            terms += 2.0 * samples as f64 / 3.0;
+            film.recompute_gain(&setup);
+            gain.read(&mut device).unwrap();
+            let updated = largest_difference(&device, &film);
+            println!(
+                "{shape}, {samples} per cell: round {round}: largest difference {updated:.2e} of the peak (allowed {:.2e})",
+                tolerance(terms)
+            );
+            assert!(updated < tolerance(terms));
+        }
+        // Recomputed from the counts, the device forgets the updates' rounding.
+        gain.recompute(&film).unwrap();
+        gain.read(&mut device).unwrap();
+        assert!(largest_difference(&device, &film) < tolerance(samples as f64));
+    }
 }
 
 #[test]

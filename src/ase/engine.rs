@@ -2,7 +2,8 @@
 //! 1. spontaneous emission (the cells' expected emission launched as packets, its
 //!    excitons booked against the platelets, see `spontaneous.rs`) and the loss events
 //!    (non-radiative and Auger: exact continuous-time events within the step),
-//! 2. (the cells' gain spectra follow every change of an exciton count),
+//! 2. (the cells' gain spectra follow every change of an exciton count: on the host
+//!    as it happens, or on the device that keeps them, once per step),
 //! 3. photon transport with gain and exchange bookkeeping,
 //! 4. booking the exchange against the platelets,
 //! 5. snapshots of populations and gain.
@@ -224,14 +225,29 @@ fn next_time_step(dt: f64, dt_max: f64, load: f64, limit: f64) -> f64 {
     dt.clamp(dt_max * MIN_STEP_FRACTION, dt_max)
 }
 
+/// The cells' gain spectra kept on a device (`gpu::gain::GpuGain`) instead of in the
+/// host's [`Film`]: the device follows the platelets' counts as the engine reports
+/// them, and the host's copy is brought up to date only to be read (snapshots).
+pub trait DeviceGain {
+    /// Take a newly sampled film: its platelets' energies and counts.
+    fn load(&mut self, setup: &AseSetup, film: &Film) -> Result<()>;
+    /// Recompute the spectra from every platelet's count.
+    fn recompute(&mut self, film: &Film) -> Result<()>;
+    /// The counts went from `before` (one per platelet) to the film's during a step.
+    fn update(&mut self, film: &Film, before: &[u32]) -> Result<()>;
+    /// Copy the spectra into the film's `stim` and `abs`.
+    fn read(&mut self, film: &mut Film) -> Result<()>;
+}
+
 /// Moves a time step's packets through the film: on the CPU ([`CpuTransport`]) or on
 /// a GPU (`gpu::ase::GpuTransport`).
 pub trait PacketTransport {
     /// Advance `packets` (the list of step `step` of sweep point `point`, in order)
     /// from `t0` to `t1`, adding what left to `tally` and the photons exchanged, lost
-    /// and gained to `ledger`. Returns the exchange with the cells, in packet order
-    /// (each packet's entries one per cell, in the order it met them), and the path
-    /// segments taken.
+    /// and gained to `ledger`. Returns the exchange with the cells (each packet's
+    /// entries together, one per cell, in the order it met them), and the path
+    /// segments taken. The view's gain spectra are the film's; a transport with
+    /// [`PacketTransport::device_gain`] reads its own instead.
     #[allow(clippy::too_many_arguments)]
     fn advance_all(
         &mut self,
@@ -244,6 +260,12 @@ pub trait PacketTransport {
         tally: &mut ExitTally,
         ledger: &mut Ledger,
     ) -> Result<(Vec<Exchange>, u64)>;
+
+    /// The gain spectra the transport keeps on its device, if it does (then the host
+    /// does not keep the film's up to date).
+    fn device_gain(&mut self) -> Option<&mut dyn DeviceGain> {
+        None
+    }
 }
 
 /// The transport on the CPU: packets in fixed chunks in parallel, merged in chunk
@@ -308,6 +330,15 @@ pub fn run_with(
     let w = setup.platelet_weight;
     let scale = Film::gain_scale(setup);
     let mut film = Film::sample(setup, point);
+    // Whether the host keeps the gain spectra up to date as the counts change.
+    let host_gain = match transport.device_gain() {
+        Some(g) => {
+            g.load(setup, &film)?;
+            g.read(&mut film)?;
+            false
+        }
+        None => true,
+    };
 
     let mut ledger = Ledger {
         pump_excitons: film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w,
@@ -338,8 +369,17 @@ pub fn run_with(
     while t0 < setup.duration_ps * (1.0 - 1e-12) {
         let t1 = (t0 + dt).min(setup.duration_ps);
         if step > 0 && step % GAIN_REFRESH_STEPS == 0 {
-            film.recompute_gain(setup);
+            match transport.device_gain() {
+                Some(g) => g.recompute(&film)?,
+                None => film.recompute_gain(setup),
+            }
         }
+        // The counts at the step's start, for a device keeping the gain spectra.
+        let before: Vec<u32> = if host_gain {
+            Vec::new()
+        } else {
+            film.platelets.par_iter().map(|p| p.n).collect()
+        };
 
         // 1. Spontaneous emission and the loss events, cell by cell.
         let emission: Vec<f64> = film
@@ -363,7 +403,7 @@ pub fn run_with(
             .zip(pending_r.par_iter_mut())
             .enumerate()
             .map(|(c, (((platelets, stim), abs), pending))| {
-                let mut gain = CellGain { stim, abs };
+                let mut gain = host_gain.then_some(CellGain { stim, abs });
                 let mut born = Vec::new();
                 let mut led = Ledger::default();
                 let mut rng = Stream::new(setup.seed, Purpose::Spontaneous, point, step, c as u32);
@@ -395,7 +435,15 @@ pub fn run_with(
                         }
                         let before = *p;
                         p.n -= 1;
-                        gain.change(&setup.optics, &setup.spectrum.energy_ev, &before, p, scale);
+                        if let Some(gain) = gain.as_mut() {
+                            gain.change(
+                                &setup.optics,
+                                &setup.spectrum.energy_ev,
+                                &before,
+                                p,
+                                scale,
+                            );
+                        }
                         p.next_ps = next_event(t, setup.kinetics.loss_rate(p.n, false), &mut rng);
                     }
                 }
@@ -403,7 +451,13 @@ pub fn run_with(
                 // Its own stream: how packets are sampled never changes the kinetics.
                 let mut rng = Stream::new(setup.seed, Purpose::Radiative, point, step, c as u32);
                 spontaneous::book_radiative(
-                    setup, platelets, &mut gain, pending, scale, t1, &mut rng,
+                    setup,
+                    platelets,
+                    gain.as_mut(),
+                    pending,
+                    scale,
+                    t1,
+                    &mut rng,
                 );
                 (born, led)
             })
@@ -473,9 +527,17 @@ pub fn run_with(
                     if ps.iter().chain(pa.iter()).any(|v| *v >= w) {
                         let mut rng =
                             Stream::new(setup.seed, Purpose::Exchange, point, step, c as u32);
-                        let mut gain = CellGain { stim, abs };
+                        let mut gain = host_gain.then_some(CellGain { stim, abs });
                         apply_cell(
-                            setup, platelets, &mut gain, ps, pa, scale, t1, &mut rng, &mut led,
+                            setup,
+                            platelets,
+                            gain.as_mut(),
+                            ps,
+                            pa,
+                            scale,
+                            t1,
+                            &mut rng,
+                            &mut led,
                         );
                     }
                     led
@@ -486,10 +548,17 @@ pub fn run_with(
             }
         }
 
+        if let Some(g) = transport.device_gain() {
+            g.update(&film, &before)?;
+        }
+
         // 5. Snapshots.
         while (snapshot_ps.len() as f64) * snapshot_every <= t1 + 1e-9 * setup.dt_ps
             && snapshot_ps.len() < setup.time_bins
         {
+            if let Some(g) = transport.device_gain() {
+                g.read(&mut film)?;
+            }
             snapshot_ps.push(t1);
             pops.push(populations(setup, &film));
             gains.push(centre_gain(setup, &film));

@@ -107,9 +107,12 @@ impl<'p> Booking<'p> {
         0
     }
 
-    /// Update the cell's gain spectra for every platelet whose count changed.
-    pub fn finish(self, setup: &AseSetup, gain: &mut CellGain, scale: f64) {
-        let Some(before) = self.before else { return };
+    /// Update the cell's gain spectra for every platelet whose count changed (unless
+    /// a device keeps them: `None`).
+    pub fn finish(self, setup: &AseSetup, gain: Option<&mut CellGain>, scale: f64) {
+        let (Some(before), Some(gain)) = (self.before, gain) else {
+            return;
+        };
         for (after, n_before) in self.platelets.iter().zip(before) {
             if after.n != n_before {
                 let before = Platelet {
@@ -132,12 +135,13 @@ impl<'p> Booking<'p> {
 type Share = fn(&Optics, f64, u32, f64) -> f64;
 
 /// Book a cell's accumulated exchange (`pending_s`, `pending_a` per bin, real photons)
-/// at time `t_now`, leaving the sub-exciton remainders in place.
+/// at time `t_now`, leaving the sub-exciton remainders in place; `gain` follows the
+/// counts (`None`: a device keeps the gain spectra).
 #[allow(clippy::too_many_arguments)]
 pub fn apply_cell(
     setup: &AseSetup,
     platelets: &mut [Platelet],
-    gain: &mut CellGain,
+    gain: Option<&mut CellGain>,
     pending_s: &mut [f64],
     pending_a: &mut [f64],
     scale: f64,

@@ -15,5 +15,5 @@ pub mod spontaneous;
 pub mod tally;
 pub mod weight_tree;
 
-pub use engine::{AseOutput, CpuTransport, PacketTransport, run, run_with};
+pub use engine::{AseOutput, CpuTransport, DeviceGain, PacketTransport, run, run_with};
 pub use setup::AseSetup;

@@ -160,6 +160,13 @@ impl Optics {
         (1.0 - f64::from(n) / f64::from(self.degeneracy)).max(0.0)
     }
 
+    /// The count that stands for `n` in the platelet's lines: every count at or above
+    /// max(g_d, 2) gives the same emission and absorption lines and strengths.
+    #[inline]
+    pub fn line_count(&self, n: u32) -> u32 {
+        n.min(self.degeneracy.max(2))
+    }
+
     /// σ_e/σ₀ of a platelet at photon energy `e`.
     #[inline]
     pub fn stimulated(&self, e_i: f64, n: u32, e: f64) -> f64 {

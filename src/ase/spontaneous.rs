@@ -135,11 +135,12 @@ fn about_x(cos_x: f64, u_phi: f64) -> [f64; 3] {
 /// Book the whole sampled excitons of a cell's pending radiative decay (`pending`, real
 /// photons emitted whose excitons are not yet removed) at time `t_now`, each against a
 /// platelet drawn in proportion to its exciton count; the remainder stays pending.
+/// `gain` follows the counts (`None`: a device keeps the gain spectra).
 #[allow(clippy::too_many_arguments)]
 pub fn book_radiative(
     setup: &AseSetup,
     platelets: &mut [Platelet],
-    gain: &mut CellGain,
+    gain: Option<&mut CellGain>,
     pending: &mut f64,
     scale: f64,
     t_now: f64,

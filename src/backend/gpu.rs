@@ -1,6 +1,7 @@
-//! The GPU backend: the passive transport, and the photon transport of the ASE engine,
-//! as WGSL kernels on a wgpu device. The ASE engine's platelets (decay, spontaneous
-//! emission, the booking of the exchange) run on the host's thread pool.
+//! The GPU backend: the passive transport, and the photon transport and cell gain
+//! spectra of the ASE engine, as WGSL kernels on a wgpu device. The ASE engine's
+//! platelets (decay, spontaneous emission, the booking of the exchange) run on the
+//! host's thread pool.
 
 use std::time::Instant;
 

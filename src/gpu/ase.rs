@@ -1,17 +1,21 @@
 //! The ASE engine's photon transport on the GPU: `shaders/ase_transport.wgsl` moves
 //! every packet of a time step, one invocation each, and the host books what they did
-//! in packet order, exactly as it books the CPU transport's chunks. The platelets, the
-//! spontaneous emission and the settling of the exchange stay on the host.
+//! in packet order, exactly as it books the CPU transport's chunks. The cells' gain
+//! spectra stay on the device ([`GpuGain`]), which follows the platelets' counts. The
+//! platelets, the spontaneous emission and the settling of the exchange stay on the
+//! host.
 //!
 //! A packet meets at most [`ENTRIES`] film cells in a step on the GPU; one that meets
 //! more (a long step through a fine grid) is followed on the CPU from its state at the
-//! step's start, with the same random stream.
+//! step's start, with the same random stream and the device's gain spectra.
 
 use super::Gpu;
+use super::gain::{self, GpuGain};
 use super::transport::GpuLayer;
 use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
+use crate::ase::platelets::Film;
 use crate::ase::tally::{EXITS, ExitTally, Ledger};
-use crate::ase::{AseSetup, PacketTransport};
+use crate::ase::{AseSetup, DeviceGain, PacketTransport};
 use crate::error::{Error, Result};
 use crate::transport::geometry::{SUBSTRATE, Stack};
 
@@ -118,11 +122,15 @@ pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
 }
 
 /// Device memory the ASE transport of `setup` uses at most, bytes: one dispatch's
-/// packets, records and entries with their read-back copies, and the cells' gain.
+/// packets, records and entries with their read-back copies, the cells' excitons and
+/// gain spectra (with their read-back copies).
 pub fn memory_needed(limits: &wgpu::Limits, setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
     let bins = setup.spectrum.bins as u64;
-    2 * u64::from(max_dispatch(limits)) * PER_PACKET + 4 * cells * (2 * bins + 1)
+    2 * u64::from(max_dispatch(limits)) * PER_PACKET
+        + 4 * cells
+        + gain::memory_needed(setup)
+        + 8 * cells * bins
 }
 
 impl AseParams {
@@ -197,8 +205,7 @@ pub struct GpuTransport<'g> {
     gpu: &'g Gpu,
     pipeline: wgpu::ComputePipeline,
     params: AseParams,
-    stim: wgpu::Buffer,
-    abs: wgpu::Buffer,
+    gain: GpuGain<'g>,
     cell_excitons: wgpu::Buffer,
     buffers: Option<Buffers>,
     max_dispatch: u32,
@@ -217,13 +224,11 @@ impl<'g> GpuTransport<'g> {
             ));
         }
         let cells = setup.grid.cells() as u64;
-        let bins = setup.spectrum.bins as u64;
         Ok(Self {
             gpu,
             pipeline: gpu.pipeline("ase_transport", "ase_transport")?,
             params: AseParams::new(setup),
-            stim: gpu.input("ase stimulated gain", 4 * cells * bins),
-            abs: gpu.input("ase absorption", 4 * cells * bins),
+            gain: GpuGain::new(gpu, setup)?,
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
             buffers: None,
             max_dispatch: max_dispatch(&gpu.limits),
@@ -256,10 +261,6 @@ impl<'g> GpuTransport<'g> {
     }
 }
 
-fn to_f32(v: &[f64]) -> Vec<f32> {
-    v.iter().map(|&x| x as f32).collect()
-}
-
 impl PacketTransport for GpuTransport<'_> {
     fn advance_all(
         &mut self,
@@ -274,14 +275,11 @@ impl PacketTransport for GpuTransport<'_> {
     ) -> Result<(Vec<Exchange>, u64)> {
         let setup = view.setup;
         let bins = setup.spectrum.bins as u32;
+        let excitons: Vec<f32> = view.cell_excitons.iter().map(|&x| x as f32).collect();
         self.gpu
-            .write(&self.stim, bytemuck::cast_slice(&to_f32(view.stim)));
-        self.gpu
-            .write(&self.abs, bytemuck::cast_slice(&to_f32(view.abs)));
-        self.gpu.write(
-            &self.cell_excitons,
-            bytemuck::cast_slice(&to_f32(view.cell_excitons)),
-        );
+            .write(&self.cell_excitons, bytemuck::cast_slice(&excitons));
+        // Packets that met more cells than they have entries for, by index.
+        let mut overflow = Vec::new();
         self.params.point = point;
         self.params.step = step;
         self.params.t_end = (t1 - t0) as f32;
@@ -312,7 +310,7 @@ impl PacketTransport for GpuTransport<'_> {
             let max_groups = gpu.limits.max_compute_workgroups_per_dimension;
             let grid = [groups.min(max_groups), groups.div_ceil(max_groups)];
             let size = |bytes: usize| u64::from(count) * bytes as u64;
-            let overflowed = &mut self.overflowed;
+            let overflow = &mut overflow;
             let booked = gpu.dispatch_then_read(
                 &format!("ASE transport, step {step}, packets {first}…"),
                 &self.pipeline,
@@ -321,8 +319,8 @@ impl PacketTransport for GpuTransport<'_> {
                     &b.packets,
                     &b.records,
                     &b.entries,
-                    &self.stim,
-                    &self.abs,
+                    &self.gain.stim,
+                    &self.gain.abs,
                     &self.cell_excitons,
                 ],
                 grid,
@@ -352,14 +350,7 @@ impl PacketTransport for GpuTransport<'_> {
                         let index = (first + j) as u32;
                         let r = &records[j];
                         if r.fate == OVERFLOW {
-                            // Followed again on the CPU from the step's start, same stream.
-                            *overflowed += 1;
-                            let mut out = StepOutput::new(setup);
-                            advance(view, p, index, (point, step), t1, &mut out);
-                            tally.merge(&out.tally);
-                            ledger.merge(&out.ledger);
-                            segments += out.segments;
-                            exchange.extend(out.exchange);
+                            overflow.push(index as usize);
                             continue;
                         }
                         let m = &moved[j];
@@ -406,6 +397,41 @@ impl PacketTransport for GpuTransport<'_> {
                 ))
             })?;
         }
+        if !overflow.is_empty() {
+            // Followed again on the CPU from the step's start, with the same stream and
+            // the device's gain.
+            self.overflowed += overflow.len() as u64;
+            let mut film = Film {
+                platelets: Vec::new(),
+                stim: vec![0.0; view.stim.len()],
+                abs: vec![0.0; view.abs.len()],
+            };
+            self.gain.read(&mut film)?;
+            let device_view = StepView {
+                stim: &film.stim,
+                abs: &film.abs,
+                ..*view
+            };
+            for index in overflow {
+                let mut out = StepOutput::new(setup);
+                advance(
+                    &device_view,
+                    &mut packets[index],
+                    index as u32,
+                    (point, step),
+                    t1,
+                    &mut out,
+                );
+                tally.merge(&out.tally);
+                ledger.merge(&out.ledger);
+                segments += out.segments;
+                exchange.extend(out.exchange);
+            }
+        }
         Ok((exchange, segments))
+    }
+
+    fn device_gain(&mut self) -> Option<&mut dyn DeviceGain> {
+        Some(&mut self.gain)
     }
 }

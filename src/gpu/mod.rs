@@ -7,6 +7,7 @@
 //! memory, a lost device) come back as [`Error::Runtime`] with what was being done.
 
 pub mod ase;
+pub mod gain;
 pub mod shaders;
 pub mod transport;
 
@@ -267,33 +268,37 @@ impl Gpu {
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
+        self.submit_then_read(what, Some((pipeline, buffers, workgroups)), copies, read)
+    }
+
+    /// Copy and read back as [`Gpu::dispatch_then_read`] does, without a dispatch
+    /// (after every one submitted so far).
+    pub fn read<R>(
+        &self,
+        what: &str,
+        copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
+        read: impl FnOnce(&[&[u8]]) -> R,
+    ) -> Result<R> {
+        self.submit_then_read(what, None, copies, read)
+    }
+
+    /// A dispatch of `pipeline` over `workgroups` with `buffers` bound (or none), then
+    /// the `copies`, handed to `read` once mapped.
+    #[allow(clippy::type_complexity)]
+    fn submit_then_read<R>(
+        &self,
+        what: &str,
+        dispatch: Option<(&wgpu::ComputePipeline, &[&wgpu::Buffer], [u32; 2])>,
+        copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
+        read: impl FnOnce(&[&[u8]]) -> R,
+    ) -> Result<R> {
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let layout = pipeline.get_bind_group_layout(0);
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: b.as_entire_binding(),
-            })
-            .collect();
-        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(what),
-            layout: &layout,
-            entries: &entries,
-        });
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(what),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(workgroups[0], workgroups[1], 1);
+        if let Some((pipeline, buffers, workgroups)) = dispatch {
+            self.encode_dispatch(&mut encoder, what, pipeline, buffers, workgroups);
         }
         for (output, readback, size) in copies {
             if *size > 0 {
@@ -360,6 +365,39 @@ impl Gpu {
             }
         }
         Ok(result)
+    }
+
+    /// Record a dispatch of `pipeline` over `workgroups` with `buffers` bound to group 0
+    /// in order.
+    fn encode_dispatch(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        what: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        workgroups: [u32; 2],
+    ) {
+        let layout = pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(what),
+            layout: &layout,
+            entries: &entries,
+        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(what),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups(workgroups[0], workgroups[1], 1);
     }
 }
 

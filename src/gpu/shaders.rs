@@ -8,11 +8,12 @@ const SHARED: [&str; 2] = [
 ];
 
 /// Kernel files of `shaders/` by name.
-const KERNELS: [(&str, &str); 4] = [
+const KERNELS: [(&str, &str); 5] = [
     (
         "ase_transport",
         include_str!("../../shaders/ase_transport.wgsl"),
     ),
+    ("cell_gain", include_str!("../../shaders/cell_gain.wgsl")),
     (
         "random_walk",
         include_str!("../../shaders/random_walk.wgsl"),

@@ -1,0 +1,132 @@
+// The cells' gain spectra from their platelets' exciton counts (src/ase/platelets.rs,
+// CellGain): at every spectral bin, the stimulated-emission and absorption
+// coefficients, cm⁻¹, summed over the cell's sampled platelets. One workgroup per
+// cell replaces the contributions of the platelets whose counts changed during a
+// step, in the order the host listed them, so the result is the same run to run;
+// recomputing the spectra is the same with every platelet listed, each coming from
+// NONE (no contribution), onto spectra set to zero.
+//
+// Energies are offsets from the mean transition energy, eV, so that the line offsets
+// keep single precision.
+
+const LORENTZIAN: u32 = 0u;
+// A count that stands for no platelet at all.
+const NONE: u32 = 0xffffu;
+const LN_2: f32 = 0.6931471805599453;
+
+struct GainParams {
+    // The cells of this dispatch: [first_cell, end_cell).
+    first_cell: u32,
+    end_cell: u32,
+    bins: u32,
+    degeneracy: u32,
+    // LORENTZIAN or else Gaussian.
+    shape: u32,
+    // 1: start from zero spectra (recomputing), 0: add to them.
+    from_zero: u32,
+    _pad0: u32,
+    _pad1: u32,
+    inv_hwhm: f32,
+    biexciton_shift_ev: f32,
+    // ρσ₀/N_cell, cm⁻¹: one sampled platelet's share of its cell's gain per unit σ/σ₀.
+    scale: f32,
+    _pad2: f32,
+}
+
+// A platelet (its transition energy, offset) whose count went from `counts & 0xffff`
+// to `counts >> 16` during the step (each at most max(g_d, 2): setup::Optics::line_count).
+struct CountChange {
+    energy: f32,
+    counts: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: GainParams;
+// The changes of this dispatch's cells, cell by cell; cell c's are
+// [first[c], first[c + 1]) less first[first_cell].
+@group(0) @binding(1) var<storage, read> changes: array<CountChange>;
+@group(0) @binding(2) var<storage, read> first: array<u32>;
+// Photon energy (offset) at each bin centre.
+@group(0) @binding(3) var<storage, read> bin_energy: array<f32>;
+// cells × bins, cm⁻¹.
+@group(0) @binding(4) var<storage, read_write> stim: array<f32>;
+@group(0) @binding(5) var<storage, read_write> absorb: array<f32>;
+
+// Invocations per workgroup; each takes 8 neighbouring bins, so that a change, loaded
+// once, serves them all.
+const LANES: u32 = 32u;
+
+// The lines of a platelet at `e_i` holding n excitons, eV (emission, absorption), and
+// their σ/σ₀ at the line centre (setup::Optics): emission min(n, g)/g on the
+// biexciton-shifted line from n = 2, absorption max(1 − n/g, 0) shifted from n = 1;
+// none for NONE.
+fn lines(e_i: f32, n: u32) -> vec4<f32> {
+    let g = f32(p.degeneracy);
+    let nf = f32(n);
+    let em = e_i - select(0.0, p.biexciton_shift_ev, n > 1u);
+    let ab = e_i - select(0.0, p.biexciton_shift_ev, n > 0u);
+    let strength = select(
+        vec2<f32>(min(nf, g) / g, max(1.0 - nf / g, 0.0)),
+        vec2<f32>(0.0),
+        n == NONE,
+    );
+    return vec4<f32>(em, ab, strength);
+}
+
+// φ at photon energies `e` of a line at `line`: the homogeneous line shape, 1 at
+// its centre (lineshape::Line::phi).
+fn phi(e: vec4<f32>, line: f32) -> vec4<f32> {
+    let x = (e - vec4<f32>(line)) * p.inv_hwhm;
+    if (p.shape == LORENTZIAN) {
+        return 1.0 / (1.0 + x * x);
+    }
+    return exp(-LN_2 * x * x);
+}
+
+// One workgroup per cell; each invocation takes 8 neighbouring bins, as two vec4s.
+@compute @workgroup_size(LANES)
+fn cell_gain(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let cell = p.first_cell + group.x + group.y * groups.x;
+    if (cell >= p.end_cell) {
+        return;
+    }
+    let start = first[cell] - first[p.first_cell];
+    let end = first[cell + 1u] - first[p.first_cell];
+    let last = p.bins - 1u;
+    for (var b0 = lane * 8u; b0 < p.bins; b0 += LANES * 8u) {
+        let lo = vec4<f32>(bin_energy[min(b0, last)], bin_energy[min(b0 + 1u, last)],
+            bin_energy[min(b0 + 2u, last)], bin_energy[min(b0 + 3u, last)]);
+        let hi = vec4<f32>(bin_energy[min(b0 + 4u, last)], bin_energy[min(b0 + 5u, last)],
+            bin_energy[min(b0 + 6u, last)], bin_energy[min(b0 + 7u, last)]);
+        var stim_lo = vec4<f32>(0.0);
+        var stim_hi = vec4<f32>(0.0);
+        var abs_lo = vec4<f32>(0.0);
+        var abs_hi = vec4<f32>(0.0);
+        for (var j = start; j < end; j++) {
+            let c = changes[j];
+            let before = lines(c.energy, c.counts & 0xffffu);
+            let after = lines(c.energy, c.counts >> 16u);
+            stim_lo += after.z * phi(lo, after.x) - before.z * phi(lo, before.x);
+            stim_hi += after.z * phi(hi, after.x) - before.z * phi(hi, before.x);
+            abs_lo += after.w * phi(lo, after.y) - before.w * phi(lo, before.y);
+            abs_hi += after.w * phi(hi, after.y) - before.w * phi(hi, before.y);
+        }
+        let s = array<f32, 8>(stim_lo.x, stim_lo.y, stim_lo.z, stim_lo.w,
+            stim_hi.x, stim_hi.y, stim_hi.z, stim_hi.w);
+        let a = array<f32, 8>(abs_lo.x, abs_lo.y, abs_lo.z, abs_lo.w,
+            abs_hi.x, abs_hi.y, abs_hi.z, abs_hi.w);
+        for (var k = 0u; k < 8u && b0 + k < p.bins; k++) {
+            let i = cell * p.bins + b0 + k;
+            if (p.from_zero == 1u) {
+                stim[i] = p.scale * s[k];
+                absorb[i] = p.scale * a[k];
+            } else {
+                stim[i] += p.scale * s[k];
+                absorb[i] += p.scale * a[k];
+            }
+        }
+    }
+}

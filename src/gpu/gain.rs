@@ -1,0 +1,274 @@
+//! The cells' gain spectra kept on the GPU (`shaders/cell_gain.wgsl`), where the ASE
+//! transport reads them. The host tells the device each step which platelets' counts
+//! changed; the device replaces their contributions, every (cell, bin) at once, and
+//! recomputes the spectra from every count now and then to clear the rounding drift
+//! (the same kernel, with every platelet listed as new).
+
+use super::Gpu;
+use crate::ase::platelets::Film;
+use crate::ase::setup::Optics;
+use crate::ase::{AseSetup, DeviceGain};
+use crate::config::LineShape;
+use crate::error::{Error, Result};
+
+/// `GainParams` in cell_gain.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct GainParams {
+    pub first_cell: u32,
+    pub end_cell: u32,
+    pub bins: u32,
+    pub degeneracy: u32,
+    pub shape: u32,
+    pub from_zero: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub inv_hwhm: f32,
+    pub biexciton_shift_ev: f32,
+    pub scale: f32,
+    pub _pad2: f32,
+}
+
+/// `CountChange` in cell_gain.wgsl: a platelet at transition energy `energy` (offset
+/// from the mean, eV) whose count went from `counts & 0xffff` to `counts >> 16`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct CountChange {
+    pub energy: f32,
+    pub counts: u32,
+}
+
+/// `NONE` in cell_gain.wgsl: the count of a platelet not yet counted.
+pub const NONE: u32 = 0xffff;
+
+impl CountChange {
+    fn new(energy: f32, before: u32, after: u32) -> Self {
+        Self {
+            energy,
+            counts: before | after << 16,
+        }
+    }
+}
+
+/// Most changes applied in one dispatch (more are applied a few cells at a time): a
+/// quarter of a second on lavapipe.
+const MAX_CHANGES: usize = 1 << 18;
+
+/// Changes the device holds at once for `setup`: every platelet (a recomputation)
+/// up to [`MAX_CHANGES`], and at least one cell's.
+fn changes_capacity(setup: &AseSetup) -> usize {
+    let platelets = setup.grid.cells() * setup.samples_per_cell;
+    platelets.min(MAX_CHANGES.max(setup.samples_per_cell))
+}
+
+/// Device memory of the gain spectra of `setup`, bytes: the spectra, the changes of a
+/// dispatch, and where each cell's begin.
+pub fn memory_needed(setup: &AseSetup) -> u64 {
+    let cells = setup.grid.cells() as u64;
+    let bins = setup.spectrum.bins as u64;
+    4 * (2 * cells * bins + bins + cells + 1)
+        + (changes_capacity(setup) * std::mem::size_of::<CountChange>()) as u64
+}
+
+/// The gain spectra of one film on a GPU.
+pub struct GpuGain<'g> {
+    gpu: &'g Gpu,
+    params: GainParams,
+    optics: Optics,
+    cells: usize,
+    bins: usize,
+    /// Each platelet's transition energy, offset from the mean, eV.
+    energy: Vec<f32>,
+    bin_energy: wgpu::Buffer,
+    /// cells × bins, cm⁻¹: bound by the transport kernel as well.
+    pub stim: wgpu::Buffer,
+    pub abs: wgpu::Buffer,
+    changes: wgpu::Buffer,
+    /// Changes `changes` holds.
+    capacity: usize,
+    first: wgpu::Buffer,
+    stim_back: wgpu::Buffer,
+    abs_back: wgpu::Buffer,
+    pipeline: wgpu::ComputePipeline,
+    /// The changes (kept to reuse the allocation).
+    list: Vec<CountChange>,
+}
+
+impl<'g> GpuGain<'g> {
+    pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
+        let cells = setup.grid.cells();
+        let bins = setup.spectrum.bins;
+        let optics = &setup.optics;
+        if optics.degeneracy.max(2) >= NONE {
+            return Err(Error::Runtime(format!(
+                "the GPU keeps exciton counts below {NONE}; degeneracy {} is too large",
+                optics.degeneracy
+            )));
+        }
+        let capacity = changes_capacity(setup);
+        let size = (capacity * std::mem::size_of::<CountChange>()) as u64;
+        if size > gpu.limits.max_storage_buffer_binding_size {
+            return Err(Error::Runtime(format!(
+                "GPU {}: the {} sampled platelets of a cell need {} MiB to be listed at once, more than one storage binding holds ({} MiB); use fewer platelets per cell, or the CPU backend",
+                gpu.info.name,
+                setup.samples_per_cell,
+                size >> 20,
+                gpu.limits.max_storage_buffer_binding_size >> 20
+            )));
+        }
+        let params = GainParams {
+            bins: bins as u32,
+            degeneracy: optics.degeneracy,
+            shape: match optics.line.shape {
+                LineShape::Lorentzian => 0,
+                LineShape::Gaussian => 1,
+            },
+            inv_hwhm: (1.0 / optics.line.hwhm_ev) as f32,
+            biexciton_shift_ev: optics.biexciton_shift_ev as f32,
+            scale: Film::gain_scale(setup) as f32,
+            ..GainParams::default()
+        };
+        let bin_energy: Vec<f32> = setup
+            .spectrum
+            .energy_ev
+            .iter()
+            .map(|e| (e - optics.mean_energy_ev) as f32)
+            .collect();
+        let spectra = 4 * (cells * bins) as u64;
+        let gain = Self {
+            gpu,
+            params,
+            optics: *optics,
+            cells,
+            bins,
+            energy: Vec::new(),
+            bin_energy: gpu.input("bin energies", 4 * bins as u64),
+            stim: gpu.storage("cell stimulated gain", spectra),
+            abs: gpu.storage("cell absorption", spectra),
+            changes: gpu.input("count changes", size),
+            capacity,
+            first: gpu.input("first change of each cell", 4 * (cells as u64 + 1)),
+            stim_back: gpu.readback("cell stimulated gain read-back", spectra),
+            abs_back: gpu.readback("cell absorption read-back", spectra),
+            pipeline: gpu.pipeline("cell_gain", "cell_gain")?,
+            list: Vec::new(),
+        };
+        gpu.write(&gain.bin_energy, bytemuck::cast_slice(&bin_energy));
+        Ok(gain)
+    }
+
+    /// Apply the changes listed (onto zero spectra when `from_zero`): cell c's are
+    /// `list[first[c]..first[c + 1]]`. As many cells at a time as the device holds
+    /// the changes of.
+    fn apply(&self, what: &str, first: &[u32], from_zero: bool) -> Result<()> {
+        let gpu = self.gpu;
+        gpu.write(&self.first, bytemuck::cast_slice(first));
+        let mut c0 = 0;
+        while c0 < self.cells {
+            // At least one cell; more while their changes fit.
+            let mut c1 = c0 + 1;
+            while c1 < self.cells && (first[c1 + 1] - first[c0]) as usize <= self.capacity {
+                c1 += 1;
+            }
+            let batch = &self.list[first[c0] as usize..first[c1] as usize];
+            if !batch.is_empty() || from_zero {
+                gpu.write(&self.changes, bytemuck::cast_slice(batch));
+                let params = GainParams {
+                    first_cell: c0 as u32,
+                    end_cell: c1 as u32,
+                    from_zero: u32::from(from_zero),
+                    ..self.params
+                };
+                let groups = (c1 - c0) as u32;
+                let max = gpu.limits.max_compute_workgroups_per_dimension;
+                gpu.dispatch_then_read(
+                    what,
+                    &self.pipeline,
+                    &[
+                        &gpu.uniform("cell gain params", &params),
+                        &self.changes,
+                        &self.first,
+                        &self.bin_energy,
+                        &self.stim,
+                        &self.abs,
+                    ],
+                    [groups.min(max), groups.div_ceil(max)],
+                    &[],
+                    |_| (),
+                )?;
+            }
+            c0 = c1;
+        }
+        Ok(())
+    }
+}
+
+impl DeviceGain for GpuGain<'_> {
+    fn load(&mut self, setup: &AseSetup, film: &Film) -> Result<()> {
+        let mean = setup.optics.mean_energy_ev;
+        self.energy = film
+            .platelets
+            .iter()
+            .map(|p| (p.energy_ev - mean) as f32)
+            .collect();
+        self.recompute(film)
+    }
+
+    fn recompute(&mut self, film: &Film) -> Result<()> {
+        let samples = film.platelets.len() / self.cells;
+        let optics = self.optics;
+        self.list.clear();
+        self.list.extend(
+            film.platelets
+                .iter()
+                .zip(&self.energy)
+                .map(|(p, &e)| CountChange::new(e, NONE, optics.line_count(p.n))),
+        );
+        let first: Vec<u32> = (0..=self.cells).map(|c| (c * samples) as u32).collect();
+        self.apply("cell gain spectra", &first, true)
+    }
+
+    fn update(&mut self, film: &Film, before: &[u32]) -> Result<()> {
+        let samples = film.platelets.len() / self.cells;
+        let optics = self.optics;
+        let mut first = Vec::with_capacity(self.cells + 1);
+        self.list.clear();
+        for (i, (p, &n)) in film.platelets.iter().zip(before).enumerate() {
+            if i % samples == 0 {
+                first.push(self.list.len() as u32);
+            }
+            let (before, after) = (optics.line_count(n), optics.line_count(p.n));
+            if before != after {
+                self.list
+                    .push(CountChange::new(self.energy[i], before, after));
+            }
+        }
+        first.push(self.list.len() as u32);
+        if self.list.is_empty() {
+            return Ok(());
+        }
+        self.apply("cell gain update", &first, false)
+    }
+
+    fn read(&mut self, film: &mut Film) -> Result<()> {
+        let size = 4 * (self.cells * self.bins) as u64;
+        let (stim, abs) = (&mut film.stim, &mut film.abs);
+        self.gpu.read(
+            "reading the cell gain spectra",
+            &[
+                (&self.stim, &self.stim_back, size),
+                (&self.abs, &self.abs_back, size),
+            ],
+            |bytes| {
+                let s: &[f32] = bytemuck::cast_slice(bytes[0]);
+                let a: &[f32] = bytemuck::cast_slice(bytes[1]);
+                for (h, d) in stim.iter_mut().zip(s) {
+                    *h = f64::from(*d);
+                }
+                for (h, d) in abs.iter_mut().zip(a) {
+                    *h = f64::from(*d);
+                }
+            },
+        )
+    }
+}
