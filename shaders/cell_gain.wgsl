@@ -9,7 +9,9 @@
 // Energies are offsets from the mean transition energy, eV, so that the line offsets
 // keep single precision.
 
-const LORENTZIAN: u32 = 0u;
+// The homogeneous line shape, fixed when the pipeline is built (a branch on a
+// parameter would run both shapes on a SIMD device): Gaussian, else Lorentzian.
+override GAUSSIAN: bool = false;
 // A count that stands for no platelet at all.
 const NONE: u32 = 0xffffu;
 const LN_2: f32 = 0.6931471805599453;
@@ -20,17 +22,16 @@ struct GainParams {
     end_cell: u32,
     bins: u32,
     degeneracy: u32,
-    // LORENTZIAN or else Gaussian.
-    shape: u32,
     // 1: start from zero spectra (recomputing), 0: add to them.
     from_zero: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
     inv_hwhm: f32,
     biexciton_shift_ev: f32,
     // ρσ₀/N_cell, cm⁻¹: one sampled platelet's share of its cell's gain per unit σ/σ₀.
     scale: f32,
-    _pad2: f32,
+    _pad3: f32,
 }
 
 // A platelet (its transition energy, offset) whose count went from `counts & 0xffff`
@@ -76,10 +77,10 @@ fn lines(e_i: f32, n: u32) -> vec4<f32> {
 // its centre (lineshape::Line::phi).
 fn phi(e: vec4<f32>, line: f32) -> vec4<f32> {
     let x = (e - vec4<f32>(line)) * p.inv_hwhm;
-    if (p.shape == LORENTZIAN) {
-        return 1.0 / (1.0 + x * x);
+    if (GAUSSIAN) {
+        return exp(-LN_2 * x * x);
     }
-    return exp(-LN_2 * x * x);
+    return 1.0 / (1.0 + x * x);
 }
 
 // One workgroup per cell; each invocation takes 8 neighbouring bins, as two vec4s.

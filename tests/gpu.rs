@@ -305,14 +305,14 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
             end_cell,
             bins,
             degeneracy,
-            shape,
             from_zero,
             _pad0,
             _pad1,
+            _pad2,
             inv_hwhm,
             biexciton_shift_ev,
             scale,
-            _pad2,
+            _pad3,
         ]
     );
     check!("CountChange", CountChange, [energy, counts]);

@@ -361,6 +361,7 @@ pub fn run_with(
     let mut photon_segments = 0u64;
     let mut transport_s = 0.0;
 
+    let mut before: Vec<u32> = Vec::new();
     let mut dt = setup.dt_ps;
     let mut t0 = 0.0;
     let mut step: u32 = 0;
@@ -375,11 +376,13 @@ pub fn run_with(
             }
         }
         // The counts at the step's start, for a device keeping the gain spectra.
-        let before: Vec<u32> = if host_gain {
-            Vec::new()
-        } else {
-            film.platelets.par_iter().map(|p| p.n).collect()
-        };
+        if !host_gain {
+            before.resize(film.platelets.len(), 0);
+            before
+                .par_iter_mut()
+                .zip(film.platelets.par_iter())
+                .for_each(|(b, p)| *b = p.n);
+        }
 
         // 1. Spontaneous emission and the loss events, cell by cell.
         let emission: Vec<f64> = film

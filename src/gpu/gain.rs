@@ -4,6 +4,8 @@
 //! recomputes the spectra from every count now and then to clear the rounding drift
 //! (the same kernel, with every platelet listed as new).
 
+use rayon::prelude::*;
+
 use super::Gpu;
 use crate::ase::platelets::Film;
 use crate::ase::setup::Optics;
@@ -19,14 +21,14 @@ pub struct GainParams {
     pub end_cell: u32,
     pub bins: u32,
     pub degeneracy: u32,
-    pub shape: u32,
     pub from_zero: u32,
     pub _pad0: u32,
     pub _pad1: u32,
+    pub _pad2: u32,
     pub inv_hwhm: f32,
     pub biexciton_shift_ev: f32,
     pub scale: f32,
-    pub _pad2: f32,
+    pub _pad3: f32,
 }
 
 /// `CountChange` in cell_gain.wgsl: a platelet at transition energy `energy` (offset
@@ -119,10 +121,6 @@ impl<'g> GpuGain<'g> {
         let params = GainParams {
             bins: bins as u32,
             degeneracy: optics.degeneracy,
-            shape: match optics.line.shape {
-                LineShape::Lorentzian => 0,
-                LineShape::Gaussian => 1,
-            },
             inv_hwhm: (1.0 / optics.line.hwhm_ev) as f32,
             biexciton_shift_ev: optics.biexciton_shift_ev as f32,
             scale: Film::gain_scale(setup) as f32,
@@ -150,7 +148,14 @@ impl<'g> GpuGain<'g> {
             first: gpu.input("first change of each cell", 4 * (cells as u64 + 1)),
             stim_back: gpu.readback("cell stimulated gain read-back", spectra),
             abs_back: gpu.readback("cell absorption read-back", spectra),
-            pipeline: gpu.pipeline("cell_gain", "cell_gain")?,
+            pipeline: gpu.pipeline_with(
+                "cell_gain",
+                "cell_gain",
+                &[(
+                    "GAUSSIAN",
+                    f64::from(u8::from(optics.line.shape == LineShape::Gaussian)),
+                )],
+            )?,
             list: Vec::new(),
         };
         gpu.write(&gain.bin_energy, bytemuck::cast_slice(&bin_energy));
@@ -231,17 +236,29 @@ impl DeviceGain for GpuGain<'_> {
     fn update(&mut self, film: &Film, before: &[u32]) -> Result<()> {
         let samples = film.platelets.len() / self.cells;
         let optics = self.optics;
+        let energy = &self.energy;
+        // Each cell's changes, found in parallel, then listed in cell order.
+        let per_cell: Vec<Vec<CountChange>> = film
+            .platelets
+            .par_chunks(samples)
+            .zip(before.par_chunks(samples))
+            .enumerate()
+            .map(|(c, (cell, was))| {
+                let mut changes = Vec::new();
+                for (j, (p, &n)) in cell.iter().zip(was).enumerate() {
+                    let (before, after) = (optics.line_count(n), optics.line_count(p.n));
+                    if before != after {
+                        changes.push(CountChange::new(energy[c * samples + j], before, after));
+                    }
+                }
+                changes
+            })
+            .collect();
         let mut first = Vec::with_capacity(self.cells + 1);
         self.list.clear();
-        for (i, (p, &n)) in film.platelets.iter().zip(before).enumerate() {
-            if i % samples == 0 {
-                first.push(self.list.len() as u32);
-            }
-            let (before, after) = (optics.line_count(n), optics.line_count(p.n));
-            if before != after {
-                self.list
-                    .push(CountChange::new(self.energy[i], before, after));
-            }
+        for changes in per_cell {
+            first.push(self.list.len() as u32);
+            self.list.extend(changes);
         }
         first.push(self.list.len() as u32);
         if self.list.is_empty() {

@@ -136,7 +136,18 @@ impl Gpu {
     /// The compute pipeline for the entry point `entry` of kernel file `kernel`, built
     /// on first use.
     pub fn pipeline(&self, kernel: &str, entry: &str) -> Result<wgpu::ComputePipeline> {
-        let key = format!("{kernel}::{entry}");
+        self.pipeline_with(kernel, entry, &[])
+    }
+
+    /// As [`Gpu::pipeline`], with the kernel's `override` constants set to `constants`
+    /// (name, value).
+    pub fn pipeline_with(
+        &self,
+        kernel: &str,
+        entry: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<wgpu::ComputePipeline> {
+        let key = format!("{kernel}::{entry}{constants:?}");
         if let Some(p) = self
             .pipelines
             .lock()
@@ -145,14 +156,19 @@ impl Gpu {
         {
             return Ok(p);
         }
-        let pipeline = self.build_pipeline(kernel, entry)?;
+        let pipeline = self.build_pipeline(kernel, entry, constants)?;
         if let Ok(mut m) = self.pipelines.lock() {
             m.insert(key, pipeline.clone());
         }
         Ok(pipeline)
     }
 
-    fn build_pipeline(&self, kernel: &str, entry: &str) -> Result<wgpu::ComputePipeline> {
+    fn build_pipeline(
+        &self,
+        kernel: &str,
+        entry: &str,
+        constants: &[(&str, f64)],
+    ) -> Result<wgpu::ComputePipeline> {
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
@@ -167,7 +183,10 @@ impl Gpu {
                 layout: None,
                 module: &module,
                 entry_point: Some(entry),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
                 cache: None,
             });
         if let Some(e) = pollster::block_on(scope.pop()) {
