@@ -36,6 +36,10 @@ const CELL_PLANE: u32 = 4u;
 
 const INFINITE: f32 = 3.0e38;
 
+// Whether any layer scatters, fixed when the pipeline is built: on a SIMD device the
+// scattering branches cost every lane their time even where no lane takes them.
+override SCATTERING: bool = true;
+
 struct AseParams {
     film: Layer,
     substrate: Layer,
@@ -168,7 +172,7 @@ fn move_packet(index: u32) {
         // A segment draws at most 4 numbers (depth, scattering, roulette).
         refill();
         let here = layer_of(pk.layer);
-        if (here.mu_s > 0.0 && tau <= 0.0) {
+        if (SCATTERING && here.mu_s > 0.0 && tau <= 0.0) {
             tau = -log(take01());
         }
         let speed = SPEED_OF_LIGHT_CM_PER_PS / here.n;
@@ -226,7 +230,7 @@ fn move_packet(index: u32) {
                 }
             }
         }
-        if (here.mu_s > 0.0 && tau / here.mu_s < s) {
+        if (SCATTERING && here.mu_s > 0.0 && tau / here.mu_s < s) {
             s = tau / here.mu_s;
             event = SCATTER;
         }
@@ -313,7 +317,7 @@ fn move_packet(index: u32) {
             break;
         } else if (event == CELL_PLANE) {
             cell[axis] = select(cell[axis] - 1u, cell[axis] + 1u, plus);
-        } else if (event == SCATTER) {
+        } else if (SCATTERING && event == SCATTER) {
             tau = 0.0;
             let cos_theta = hg_cos_theta(here.g, take01());
             dir = turn(dir, cos_theta, take01());

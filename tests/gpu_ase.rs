@@ -188,6 +188,47 @@ fn same_seed_same_result_on_the_gpu() {
 }
 
 #[test]
+fn a_scattering_film_gives_the_cpus_exits_on_the_gpu() {
+    // Scattering film and substrate (the kernel's scattering branches, built only
+    // when a layer scatters) below threshold: four seeds per backend; each exit
+    // channel agrees within 3σ, and scattering moves light off the detector's edge
+    // compared with the clear film.
+    let Some(gpu) = gpu() else { return };
+    let film = |scattering: f64, seed: u64| {
+        small_film(&[
+            "pump.fluence_uj_cm2=1",
+            "run.duration_ps=5",
+            &format!("run.seed={seed}"),
+            &format!("film.scattering_per_cm={scattering}"),
+            "film.anisotropy=0.5",
+            "substrate.thickness_um=50",
+            &format!("substrate.scattering_per_cm={}", scattering / 10.0),
+        ])
+    };
+    let exits = |out: &AseOutput| out.ledger.exits;
+    let mut g_runs = Vec::new();
+    let mut c_runs = Vec::new();
+    for seed in 1..=4 {
+        g_runs.push(exits(&on_gpu(&gpu, &film(2000.0, seed), 0)));
+        c_runs.push(exits(&on_cpu(&film(2000.0, seed), 0)));
+    }
+    for (k, name) in ["detector", "other edges", "surface", "substrate"]
+        .iter()
+        .enumerate()
+    {
+        let g: Vec<f64> = g_runs.iter().map(|e| e[k]).collect();
+        let c: Vec<f64> = c_runs.iter().map(|e| e[k]).collect();
+        let ((gm, ge), (cm, ce)) = (mean_and_error(&g), mean_and_error(&c));
+        println!("{name}: gpu {gm:.4e} ± {ge:.1e}, cpu {cm:.4e} ± {ce:.1e}");
+        assert!(gm > 0.0);
+        assert_within_sigma(name, gm, (ge * ge + ce * ce).sqrt(), cm, 3.0);
+    }
+    let clear = exits(&on_gpu(&gpu, &film(0.0, 1), 0));
+    println!("clear film: detector {:.4e}", clear[0]);
+    assert!(g_runs[0][0] < 0.8 * clear[0]);
+}
+
+#[test]
 fn ase_sets_in_on_the_gpu_as_on_the_cpu() {
     // The edge output across threshold, its collapse to a line on the biexciton side,
     // as tests/ase.rs checks on the CPU.

@@ -224,9 +224,14 @@ impl<'g> GpuTransport<'g> {
             ));
         }
         let cells = setup.grid.cells() as u64;
+        let scatters = setup.stack.layers.iter().any(|l| l.mu_s > 0.0);
         Ok(Self {
             gpu,
-            pipeline: gpu.pipeline("ase_transport", "ase_transport")?,
+            pipeline: gpu.pipeline_with(
+                "ase_transport",
+                "ase_transport",
+                &[("SCATTERING", f64::from(u8::from(scatters)))],
+            )?,
             params: AseParams::new(setup),
             gain: GpuGain::new(gpu, setup)?,
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
