@@ -96,13 +96,19 @@ fn gain_spectra_on_the_device_are_the_hosts() {
         // Counts change on every third platelet, through and past the degeneracy, over
         // several steps; each step's update replaces only the changed contributions.
         for round in 0..4u32 {
-            let before: Vec<u32> = film.platelets.iter().map(|p| p.n).collect();
+            // Each change logged as the engine logs it, with an intermediate count
+            // logged after the first: the count at the step's start is the first.
+            let mut logs = vec![Vec::new(); setup.grid.cells()];
             for (i, p) in film.platelets.iter_mut().enumerate() {
                 if (i as u32 + round) % 3 == 0 {
+                    let (c, j) = (i / samples, (i % samples) as u32);
+                    logs[c].push((j, p.n));
+                    logs[c].push((j, 7));
                     p.n = (p.n + 1 + i as u32 % 4) % 5;
                 }
             }
-            gain.update(&film, &before).unwrap();
+            gain.update(&film, &mut logs).unwrap();
+            assert!(logs.iter().all(|l| l.is_empty()));
             // A third of the platelets each take a line away and add one.
             terms += 2.0 * samples as f64 / 3.0;
             film.recompute_gain(&setup);

@@ -3,7 +3,8 @@
 //!    excitons booked against the platelets, see `spontaneous.rs`) and the loss events
 //!    (non-radiative and Auger: exact continuous-time events within the step),
 //! 2. (the cells' gain spectra follow every change of an exciton count: on the host
-//!    as it happens, or on the device that keeps them, once per step),
+//!    as it happens, or on the device that keeps them before the packets move and
+//!    before a snapshot),
 //! 3. photon transport with gain and exchange bookkeeping,
 //! 4. booking the exchange against the platelets,
 //! 5. snapshots of populations and gain.
@@ -16,7 +17,7 @@ use rayon::prelude::*;
 use super::exchange::apply_cell;
 use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
-use super::platelets::{CellGain, Film, next_event};
+use super::platelets::{CountChange, Film, GainFollower, next_event};
 use super::setup::AseSetup;
 use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
@@ -233,8 +234,10 @@ pub trait DeviceGain {
     fn load(&mut self, setup: &AseSetup, film: &Film) -> Result<()>;
     /// Recompute the spectra from every platelet's count.
     fn recompute(&mut self, film: &Film) -> Result<()>;
-    /// The counts went from `before` (one per platelet) to the film's during a step.
-    fn update(&mut self, film: &Film, before: &[u32]) -> Result<()>;
+    /// The counts changed as `logs` say (one per cell: every change of a platelet's
+    /// count since the last update, in order, each with the count before it); the
+    /// film holds the counts now. Empties the logs.
+    fn update(&mut self, film: &Film, logs: &mut [Vec<CountChange>]) -> Result<()>;
     /// Copy the spectra into the film's `stim` and `abs`.
     fn read(&mut self, film: &mut Film) -> Result<()>;
 }
@@ -361,7 +364,8 @@ pub fn run_with(
     let mut photon_segments = 0u64;
     let mut transport_s = 0.0;
 
-    let mut before: Vec<u32> = Vec::new();
+    // Each cell's count changes in the step, for a device keeping the gain spectra.
+    let mut logs: Vec<Vec<CountChange>> = vec![Vec::new(); cells];
     let mut dt = setup.dt_ps;
     let mut t0 = 0.0;
     let mut step: u32 = 0;
@@ -371,17 +375,13 @@ pub fn run_with(
         let t1 = (t0 + dt).min(setup.duration_ps);
         if step > 0 && step % GAIN_REFRESH_STEPS == 0 {
             match transport.device_gain() {
-                Some(g) => g.recompute(&film)?,
+                Some(g) => {
+                    // From every count: the changes logged so far are in it.
+                    g.recompute(&film)?;
+                    logs.iter_mut().for_each(Vec::clear);
+                }
                 None => film.recompute_gain(setup),
             }
-        }
-        // The counts at the step's start, for a device keeping the gain spectra.
-        if !host_gain {
-            before.resize(film.platelets.len(), 0);
-            before
-                .par_iter_mut()
-                .zip(film.platelets.par_iter())
-                .for_each(|(b, p)| *b = p.n);
         }
 
         // 1. Spontaneous emission and the loss events, cell by cell.
@@ -404,9 +404,10 @@ pub fn run_with(
             .zip(film.stim.par_chunks_mut(bins))
             .zip(film.abs.par_chunks_mut(bins))
             .zip(pending_r.par_iter_mut())
+            .zip(logs.par_iter_mut())
             .enumerate()
-            .map(|(c, (((platelets, stim), abs), pending))| {
-                let mut gain = host_gain.then_some(CellGain { stim, abs });
+            .map(|(c, ((((platelets, stim), abs), pending), log))| {
+                let mut gain = GainFollower::new(host_gain, stim, abs, log);
                 let mut born = Vec::new();
                 let mut led = Ledger::default();
                 let mut rng = Stream::new(setup.seed, Purpose::Spontaneous, point, step, c as u32);
@@ -438,15 +439,7 @@ pub fn run_with(
                         }
                         let before = *p;
                         p.n -= 1;
-                        if let Some(gain) = gain.as_mut() {
-                            gain.change(
-                                &setup.optics,
-                                &setup.spectrum.energy_ev,
-                                &before,
-                                p,
-                                scale,
-                            );
-                        }
+                        gain.changed(setup, j, &before, p, scale);
                         p.next_ps = next_event(t, setup.kinetics.loss_rate(p.n, false), &mut rng);
                     }
                 }
@@ -454,13 +447,7 @@ pub fn run_with(
                 // Its own stream: how packets are sampled never changes the kinetics.
                 let mut rng = Stream::new(setup.seed, Purpose::Radiative, point, step, c as u32);
                 spontaneous::book_radiative(
-                    setup,
-                    platelets,
-                    gain.as_mut(),
-                    pending,
-                    scale,
-                    t1,
-                    &mut rng,
+                    setup, platelets, &mut gain, pending, scale, t1, &mut rng,
                 );
                 (born, led)
             })
@@ -486,6 +473,10 @@ pub fn run_with(
             abs: &film.abs,
             cell_excitons: &cell_excitons,
         };
+        // The device's spectra follow the counts so far, as the host's do.
+        if let Some(g) = transport.device_gain() {
+            g.update(&film, &mut logs)?;
+        }
         let started = std::time::Instant::now();
         let (exchange, segments) = transport.advance_all(
             &view,
@@ -524,17 +515,17 @@ pub fn run_with(
                 .zip(film.abs.par_chunks_mut(bins))
                 .zip(pending_s.par_chunks_mut(bins))
                 .zip(pending_a.par_chunks_mut(bins))
+                .zip(logs.par_iter_mut())
                 .enumerate()
-                .map(|(c, ((((platelets, stim), abs), ps), pa))| {
+                .map(|(c, (((((platelets, stim), abs), ps), pa), log))| {
                     let mut led = Ledger::default();
                     if ps.iter().chain(pa.iter()).any(|v| *v >= w) {
                         let mut rng =
                             Stream::new(setup.seed, Purpose::Exchange, point, step, c as u32);
-                        let mut gain = host_gain.then_some(CellGain { stim, abs });
                         apply_cell(
                             setup,
                             platelets,
-                            gain.as_mut(),
+                            &mut GainFollower::new(host_gain, stim, abs, log),
                             ps,
                             pa,
                             scale,
@@ -551,15 +542,12 @@ pub fn run_with(
             }
         }
 
-        if let Some(g) = transport.device_gain() {
-            g.update(&film, &before)?;
-        }
-
         // 5. Snapshots.
         while (snapshot_ps.len() as f64) * snapshot_every <= t1 + 1e-9 * setup.dt_ps
             && snapshot_ps.len() < setup.time_bins
         {
             if let Some(g) = transport.device_gain() {
+                g.update(&film, &mut logs)?;
                 g.read(&mut film)?;
             }
             snapshot_ps.push(t1);

@@ -9,7 +9,7 @@
 //! exciton's platelet is drawn by rejection against the bound σ/σ₀ ≤ 1, so a draw
 //! evaluates a few platelets' cross sections rather than all of the cell's.
 
-use super::platelets::{CellGain, Platelet, next_event};
+use super::platelets::{GainFollower, Platelet, next_event};
 use super::setup::{AseSetup, Optics};
 use super::tally::Ledger;
 use super::weight_tree::WeightTree;
@@ -107,25 +107,18 @@ impl<'p> Booking<'p> {
         0
     }
 
-    /// Update the cell's gain spectra for every platelet whose count changed (unless
-    /// a device keeps them: `None`).
-    pub fn finish(self, setup: &AseSetup, gain: Option<&mut CellGain>, scale: f64) {
-        let (Some(before), Some(gain)) = (self.before, gain) else {
+    /// Tell `gain` of every platelet whose count changed.
+    pub fn finish(self, setup: &AseSetup, gain: &mut GainFollower, scale: f64) {
+        let Some(before) = self.before else {
             return;
         };
-        for (after, n_before) in self.platelets.iter().zip(before) {
+        for (j, (after, n_before)) in self.platelets.iter().zip(before).enumerate() {
             if after.n != n_before {
                 let before = Platelet {
                     n: n_before,
                     ..*after
                 };
-                gain.change(
-                    &setup.optics,
-                    &setup.spectrum.energy_ev,
-                    &before,
-                    after,
-                    scale,
-                );
+                gain.changed(setup, j, &before, after, scale);
             }
         }
     }
@@ -136,12 +129,12 @@ type Share = fn(&Optics, f64, u32, f64) -> f64;
 
 /// Book a cell's accumulated exchange (`pending_s`, `pending_a` per bin, real photons)
 /// at time `t_now`, leaving the sub-exciton remainders in place; `gain` follows the
-/// counts (`None`: a device keeps the gain spectra).
+/// counts.
 #[allow(clippy::too_many_arguments)]
 pub fn apply_cell(
     setup: &AseSetup,
     platelets: &mut [Platelet],
-    gain: Option<&mut CellGain>,
+    gain: &mut GainFollower,
     pending_s: &mut [f64],
     pending_a: &mut [f64],
     scale: f64,

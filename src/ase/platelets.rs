@@ -134,6 +134,54 @@ impl CellGain<'_> {
     }
 }
 
+/// A platelet whose count changed: its index in its cell and its count before.
+pub type CountChange = (u32, u32);
+
+/// What follows the counts of a cell's platelets as they change: the host's gain
+/// spectra of the cell, or the log of the changes that a device keeping the spectra
+/// reads once a step.
+pub enum GainFollower<'a> {
+    Host(CellGain<'a>),
+    Device(&'a mut Vec<CountChange>),
+}
+
+impl<'a> GainFollower<'a> {
+    /// The cell's spectra `stim` and `abs` when the host keeps them, else its `log`.
+    pub fn new(
+        on_host: bool,
+        stim: &'a mut [f64],
+        abs: &'a mut [f64],
+        log: &'a mut Vec<CountChange>,
+    ) -> Self {
+        if on_host {
+            Self::Host(CellGain { stim, abs })
+        } else {
+            Self::Device(log)
+        }
+    }
+
+    /// Platelet `j` of the cell went from `before` to `after` (the same platelet).
+    pub fn changed(
+        &mut self,
+        setup: &AseSetup,
+        j: usize,
+        before: &Platelet,
+        after: &Platelet,
+        scale: f64,
+    ) {
+        match self {
+            Self::Host(gain) => gain.change(
+                &setup.optics,
+                &setup.spectrum.energy_ev,
+                before,
+                after,
+                scale,
+            ),
+            Self::Device(log) => log.push((j as u32, before.n)),
+        }
+    }
+}
+
 /// All sampled platelets (cell c holds `[c·S, (c+1)·S)`) and the cells' gain spectra.
 pub struct Film {
     pub platelets: Vec<Platelet>,

@@ -23,7 +23,7 @@
 
 use super::exchange::Booking;
 use super::photons::{AsePacket, Fate};
-use super::platelets::{CellGain, Platelet};
+use super::platelets::{GainFollower, Platelet};
 use super::setup::AseSetup;
 use super::tally::Ledger;
 use super::weight_tree::WeightTree;
@@ -135,12 +135,12 @@ fn about_x(cos_x: f64, u_phi: f64) -> [f64; 3] {
 /// Book the whole sampled excitons of a cell's pending radiative decay (`pending`, real
 /// photons emitted whose excitons are not yet removed) at time `t_now`, each against a
 /// platelet drawn in proportion to its exciton count; the remainder stays pending.
-/// `gain` follows the counts (`None`: a device keeps the gain spectra).
+/// `gain` follows the counts.
 #[allow(clippy::too_many_arguments)]
 pub fn book_radiative(
     setup: &AseSetup,
     platelets: &mut [Platelet],
-    gain: Option<&mut CellGain>,
+    gain: &mut GainFollower,
     pending: &mut f64,
     scale: f64,
     t_now: f64,

@@ -4,8 +4,6 @@
 //! recomputes the spectra from every count now and then to clear the rounding drift
 //! (the same kernel, with every platelet listed as new).
 
-use rayon::prelude::*;
-
 use super::Gpu;
 use crate::ase::platelets::Film;
 use crate::ase::setup::Optics;
@@ -233,32 +231,27 @@ impl DeviceGain for GpuGain<'_> {
         self.apply("cell gain spectra", &first, true)
     }
 
-    fn update(&mut self, film: &Film, before: &[u32]) -> Result<()> {
+    fn update(&mut self, film: &Film, logs: &mut [Vec<(u32, u32)>]) -> Result<()> {
         let samples = film.platelets.len() / self.cells;
         let optics = self.optics;
-        let energy = &self.energy;
-        // Each cell's changes, found in parallel, then listed in cell order.
-        let per_cell: Vec<Vec<CountChange>> = film
-            .platelets
-            .par_chunks(samples)
-            .zip(before.par_chunks(samples))
-            .enumerate()
-            .map(|(c, (cell, was))| {
-                let mut changes = Vec::new();
-                for (j, (p, &n)) in cell.iter().zip(was).enumerate() {
-                    let (before, after) = (optics.line_count(n), optics.line_count(p.n));
-                    if before != after {
-                        changes.push(CountChange::new(energy[c * samples + j], before, after));
-                    }
-                }
-                changes
-            })
-            .collect();
         let mut first = Vec::with_capacity(self.cells + 1);
         self.list.clear();
-        for changes in per_cell {
+        for (c, log) in logs.iter_mut().enumerate() {
             first.push(self.list.len() as u32);
-            self.list.extend(changes);
+            // Each platelet once, with its count at the step's start (its first entry:
+            // the sort is stable) and its count now.
+            log.sort_by_key(|&(j, _)| j);
+            log.dedup_by_key(|&mut (j, _)| j);
+            for &(j, n) in log.iter() {
+                let i = c * samples + j as usize;
+                let (before, after) =
+                    (optics.line_count(n), optics.line_count(film.platelets[i].n));
+                if before != after {
+                    self.list
+                        .push(CountChange::new(self.energy[i], before, after));
+                }
+            }
+            log.clear();
         }
         first.push(self.list.len() as u32);
         if self.list.is_empty() {
