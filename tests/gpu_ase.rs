@@ -1,8 +1,10 @@
-//! The ASE engine with its photon transport on the GPU (lavapipe in CI), on the
-//! validation cases of the CPU engine: exciton kinetics, energy balance from a tenth
-//! to a hundred times threshold, the onset of ASE, and the small-signal VSL gain; same
-//! seed, same result; and agreement with the CPU backend within 3σ above threshold,
-//! where the two runs' paths part. Skipped without an adapter unless
+//! The ASE engine with its photon transport and cell gain spectra on the GPU
+//! (lavapipe in CI), on the validation cases of the CPU engine: exciton kinetics,
+//! energy balance from a tenth to a hundred times threshold, the onset of ASE, and the
+//! small-signal VSL gain; the device's gain spectra against the host's; a scattering
+//! film, and packets followed on the CPU where they meet more cells than the kernel
+//! holds; same seed, same result; and agreement with the CPU backend within 3σ above
+//! threshold, where the two runs' paths part. Skipped without an adapter unless
 //! `ASEMC_REQUIRE_GPU` is set.
 
 mod common;
@@ -232,6 +234,34 @@ fn a_scattering_film_gives_the_cpus_exits_on_the_gpu() {
     let clear = exits(&on_gpu(&gpu, &film(0.0, 1), 0));
     println!("clear film: detector {:.4e}", clear[0]);
     assert!(g_runs[0][0] < 0.8 * clear[0]);
+}
+
+#[test]
+fn packets_meeting_many_cells_in_a_step_are_followed_on_the_cpu() {
+    // 0.6 µm cells and 100 fs steps (17 µm of path): a packet along the stripe
+    // crosses more cells in a step than the kernel has entries for, and is followed
+    // again on the CPU with the device's gain spectra. Below threshold the streams are
+    // the CPU run's, so the exits agree.
+    let Some(gpu) = gpu() else { return };
+    let c = small_film(&[
+        "pump.fluence_uj_cm2=1",
+        "grid.cells_x=200",
+        "platelets.samples_per_cell=20",
+        "run.time_step_fs=100",
+        "run.duration_ps=3",
+    ]);
+    let setup = AseSetup::from_config(&c).unwrap();
+    let mut transport = GpuTransport::new(&gpu, &setup).unwrap();
+    let g = ase::run_with(&setup, 0, &mut transport, &|_| {}).unwrap();
+    let cpu = on_cpu(&c, 0);
+    println!(
+        "{} packet steps followed on the CPU ({} path segments in all); detector gpu {:.6e}, cpu {:.6e}",
+        transport.overflowed, g.photon_segments, g.ledger.exits[0], cpu.ledger.exits[0]
+    );
+    assert!(transport.overflowed > 100);
+    for (k, (a, b)) in g.ledger.exits.iter().zip(&cpu.ledger.exits).enumerate() {
+        assert!((a - b).abs() <= 1e-3 * b, "exit {k}: gpu {a:e}, cpu {b:e}");
+    }
 }
 
 #[test]

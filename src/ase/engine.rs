@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::exchange::apply_cell;
 use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
-use super::platelets::{CountChange, Film, GainFollower, next_event};
+use super::platelets::{Film, GainFollower, LoggedChange, next_event};
 use super::setup::AseSetup;
 use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
@@ -237,7 +237,7 @@ pub trait DeviceGain {
     /// The counts changed as `logs` say (one per cell: every change of a platelet's
     /// count since the last update, in order, each with the count before it); the
     /// film holds the counts now. Empties the logs.
-    fn update(&mut self, film: &Film, logs: &mut [Vec<CountChange>]) -> Result<()>;
+    fn update(&mut self, film: &Film, logs: &mut [Vec<LoggedChange>]) -> Result<()>;
     /// Copy the spectra into the film's `stim` and `abs`.
     fn read(&mut self, film: &mut Film) -> Result<()>;
 }
@@ -364,8 +364,8 @@ pub fn run_with(
     let mut photon_segments = 0u64;
     let mut transport_s = 0.0;
 
-    // Each cell's count changes in the step, for a device keeping the gain spectra.
-    let mut logs: Vec<Vec<CountChange>> = vec![Vec::new(); cells];
+    // Each cell's count changes since a device keeping the gain spectra last read them.
+    let mut logs: Vec<Vec<LoggedChange>> = vec![Vec::new(); cells];
     let mut dt = setup.dt_ps;
     let mut t0 = 0.0;
     let mut step: u32 = 0;

@@ -134,15 +134,15 @@ impl CellGain<'_> {
     }
 }
 
-/// A platelet whose count changed: its index in its cell and its count before.
-pub type CountChange = (u32, u32);
+/// A logged change of a platelet's count: its index in its cell and its count before.
+pub type LoggedChange = (u32, u32);
 
 /// What follows the counts of a cell's platelets as they change: the host's gain
 /// spectra of the cell, or the log of the changes that a device keeping the spectra
-/// reads once a step.
+/// reads before the packets move.
 pub enum GainFollower<'a> {
     Host(CellGain<'a>),
-    Device(&'a mut Vec<CountChange>),
+    Device(&'a mut Vec<LoggedChange>),
 }
 
 impl<'a> GainFollower<'a> {
@@ -151,7 +151,7 @@ impl<'a> GainFollower<'a> {
         on_host: bool,
         stim: &'a mut [f64],
         abs: &'a mut [f64],
-        log: &'a mut Vec<CountChange>,
+        log: &'a mut Vec<LoggedChange>,
     ) -> Self {
         if on_host {
             Self::Host(CellGain { stim, abs })

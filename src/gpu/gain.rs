@@ -1,11 +1,11 @@
 //! The cells' gain spectra kept on the GPU (`shaders/cell_gain.wgsl`), where the ASE
-//! transport reads them. The host tells the device each step which platelets' counts
-//! changed; the device replaces their contributions, every (cell, bin) at once, and
-//! recomputes the spectra from every count now and then to clear the rounding drift
-//! (the same kernel, with every platelet listed as new).
+//! transport reads them. Before the packets move, the host lists the platelets whose
+//! counts changed (from the engine's logs); the device replaces their lines, one
+//! workgroup per cell, and recomputes the spectra from every count now and then to
+//! clear the rounding drift (the same kernel, with every platelet listed as new).
 
 use super::Gpu;
-use crate::ase::platelets::Film;
+use crate::ase::platelets::{Film, LoggedChange};
 use crate::ase::setup::Optics;
 use crate::ase::{AseSetup, DeviceGain};
 use crate::config::LineShape;
@@ -231,15 +231,15 @@ impl DeviceGain for GpuGain<'_> {
         self.apply("cell gain spectra", &first, true)
     }
 
-    fn update(&mut self, film: &Film, logs: &mut [Vec<(u32, u32)>]) -> Result<()> {
+    fn update(&mut self, film: &Film, logs: &mut [Vec<LoggedChange>]) -> Result<()> {
         let samples = film.platelets.len() / self.cells;
         let optics = self.optics;
         let mut first = Vec::with_capacity(self.cells + 1);
         self.list.clear();
         for (c, log) in logs.iter_mut().enumerate() {
             first.push(self.list.len() as u32);
-            // Each platelet once, with its count at the step's start (its first entry:
-            // the sort is stable) and its count now.
+            // Each platelet once, with its count before its first logged change (the
+            // sort is stable) and its count now.
             log.sort_by_key(|&(j, _)| j);
             log.dedup_by_key(|&mut (j, _)| j);
             for &(j, n) in log.iter() {
