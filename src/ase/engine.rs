@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::exchange::apply_cell;
 use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
-use super::platelets::{Film, GainFollower, LoggedChange, next_event};
+use super::platelets::{Film, GainFollower, LoggedChange, Platelet, next_event};
 use super::setup::AseSetup;
 use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
@@ -366,6 +366,8 @@ pub fn run_with(
 
     // Each cell's count changes since a device keeping the gain spectra last read them.
     let mut logs: Vec<Vec<LoggedChange>> = vec![Vec::new(); cells];
+    // Real excitons held by a cell's platelets.
+    let excitons = |ps: &[Platelet]| ps.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
     let mut dt = setup.dt_ps;
     let mut t0 = 0.0;
     let mut step: u32 = 0;
@@ -398,7 +400,8 @@ pub fn run_with(
         let comb = Stream::new(setup.seed, Purpose::Spontaneous, point, step, u32::MAX).uniform();
         let launched = spontaneous::allocate(&emission, count as u32, comb);
         let packet_weight = total_emission / count;
-        let per_cell: Vec<(Vec<AsePacket>, Ledger)> = film
+        // Each cell's new packets, ledger, and the real excitons it then holds.
+        let per_cell: Vec<(Vec<AsePacket>, Ledger, f64)> = film
             .platelets
             .par_chunks_mut(s)
             .zip(film.stim.par_chunks_mut(bins))
@@ -423,7 +426,7 @@ pub fn run_with(
                     &mut led,
                 );
                 if setup.frozen {
-                    return (born, led);
+                    return (born, led, excitons(platelets));
                 }
                 for (j, p) in platelets.iter_mut().enumerate() {
                     if p.next_ps >= t1 {
@@ -449,11 +452,13 @@ pub fn run_with(
                 spontaneous::book_radiative(
                     setup, platelets, &mut gain, pending, scale, t1, &mut rng,
                 );
-                (born, led)
+                (born, led, excitons(platelets))
             })
             .collect();
-        for (born, led) in per_cell {
+        let mut cell_excitons = Vec::with_capacity(cells);
+        for (born, led, held) in per_cell {
             ledger.merge(&led);
+            cell_excitons.push(held);
             for mut p in born {
                 p.id = next_id;
                 next_id = next_id.wrapping_add(1);
@@ -462,11 +467,6 @@ pub fn run_with(
         }
 
         // 3. Transport with gain, in fixed chunks.
-        let cell_excitons: Vec<f64> = film
-            .platelets
-            .chunks(s)
-            .map(|ps| ps.iter().map(|p| f64::from(p.n)).sum::<f64>() * w)
-            .collect();
         let view = StepView {
             setup,
             stim: &film.stim,
