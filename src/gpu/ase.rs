@@ -13,7 +13,6 @@ use super::Gpu;
 use super::gain::{self, GpuGain};
 use super::transport::GpuLayer;
 use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
-use crate::ase::platelets::Film;
 use crate::ase::tally::{EXITS, ExitTally, Ledger};
 use crate::ase::{AseSetup, DeviceGain, PacketTransport};
 use crate::error::{Error, Result};
@@ -122,15 +121,11 @@ pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
 }
 
 /// Device memory the ASE transport of `setup` uses at most, bytes: one dispatch's
-/// packets, records and entries with their read-back copies, the cells' excitons and
-/// gain spectra (with their read-back copies).
+/// packets, records and entries with their read-back copies, the cells' excitons, and
+/// their gain spectra ([`gain::memory_needed`]).
 pub fn memory_needed(limits: &wgpu::Limits, setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
-    let bins = setup.spectrum.bins as u64;
-    2 * u64::from(max_dispatch(limits)) * PER_PACKET
-        + 4 * cells
-        + gain::memory_needed(setup)
-        + 8 * cells * bins
+    2 * u64::from(max_dispatch(limits)) * PER_PACKET + 4 * cells + gain::memory_needed(setup)
 }
 
 impl AseParams {
@@ -311,9 +306,7 @@ impl PacketTransport for GpuTransport<'_> {
             let b = self.buffers.as_ref().expect("made above");
             let gpu = self.gpu;
             gpu.write(&b.packets, bytemuck::cast_slice(&self.state));
-            let groups = count.div_ceil(WORKGROUP);
-            let max_groups = gpu.limits.max_compute_workgroups_per_dimension;
-            let grid = [groups.min(max_groups), groups.div_ceil(max_groups)];
+            let grid = gpu.grid(count.div_ceil(WORKGROUP));
             let size = |bytes: usize| u64::from(count) * bytes as u64;
             let overflow = &mut overflow;
             let booked = gpu.dispatch_then_read(
@@ -406,15 +399,12 @@ impl PacketTransport for GpuTransport<'_> {
             // Followed again on the CPU from the step's start, with the same stream and
             // the device's gain.
             self.overflowed += overflow.len() as u64;
-            let mut film = Film {
-                platelets: Vec::new(),
-                stim: vec![0.0; view.stim.len()],
-                abs: vec![0.0; view.abs.len()],
-            };
-            self.gain.read(&mut film)?;
+            let mut stim = vec![0.0; view.stim.len()];
+            let mut abs = vec![0.0; view.abs.len()];
+            self.gain.read_spectra(&mut stim, &mut abs)?;
             let device_view = StepView {
-                stim: &film.stim,
-                abs: &film.abs,
+                stim: &stim,
+                abs: &abs,
                 ..*view
             };
             for index in overflow {

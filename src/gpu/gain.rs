@@ -61,12 +61,13 @@ fn changes_capacity(setup: &AseSetup) -> usize {
     platelets.min(MAX_CHANGES.max(setup.samples_per_cell))
 }
 
-/// Device memory of the gain spectra of `setup`, bytes: the spectra, the changes of a
-/// dispatch, and where each cell's begin.
+/// Device memory of the gain spectra of `setup`, bytes: the spectra and their
+/// read-back copies, the bins' energies, the changes of a dispatch, and where each
+/// cell's begin.
 pub fn memory_needed(setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
     let bins = setup.spectrum.bins as u64;
-    4 * (2 * cells * bins + bins + cells + 1)
+    4 * (4 * cells * bins + bins + cells + 1)
         + (changes_capacity(setup) * std::mem::size_of::<CountChange>()) as u64
 }
 
@@ -182,8 +183,6 @@ impl<'g> GpuGain<'g> {
                     from_zero: u32::from(from_zero),
                     ..self.params
                 };
-                let groups = (c1 - c0) as u32;
-                let max = gpu.limits.max_compute_workgroups_per_dimension;
                 gpu.dispatch_then_read(
                     what,
                     &self.pipeline,
@@ -195,7 +194,7 @@ impl<'g> GpuGain<'g> {
                         &self.stim,
                         &self.abs,
                     ],
-                    [groups.min(max), groups.div_ceil(max)],
+                    gpu.grid((c1 - c0) as u32),
                     &[],
                     |_| (),
                 )?;
@@ -203,6 +202,28 @@ impl<'g> GpuGain<'g> {
             c0 = c1;
         }
         Ok(())
+    }
+
+    /// Copy the spectra (cells × bins, cm⁻¹) into `stim` and `abs`.
+    pub fn read_spectra(&self, stim: &mut [f64], abs: &mut [f64]) -> Result<()> {
+        let size = 4 * (self.cells * self.bins) as u64;
+        self.gpu.read(
+            "reading the cell gain spectra",
+            &[
+                (&self.stim, &self.stim_back, size),
+                (&self.abs, &self.abs_back, size),
+            ],
+            |bytes| {
+                let s: &[f32] = bytemuck::cast_slice(bytes[0]);
+                let a: &[f32] = bytemuck::cast_slice(bytes[1]);
+                for (h, d) in stim.iter_mut().zip(s) {
+                    *h = f64::from(*d);
+                }
+                for (h, d) in abs.iter_mut().zip(a) {
+                    *h = f64::from(*d);
+                }
+            },
+        )
     }
 }
 
@@ -261,24 +282,6 @@ impl DeviceGain for GpuGain<'_> {
     }
 
     fn read(&mut self, film: &mut Film) -> Result<()> {
-        let size = 4 * (self.cells * self.bins) as u64;
-        let (stim, abs) = (&mut film.stim, &mut film.abs);
-        self.gpu.read(
-            "reading the cell gain spectra",
-            &[
-                (&self.stim, &self.stim_back, size),
-                (&self.abs, &self.abs_back, size),
-            ],
-            |bytes| {
-                let s: &[f32] = bytemuck::cast_slice(bytes[0]);
-                let a: &[f32] = bytemuck::cast_slice(bytes[1]);
-                for (h, d) in stim.iter_mut().zip(s) {
-                    *h = f64::from(*d);
-                }
-                for (h, d) in abs.iter_mut().zip(a) {
-                    *h = f64::from(*d);
-                }
-            },
-        )
+        self.read_spectra(&mut film.stim, &mut film.abs)
     }
 }

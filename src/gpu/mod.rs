@@ -198,6 +198,13 @@ impl Gpu {
         Ok(pipeline)
     }
 
+    /// `groups` workgroups as an (x, y) dispatch grid within the per-dimension limit
+    /// (kernels rebuild the flat index from x + y·(workgroups in x)).
+    pub fn grid(&self, groups: u32) -> [u32; 2] {
+        let max = self.limits.max_compute_workgroups_per_dimension;
+        [groups.min(max), groups.div_ceil(max)]
+    }
+
     /// A storage buffer of `size` bytes that can be copied out.
     pub fn storage(&self, label: &str, size: u64) -> wgpu::Buffer {
         self.device.create_buffer(&wgpu::BufferDescriptor {
