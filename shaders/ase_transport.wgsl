@@ -88,16 +88,28 @@ struct GpuPacket {
     id: u32,
 }
 
-// What a packet did during the step.
+// A packet after the step, written over its GpuPacket (the id, bin and birth weight
+// do not change): where it is, and what it did. `state` packs its layer (bits 0–7),
+// fate (8–15), exit (16–23) and exchange entries (24–31). The photons it exchanged
+// with the film are in its entries.
+struct MovedPacket {
+    pos: array<f32, 3>,
+    dir: array<f32, 3>,
+    weight: f32,
+    time_ps: f32,
+    background: f32,
+    roulette_net: f32,
+    segments: u32,
+    state: u32,
+}
+
+// What a packet did during the step, as it moves.
 struct StepRecord {
-    stimulated: f32,
-    absorbed: f32,
     background: f32,
     roulette_net: f32,
     segments: u32,
     fate: u32,
     exit: u32,
-    entries: u32,
 }
 
 // Photons one packet exchanged with one cell (the cell's index; its bin is the
@@ -110,13 +122,45 @@ struct Entry {
 }
 
 @group(0) @binding(0) var<uniform> p: AseParams;
-@group(0) @binding(1) var<storage, read_write> packets: array<GpuPacket>;
-@group(0) @binding(2) var<storage, read_write> records: array<StepRecord>;
-@group(0) @binding(3) var<storage, read_write> entries: array<Entry>;
+// The packets (a GpuPacket in, a MovedPacket out) and the entries are held as whole
+// vec4s, word for word those structs: lavapipe moves a storage buffer's words one
+// SIMD lane at a time, and a vec4 takes one pass over the lanes where four scalars
+// take four. Moving the packets' words is most of the kernel's time there.
+@group(0) @binding(1) var<storage, read_write> packets: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read_write> entries: array<vec4<u32>>;
 // cells × bins, cm⁻¹; real excitons per cell at the step's start.
-@group(0) @binding(4) var<storage, read> stim: array<f32>;
-@group(0) @binding(5) var<storage, read> absorb: array<f32>;
-@group(0) @binding(6) var<storage, read> cell_excitons: array<f32>;
+@group(0) @binding(3) var<storage, read> stim: array<f32>;
+@group(0) @binding(4) var<storage, read> absorb: array<f32>;
+@group(0) @binding(5) var<storage, read> cell_excitons: array<f32>;
+
+// Packet i as the host wrote it.
+fn load_packet(i: u32) -> GpuPacket {
+    let a = bitcast<vec4<f32>>(packets[3u * i]);
+    let b = bitcast<vec4<f32>>(packets[3u * i + 1u]);
+    let c = packets[3u * i + 2u];
+    return GpuPacket(
+        array<f32, 3>(a.x, a.y, a.z),
+        array<f32, 3>(a.w, b.x, b.y),
+        b.z,
+        b.w,
+        bitcast<f32>(c.x),
+        c.y,
+        c.z,
+        c.w,
+    );
+}
+
+// Write packet i back as a MovedPacket.
+fn store_moved(i: u32, m: MovedPacket) {
+    packets[3u * i] = bitcast<vec4<u32>>(vec4<f32>(m.pos[0], m.pos[1], m.pos[2], m.dir[0]));
+    packets[3u * i + 1u] = bitcast<vec4<u32>>(vec4<f32>(m.dir[1], m.dir[2], m.weight, m.time_ps));
+    packets[3u * i + 2u] = vec4<u32>(bitcast<u32>(m.background), bitcast<u32>(m.roulette_net), m.segments, m.state);
+}
+
+// Entry k of packet i.
+fn store_entry(i: u32, k: u32, e: Entry) {
+    entries[i * ENTRIES + k] = vec4<u32>(e.cell, bitcast<u32>(e.stimulated), bitcast<u32>(e.absorbed), e._pad0);
+}
 
 fn layer_of(i: u32) -> Layer {
     if (i == FILM) {
@@ -147,13 +191,69 @@ fn ase_transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
-// Move packet `index` through the step and write its state, record and entries.
+// The packet's exchange entries, in the order it met the cells: entry k's cell,
+// stimulated and absorbed photons are component k % 4 of the first (k < 4) or second
+// vec4. Registers picked by comparison, not arrays: lavapipe moves a dynamically
+// indexed array's element one SIMD lane at a time through memory.
+var<private> e_cell: array<vec4<u32>, 2>;
+var<private> e_stim: array<vec4<f32>, 2>;
+var<private> e_abs: array<vec4<f32>, 2>;
+
+// Component k (0–3) of v.
+fn pick_u(v: vec4<u32>, k: u32) -> u32 {
+    return select(select(v.w, v.z, k == 2u), select(v.y, v.x, k == 0u), k < 2u);
+}
+
+fn pick_f(v: vec4<f32>, k: u32) -> f32 {
+    return select(select(v.w, v.z, k == 2u), select(v.y, v.x, k == 0u), k < 2u);
+}
+
+// v with component k (0–3) set to x.
+fn put_f(v: vec4<f32>, k: u32, x: f32) -> vec4<f32> {
+    return select(v, vec4<f32>(x), vec4<u32>(0u, 1u, 2u, 3u) == vec4<u32>(k));
+}
+
+fn entry_cell(k: u32) -> u32 {
+    return select(pick_u(e_cell[1], k - 4u), pick_u(e_cell[0], k), k < 4u);
+}
+
+fn entry_stim(k: u32) -> f32 {
+    return select(pick_f(e_stim[1], k - 4u), pick_f(e_stim[0], k), k < 4u);
+}
+
+fn entry_abs(k: u32) -> f32 {
+    return select(pick_f(e_abs[1], k - 4u), pick_f(e_abs[0], k), k < 4u);
+}
+
+// Add photons to entry k (a new one is all zeros).
+fn add_to_entry(k: u32, stimulated: f32, absorbed: f32) {
+    let low = k < 4u;
+    let j = select(k - 4u, k, low);
+    let s = select(e_stim[1], e_stim[0], low);
+    let a = select(e_abs[1], e_abs[0], low);
+    let s_new = put_f(s, j, pick_f(s, j) + stimulated);
+    let a_new = put_f(a, j, pick_f(a, j) + absorbed);
+    e_stim[0] = select(e_stim[0], s_new, low);
+    e_stim[1] = select(s_new, e_stim[1], low);
+    e_abs[0] = select(e_abs[0], a_new, low);
+    e_abs[1] = select(a_new, e_abs[1], low);
+}
+
+// Start entry k for cell c.
+fn open_entry(k: u32, c: u32) {
+    let lanes = vec4<u32>(0u, 1u, 2u, 3u);
+    e_cell[0] = select(e_cell[0], vec4<u32>(c), lanes == vec4<u32>(k));
+    e_cell[1] = select(e_cell[1], vec4<u32>(c), lanes + 4u == vec4<u32>(k));
+}
+
+// Move packet `index` through the step and write its state, what it did, and its
+// entries.
 fn move_packet(index: u32) {
-    var pk = packets[index];
+    var pk = load_packet(index);
     var pos = vec3<f32>(pk.pos[0], pk.pos[1], pk.pos[2]);
     var dir = vec3<f32>(pk.dir[0], pk.dir[1], pk.dir[2]);
     ahead_start(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_PHOTON, p.point, p.step, pk.id);
-    var rec = StepRecord(0.0, 0.0, 0.0, 0.0, 0u, ALIVE, 0u, 0u);
+    var rec = StepRecord(0.0, 0.0, 0u, ALIVE, 0u);
     let cell_size = vec3<f32>(p.cell_x, p.cell_y, p.cell_z);
     let lo = vec3<f32>(p.cell_lo_x, p.cell_lo_y, p.cell_lo_z);
     let counts = vec3<u32>(p.nx, p.ny, p.nz);
@@ -162,9 +262,9 @@ fn move_packet(index: u32) {
     var cell = vec3<u32>(0u);
     var in_cell = false;
     // The packet's exchange entries, in the order it met the cells.
-    var e_cell: array<u32, ENTRIES>;
-    var e_stim: array<f32, ENTRIES>;
-    var e_abs: array<f32, ENTRIES>;
+    e_cell = array<vec4<u32>, 2>(vec4<u32>(0u), vec4<u32>(0u));
+    e_stim = array<vec4<f32>, 2>(vec4<f32>(0.0), vec4<f32>(0.0));
+    e_abs = array<vec4<f32>, 2>(vec4<f32>(0.0), vec4<f32>(0.0));
     var used = 0u;
     var tau = 0.0;
     for (var segment = 0u; segment < p.max_segments; segment++) {
@@ -276,8 +376,8 @@ fn move_packet(index: u32) {
             var background = here.mu_a * integral;
             var slot = ENTRIES;
             if (pk.layer == FILM) {
-                for (var k = 0u; k < used; k++) {
-                    if (e_cell[k] == c) {
+                for (var k = 0u; k < ENTRIES; k++) {
+                    if (k < used && entry_cell(k) == c) {
                         slot = k;
                     }
                 }
@@ -287,13 +387,11 @@ fn move_packet(index: u32) {
                         break;
                     }
                     slot = used;
-                    e_cell[slot] = c;
-                    e_stim[slot] = 0.0;
-                    e_abs[slot] = 0.0;
+                    open_entry(slot, c);
                     used += 1u;
                 }
                 // No packet takes more from a cell in one step than it holds.
-                stimulated = min(stimulated, max(cell_excitons[c] - e_stim[slot], 0.0));
+                stimulated = min(stimulated, max(cell_excitons[c] - entry_stim(slot), 0.0));
             }
             // A packet whose gain was capped cannot lose more than it carries.
             let losses = absorbed + background;
@@ -303,11 +401,8 @@ fn move_packet(index: u32) {
                 background *= k;
             }
             if (slot < ENTRIES) {
-                e_stim[slot] += stimulated;
-                e_abs[slot] += absorbed;
+                add_to_entry(slot, stimulated, absorbed);
             }
-            rec.stimulated += stimulated;
-            rec.absorbed += absorbed;
             rec.background += background;
             pk.weight = max(w0 + stimulated - absorbed - background, 0.0);
         }
@@ -391,12 +486,18 @@ fn move_packet(index: u32) {
         }
     }
 
-    pk.pos = array<f32, 3>(pos.x, pos.y, pos.z);
-    pk.dir = array<f32, 3>(dir.x, dir.y, dir.z);
-    packets[index] = pk;
-    rec.entries = used;
-    records[index] = rec;
+    let state = pk.layer | (rec.fate << 8u) | (rec.exit << 16u) | (used << 24u);
+    store_moved(index, MovedPacket(
+        array<f32, 3>(pos.x, pos.y, pos.z),
+        array<f32, 3>(dir.x, dir.y, dir.z),
+        pk.weight,
+        pk.time_ps,
+        rec.background,
+        rec.roulette_net,
+        rec.segments,
+        state,
+    ));
     for (var k = 0u; k < used; k++) {
-        entries[index * ENTRIES + k] = Entry(e_cell[k], e_stim[k], e_abs[k], 0u);
+        store_entry(index, k, Entry(entry_cell(k), entry_stim(k), entry_abs(k), 0u));
     }
 }

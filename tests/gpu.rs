@@ -223,7 +223,7 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
 /// computes it).
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
-    use asemc::gpu::ase::{AseParams, Entry, GpuPacket, StepRecord};
+    use asemc::gpu::ase::{AseParams, Entry, GpuPacket, MovedPacket};
     use asemc::gpu::gain::{CountChange, GainParams};
     use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
     use std::mem::{offset_of, size_of};
@@ -358,17 +358,17 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         [pos, dir, weight, birth_weight, time_ps, bin, layer, id]
     );
     check!(
-        "StepRecord",
-        StepRecord,
+        "MovedPacket",
+        MovedPacket,
         [
-            stimulated,
-            absorbed,
+            pos,
+            dir,
+            weight,
+            time_ps,
             background,
             roulette_net,
             segments,
-            fate,
-            exit,
-            entries
+            state
         ]
     );
     check!("Entry", Entry, [cell, stimulated, absorbed, _pad0]);
@@ -396,15 +396,16 @@ fn check_reports_the_gpu_memory_of_a_run() {
     assert!(line.contains("needs 122.1 MiB of device memory"), "{line}");
 
     // A pump run: one dispatch of up to 2¹⁸ packets (limited by the 128 MiB binding
-    // on lavapipe to no fewer) at 208 bytes, with read-back copies, plus the gain of
-    // 30 × 3 cells × 80 bins with its read-back copy, the cells' excitons, and all
-    // 18000 platelets listed once (8 bytes each): 104.2 MiB.
+    // on lavapipe to no fewer) at 176 bytes (48 of state, 8 exchange entries of 16),
+    // with read-back copies, plus the gain of 30 × 3 cells × 80 bins with its
+    // read-back copy, the cells' excitons, and all 18000 platelets listed once
+    // (8 bytes each): 88.2 MiB.
     let line = gpu_line(
         "examples/fluence_sweep.toml",
         &["--set", "run.duration_ps=0.1"],
     );
     assert!(
-        line.contains("gain spectra need at most 104.2 MiB")
+        line.contains("gain spectra need at most 88.2 MiB")
             && line.contains("dispatches of up to 262144 packets"),
         "{line}"
     );

@@ -79,18 +79,35 @@ pub struct GpuPacket {
     pub id: u32,
 }
 
-/// `StepRecord` in ase_transport.wgsl.
+/// `MovedPacket` in ase_transport.wgsl: a packet after the step, written over its
+/// [`GpuPacket`], with what it did.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct StepRecord {
-    pub stimulated: f32,
-    pub absorbed: f32,
+pub struct MovedPacket {
+    pub pos: [f32; 3],
+    pub dir: [f32; 3],
+    pub weight: f32,
+    pub time_ps: f32,
     pub background: f32,
     pub roulette_net: f32,
     pub segments: u32,
-    pub fate: u32,
-    pub exit: u32,
-    pub entries: u32,
+    /// Layer (bits 0–7), fate (8–15), exit (16–23), exchange entries (24–31).
+    pub state: u32,
+}
+
+impl MovedPacket {
+    fn layer(&self) -> usize {
+        (self.state & 0xff) as usize
+    }
+    fn fate(&self) -> u32 {
+        (self.state >> 8) & 0xff
+    }
+    fn exit(&self) -> usize {
+        ((self.state >> 16) & 0xff) as usize
+    }
+    fn entries(&self) -> usize {
+        (self.state >> 24) as usize
+    }
 }
 
 /// `Entry` in ase_transport.wgsl.
@@ -103,16 +120,15 @@ pub struct Entry {
     pub _pad0: u32,
 }
 
-// Fates of StepRecord.
+// Fates of MovedPacket.
 const ALIVE: u32 = 0;
 const EXITED: u32 = 1;
 const KILLED: u32 = 2;
 const OVERFLOW: u32 = 3;
 
-/// Bytes of device memory per packet of one dispatch: its state, record and entries.
-const PER_PACKET: u64 = (std::mem::size_of::<GpuPacket>()
-    + std::mem::size_of::<StepRecord>()
-    + ENTRIES * std::mem::size_of::<Entry>()) as u64;
+/// Bytes of device memory per packet of one dispatch: its state and entries.
+const PER_PACKET: u64 =
+    (std::mem::size_of::<GpuPacket>() + ENTRIES * std::mem::size_of::<Entry>()) as u64;
 
 /// The most packets one dispatch holds on a device with `limits`.
 pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
@@ -121,7 +137,7 @@ pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
 }
 
 /// Device memory the ASE transport of `setup` uses at most, bytes: one dispatch's
-/// packets, records and entries with their read-back copies, the cells' excitons, and
+/// packets and entries with their read-back copies, the cells' excitons, and
 /// their gain spectra ([`gain::memory_needed`]).
 pub fn memory_needed(limits: &wgpu::Limits, setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
@@ -187,10 +203,8 @@ fn guide_cos(stack: &Stack) -> f64 {
 struct Buffers {
     capacity: u32,
     packets: wgpu::Buffer,
-    records: wgpu::Buffer,
     entries: wgpu::Buffer,
     packets_back: wgpu::Buffer,
-    records_back: wgpu::Buffer,
     entries_back: wgpu::Buffer,
 }
 
@@ -245,16 +259,13 @@ impl<'g> GpuTransport<'g> {
             let capacity = count.next_power_of_two().clamp(1024, self.max_dispatch);
             let size = |bytes: usize| u64::from(capacity) * bytes as u64;
             let packets = size(std::mem::size_of::<GpuPacket>());
-            let records = size(std::mem::size_of::<StepRecord>());
             let entries = size(ENTRIES * std::mem::size_of::<Entry>());
             let gpu = self.gpu;
             self.buffers = Some(Buffers {
                 capacity,
                 packets: gpu.storage("ase packets", packets),
-                records: gpu.storage("ase step records", records),
                 entries: gpu.storage("ase exchange entries", entries),
                 packets_back: gpu.readback("ase packets read-back", packets),
-                records_back: gpu.readback("ase step records read-back", records),
                 entries_back: gpu.readback("ase exchange entries read-back", entries),
             });
         }
@@ -315,7 +326,6 @@ impl PacketTransport for GpuTransport<'_> {
                 &[
                     &uniform,
                     &b.packets,
-                    &b.records,
                     &b.entries,
                     &self.gain.stim,
                     &self.gain.abs,
@@ -329,43 +339,33 @@ impl PacketTransport for GpuTransport<'_> {
                         size(std::mem::size_of::<GpuPacket>()),
                     ),
                     (
-                        &b.records,
-                        &b.records_back,
-                        size(std::mem::size_of::<StepRecord>()),
-                    ),
-                    (
                         &b.entries,
                         &b.entries_back,
                         size(ENTRIES * std::mem::size_of::<Entry>()),
                     ),
                 ],
                 |bytes| -> std::result::Result<u64, u32> {
-                    let moved: &[GpuPacket] = bytemuck::cast_slice(bytes[0]);
-                    let records: &[StepRecord] = bytemuck::cast_slice(bytes[1]);
-                    let entries: &[Entry] = bytemuck::cast_slice(bytes[2]);
+                    let moved: &[MovedPacket] = bytemuck::cast_slice(bytes[0]);
+                    let entries: &[Entry] = bytemuck::cast_slice(bytes[1]);
                     let mut segments = 0u64;
-                    for (j, p) in chunk.iter_mut().enumerate() {
+                    for (j, (p, m)) in chunk.iter_mut().zip(moved).enumerate() {
                         let index = (first + j) as u32;
-                        let r = &records[j];
-                        if r.fate == OVERFLOW {
+                        if m.fate() == OVERFLOW {
                             overflow.push(index as usize);
                             continue;
                         }
-                        let m = &moved[j];
                         p.pos = m.pos.map(f64::from);
                         p.dir = m.dir.map(f64::from);
                         p.weight = f64::from(m.weight);
                         p.time_ps = t0 + f64::from(m.time_ps);
-                        p.layer = m.layer as usize;
-                        ledger.stimulated += f64::from(r.stimulated);
-                        ledger.absorbed += f64::from(r.absorbed);
-                        ledger.background += f64::from(r.background);
-                        ledger.roulette_net += f64::from(r.roulette_net);
-                        segments += u64::from(r.segments);
-                        match r.fate {
+                        p.layer = m.layer();
+                        ledger.background += f64::from(m.background);
+                        ledger.roulette_net += f64::from(m.roulette_net);
+                        segments += u64::from(m.segments);
+                        match m.fate() {
                             ALIVE => {}
                             EXITED => {
-                                let exit = EXITS[r.exit as usize];
+                                let exit = EXITS[m.exit()];
                                 tally.add(exit, p.bin as usize, p.time_ps, p.weight);
                                 ledger.exits[exit as usize] += p.weight;
                                 p.fate = Fate::Exited(exit);
@@ -373,8 +373,12 @@ impl PacketTransport for GpuTransport<'_> {
                             KILLED => p.fate = Fate::Killed,
                             other => return Err(other),
                         }
-                        let own = &entries[j * ENTRIES..j * ENTRIES + r.entries as usize];
+                        // Only the film's cells give and take photons: the packet's
+                        // exchange is all in its entries.
+                        let own = &entries[j * ENTRIES..j * ENTRIES + m.entries()];
                         for e in own {
+                            ledger.stimulated += f64::from(e.stimulated);
+                            ledger.absorbed += f64::from(e.absorbed);
                             if e.stimulated > 0.0 || e.absorbed > 0.0 {
                                 exchange.push(Exchange {
                                     cell_bin: e.cell * bins + p.bin,
