@@ -122,22 +122,29 @@ struct Entry {
 }
 
 @group(0) @binding(0) var<uniform> p: AseParams;
-// The packets (a GpuPacket in, a MovedPacket out) and the entries are held as whole
-// vec4s, word for word those structs: lavapipe moves a storage buffer's words one
-// SIMD lane at a time, and a vec4 takes one pass over the lanes where four scalars
-// take four. Moving the packets' words is most of the kernel's time there.
+// The packets come in as a texture (a GpuPacket is three texels, PACKETS_PER_ROW
+// packets a row) and go out as a MovedPacket each in `packets`; the entries too are
+// whole vec4s, word for word those structs. Lavapipe loads a storage buffer's words
+// one SIMD lane and one word at a time, each through the stack, but fetches texels
+// for all lanes at once; it stores a vec4 in one pass over the lanes where four
+// scalars take four. Moving the packets' words is most of the kernel's time there.
 @group(0) @binding(1) var<storage, read_write> packets: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read_write> entries: array<vec4<u32>>;
 // cells × bins, cm⁻¹; real excitons per cell at the step's start.
 @group(0) @binding(3) var<storage, read> stim: array<f32>;
 @group(0) @binding(4) var<storage, read> absorb: array<f32>;
 @group(0) @binding(5) var<storage, read> cell_excitons: array<f32>;
+@group(0) @binding(6) var packets_in: texture_2d<u32>;
+
+const PACKETS_PER_ROW: u32 = 1024u;
 
 // Packet i as the host wrote it.
 fn load_packet(i: u32) -> GpuPacket {
-    let a = bitcast<vec4<f32>>(packets[3u * i]);
-    let b = bitcast<vec4<f32>>(packets[3u * i + 1u]);
-    let c = packets[3u * i + 2u];
+    let row = i32(i / PACKETS_PER_ROW);
+    let column = i32(3u * (i % PACKETS_PER_ROW));
+    let a = bitcast<vec4<f32>>(textureLoad(packets_in, vec2<i32>(column, row), 0));
+    let b = bitcast<vec4<f32>>(textureLoad(packets_in, vec2<i32>(column + 1, row), 0));
+    let c = textureLoad(packets_in, vec2<i32>(column + 2, row), 0);
     return GpuPacket(
         array<f32, 3>(a.x, a.y, a.z),
         array<f32, 3>(a.w, b.x, b.y),

@@ -396,16 +396,16 @@ fn check_reports_the_gpu_memory_of_a_run() {
     assert!(line.contains("needs 122.1 MiB of device memory"), "{line}");
 
     // A pump run: one dispatch of up to 2¹⁸ packets (limited by the 128 MiB binding
-    // on lavapipe to no fewer) at 176 bytes (48 of state, 8 exchange entries of 16),
-    // with read-back copies, plus the gain of 30 × 3 cells × 80 bins with its
-    // read-back copy, the cells' excitons, and all 18000 platelets listed once
-    // (8 bytes each): 88.2 MiB.
+    // on lavapipe to no fewer) at 176 bytes (48 of state, 8 exchange entries of 16)
+    // with read-back copies, and 48 bytes of uploaded state, plus the gain of
+    // 30 × 3 cells × 80 bins with its read-back copy, the cells' excitons, and all
+    // 18000 platelets listed once (8 bytes each): 100.2 MiB.
     let line = gpu_line(
         "examples/fluence_sweep.toml",
         &["--set", "run.duration_ps=0.1"],
     );
     assert!(
-        line.contains("gain spectra need at most 88.2 MiB")
+        line.contains("gain spectra need at most 100.2 MiB")
             && line.contains("dispatches of up to 262144 packets"),
         "{line}"
     );

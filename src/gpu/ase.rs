@@ -126,9 +126,15 @@ const EXITED: u32 = 1;
 const KILLED: u32 = 2;
 const OVERFLOW: u32 = 3;
 
-/// Bytes of device memory per packet of one dispatch: its state and entries.
-const PER_PACKET: u64 =
-    (std::mem::size_of::<GpuPacket>() + ENTRIES * std::mem::size_of::<Entry>()) as u64;
+/// Bytes of device memory per packet of one dispatch: its state as moved and its
+/// entries, each with a read-back copy, and its state as uploaded (a texture).
+const PER_PACKET: u64 = (2
+    * (std::mem::size_of::<MovedPacket>() + ENTRIES * std::mem::size_of::<Entry>())
+    + std::mem::size_of::<GpuPacket>()) as u64;
+
+/// Packets a row of the texture the packets are uploaded in (`PACKETS_PER_ROW` in
+/// ase_transport.wgsl): three RGBA32 texels each.
+const PACKETS_PER_ROW: u32 = 1024;
 
 /// The most packets one dispatch holds on a device with `limits`.
 pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
@@ -137,11 +143,11 @@ pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
 }
 
 /// Device memory the ASE transport of `setup` uses at most, bytes: one dispatch's
-/// packets and entries with their read-back copies, the cells' excitons, and
-/// their gain spectra ([`gain::memory_needed`]).
+/// packets and entries ([`PER_PACKET`]), the cells' excitons, and their gain spectra
+/// ([`gain::memory_needed`]).
 pub fn memory_needed(limits: &wgpu::Limits, setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
-    2 * u64::from(max_dispatch(limits)) * PER_PACKET + 4 * cells + gain::memory_needed(setup)
+    u64::from(max_dispatch(limits)) * PER_PACKET + 4 * cells + gain::memory_needed(setup)
 }
 
 impl AseParams {
@@ -202,6 +208,9 @@ fn guide_cos(stack: &Stack) -> f64 {
 /// copies (kept from step to step: new mappings cost more than the kernel).
 struct Buffers {
     capacity: u32,
+    /// The packets as uploaded: `PACKETS_PER_ROW` a row, three texels each.
+    packets_in: wgpu::Texture,
+    packets_in_view: wgpu::TextureView,
     packets: wgpu::Buffer,
     entries: wgpu::Buffer,
     packets_back: wgpu::Buffer,
@@ -258,17 +267,38 @@ impl<'g> GpuTransport<'g> {
         if !big_enough {
             let capacity = count.next_power_of_two().clamp(1024, self.max_dispatch);
             let size = |bytes: usize| u64::from(capacity) * bytes as u64;
-            let packets = size(std::mem::size_of::<GpuPacket>());
+            let packets = size(std::mem::size_of::<MovedPacket>());
             let entries = size(ENTRIES * std::mem::size_of::<Entry>());
             let gpu = self.gpu;
+            let packets_in = gpu.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("ase packets in"),
+                size: packets_in_extent(capacity),
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: wgpu::TextureFormat::Rgba32Uint,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            });
             self.buffers = Some(Buffers {
                 capacity,
+                packets_in_view: packets_in.create_view(&wgpu::TextureViewDescriptor::default()),
+                packets_in,
                 packets: gpu.storage("ase packets", packets),
                 entries: gpu.storage("ase exchange entries", entries),
                 packets_back: gpu.readback("ase packets read-back", packets),
                 entries_back: gpu.readback("ase exchange entries read-back", entries),
             });
         }
+    }
+}
+
+/// The texture extent that holds `count` packets in whole rows.
+fn packets_in_extent(count: u32) -> wgpu::Extent3d {
+    wgpu::Extent3d {
+        width: 3 * PACKETS_PER_ROW,
+        height: count.div_ceil(PACKETS_PER_ROW),
+        depth_or_array_layers: 1,
     }
 }
 
@@ -316,11 +346,31 @@ impl PacketTransport for GpuTransport<'_> {
             self.buffers(count);
             let b = self.buffers.as_ref().expect("made above");
             let gpu = self.gpu;
-            gpu.write(&b.packets, bytemuck::cast_slice(&self.state));
+            // Whole rows: the last one filled out with empty packets.
+            let extent = packets_in_extent(count);
+            self.state.resize(
+                (extent.height * PACKETS_PER_ROW) as usize,
+                GpuPacket::default(),
+            );
+            gpu.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &b.packets_in,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
+                bytemuck::cast_slice(&self.state),
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(PACKETS_PER_ROW * std::mem::size_of::<GpuPacket>() as u32),
+                    rows_per_image: Some(extent.height),
+                },
+                extent,
+            );
             let grid = gpu.grid(count.div_ceil(WORKGROUP));
             let size = |bytes: usize| u64::from(count) * bytes as u64;
             let overflow = &mut overflow;
-            let booked = gpu.dispatch_then_read(
+            let booked = gpu.dispatch_with_textures_then_read(
                 &format!("ASE transport, step {step}, packets {first}…"),
                 &self.pipeline,
                 &[
@@ -331,12 +381,13 @@ impl PacketTransport for GpuTransport<'_> {
                     &self.gain.abs,
                     &self.cell_excitons,
                 ],
+                &[&b.packets_in_view],
                 grid,
                 &[
                     (
                         &b.packets,
                         &b.packets_back,
-                        size(std::mem::size_of::<GpuPacket>()),
+                        size(std::mem::size_of::<MovedPacket>()),
                     ),
                     (
                         &b.entries,

@@ -294,7 +294,33 @@ impl Gpu {
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
-        self.submit_then_read(what, Some((pipeline, buffers, workgroups)), copies, read)
+        self.submit_then_read(
+            what,
+            Some((pipeline, buffers, &[], workgroups)),
+            copies,
+            read,
+        )
+    }
+
+    /// [`Gpu::dispatch_then_read`] with `textures` bound after the buffers (binding
+    /// numbers go on from the last buffer's).
+    #[allow(clippy::too_many_arguments)]
+    pub fn dispatch_with_textures_then_read<R>(
+        &self,
+        what: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        textures: &[&wgpu::TextureView],
+        workgroups: [u32; 2],
+        copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
+        read: impl FnOnce(&[&[u8]]) -> R,
+    ) -> Result<R> {
+        self.submit_then_read(
+            what,
+            Some((pipeline, buffers, textures, workgroups)),
+            copies,
+            read,
+        )
     }
 
     /// Copy and read back as [`Gpu::dispatch_then_read`] does, without a dispatch
@@ -308,13 +334,18 @@ impl Gpu {
         self.submit_then_read(what, None, copies, read)
     }
 
-    /// A dispatch of `pipeline` over `workgroups` with `buffers` bound (or none), then
-    /// the `copies`, handed to `read` once mapped.
+    /// A dispatch of `pipeline` over `workgroups` with `buffers` and `textures` bound
+    /// (or none), then the `copies`, handed to `read` once mapped.
     #[allow(clippy::type_complexity)]
     fn submit_then_read<R>(
         &self,
         what: &str,
-        dispatch: Option<(&wgpu::ComputePipeline, &[&wgpu::Buffer], [u32; 2])>,
+        dispatch: Option<(
+            &wgpu::ComputePipeline,
+            &[&wgpu::Buffer],
+            &[&wgpu::TextureView],
+            [u32; 2],
+        )>,
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
@@ -323,8 +354,8 @@ impl Gpu {
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
-        if let Some((pipeline, buffers, workgroups)) = dispatch {
-            self.encode_dispatch(&mut encoder, what, pipeline, buffers, workgroups);
+        if let Some((pipeline, buffers, textures, workgroups)) = dispatch {
+            self.encode_dispatch(&mut encoder, what, pipeline, buffers, textures, workgroups);
         }
         for (output, readback, size) in copies {
             if *size > 0 {
@@ -393,23 +424,30 @@ impl Gpu {
         Ok(result)
     }
 
-    /// Record a dispatch of `pipeline` over `workgroups` with `buffers` bound to group 0
-    /// in order.
+    /// Record a dispatch of `pipeline` over `workgroups` with `buffers`, then
+    /// `textures`, bound to group 0 in order.
     fn encode_dispatch(
         &self,
         encoder: &mut wgpu::CommandEncoder,
         what: &str,
         pipeline: &wgpu::ComputePipeline,
         buffers: &[&wgpu::Buffer],
+        textures: &[&wgpu::TextureView],
         workgroups: [u32; 2],
     ) {
         let layout = pipeline.get_bind_group_layout(0);
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
+            .map(|b| b.as_entire_binding())
+            .chain(
+                textures
+                    .iter()
+                    .map(|t| wgpu::BindingResource::TextureView(t)),
+            )
             .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
+            .map(|(i, resource)| wgpu::BindGroupEntry {
                 binding: i as u32,
-                resource: b.as_entire_binding(),
+                resource,
             })
             .collect();
         let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
