@@ -294,9 +294,12 @@ impl Gpu {
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
-        self.submit_then_read(
+        self.dispatch_with_textures_then_read(
             what,
-            Some((pipeline, buffers, &[], workgroups)),
+            pipeline,
+            buffers,
+            &[],
+            workgroups,
             copies,
             read,
         )
