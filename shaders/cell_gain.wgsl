@@ -42,15 +42,37 @@ struct CountChange {
 }
 
 @group(0) @binding(0) var<uniform> p: GainParams;
-// The changes of this dispatch's cells, cell by cell; cell c's are
-// [first[c], first[c + 1]) less first[first_cell].
-@group(0) @binding(1) var<storage, read> changes: array<CountChange>;
-@group(0) @binding(2) var<storage, read> first: array<u32>;
+// Where each cell's changes begin: cell c's are [first[c], first[c + 1]) less
+// first[first_cell].
+@group(0) @binding(1) var<storage, read> first: array<u32>;
 // Photon energy (offset) at each bin centre.
-@group(0) @binding(3) var<storage, read> bin_energy: array<f32>;
+@group(0) @binding(2) var<storage, read> bin_energy: array<f32>;
 // cells × bins, cm⁻¹.
-@group(0) @binding(4) var<storage, read_write> stim: array<f32>;
-@group(0) @binding(5) var<storage, read_write> absorb: array<f32>;
+@group(0) @binding(3) var<storage, read_write> stim: array<f32>;
+@group(0) @binding(4) var<storage, read_write> absorb: array<f32>;
+// The changes of this dispatch's cells, cell by cell, CHANGES_PER_ROW a row: a
+// CountChange a texel (energy bits, counts). Every invocation of a workgroup reads
+// every change of its cell; lavapipe fetches texels for all SIMD lanes at once, where
+// it loads a storage buffer's words one lane at a time.
+@group(0) @binding(5) var changes: texture_2d<u32>;
+
+const CHANGES_PER_ROW: u32 = 4096u;
+
+fn change(j: u32) -> CountChange {
+    let t = textureLoad(changes, vec2<i32>(i32(j % CHANGES_PER_ROW), i32(j / CHANGES_PER_ROW)), 0);
+    return CountChange(bitcast<f32>(t.x), t.y);
+}
+
+// Bin i's sums of this dispatch (scaled to cm⁻¹): set, or added to what it holds.
+fn put_bin(i: u32, s: f32, a: f32) {
+    if (p.from_zero == 1u) {
+        stim[i] = p.scale * s;
+        absorb[i] = p.scale * a;
+    } else {
+        stim[i] += p.scale * s;
+        absorb[i] += p.scale * a;
+    }
+}
 
 // Invocations per workgroup; each takes 8 neighbouring bins, so that a change, loaded
 // once, serves them all.
@@ -107,7 +129,7 @@ fn cell_gain(
         var abs_lo = vec4<f32>(0.0);
         var abs_hi = vec4<f32>(0.0);
         for (var j = start; j < end; j++) {
-            let c = changes[j];
+            let c = change(j);
             let before = lines(c.energy, c.counts & 0xffffu);
             let after = lines(c.energy, c.counts >> 16u);
             stim_lo += after.z * phi(lo, after.x) - before.z * phi(lo, before.x);
@@ -115,19 +137,17 @@ fn cell_gain(
             abs_lo += after.w * phi(lo, after.y) - before.w * phi(lo, before.y);
             abs_hi += after.w * phi(hi, after.y) - before.w * phi(hi, before.y);
         }
-        let s = array<f32, 8>(stim_lo.x, stim_lo.y, stim_lo.z, stim_lo.w,
-            stim_hi.x, stim_hi.y, stim_hi.z, stim_hi.w);
-        let a = array<f32, 8>(abs_lo.x, abs_lo.y, abs_lo.z, abs_lo.w,
-            abs_hi.x, abs_hi.y, abs_hi.z, abs_hi.w);
-        for (var k = 0u; k < 8u && b0 + k < p.bins; k++) {
-            let i = cell * p.bins + b0 + k;
-            if (p.from_zero == 1u) {
-                stim[i] = p.scale * s[k];
-                absorb[i] = p.scale * a[k];
-            } else {
-                stim[i] += p.scale * s[k];
-                absorb[i] += p.scale * a[k];
-            }
-        }
+        // Written bin by bin, not through an array indexed by a loop counter, which
+        // lavapipe would also move one lane at a time.
+        let i = cell * p.bins + b0;
+        let n = p.bins - b0;
+        put_bin(i, stim_lo.x, abs_lo.x);
+        if (n > 1u) { put_bin(i + 1u, stim_lo.y, abs_lo.y); }
+        if (n > 2u) { put_bin(i + 2u, stim_lo.z, abs_lo.z); }
+        if (n > 3u) { put_bin(i + 3u, stim_lo.w, abs_lo.w); }
+        if (n > 4u) { put_bin(i + 4u, stim_hi.x, abs_hi.x); }
+        if (n > 5u) { put_bin(i + 5u, stim_hi.y, abs_hi.y); }
+        if (n > 6u) { put_bin(i + 6u, stim_hi.z, abs_hi.z); }
+        if (n > 7u) { put_bin(i + 7u, stim_hi.w, abs_hi.w); }
     }
 }

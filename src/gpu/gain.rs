@@ -54,11 +54,17 @@ impl CountChange {
 /// quarter of a second on lavapipe.
 const MAX_CHANGES: usize = 1 << 18;
 
-/// Changes the device holds at once for `setup`: every platelet (a recomputation)
-/// up to [`MAX_CHANGES`], and at least one cell's.
-fn changes_capacity(setup: &AseSetup) -> usize {
+/// Changes a row of the texture they are uploaded in (`CHANGES_PER_ROW` in
+/// cell_gain.wgsl): a texel each.
+const CHANGES_PER_ROW: usize = 4096;
+
+/// Rows of the changes' texture for `setup`: every platelet (a recomputation) up to
+/// [`MAX_CHANGES`], and at least one cell's.
+fn changes_rows(setup: &AseSetup) -> usize {
     let platelets = setup.grid.cells() * setup.samples_per_cell;
-    platelets.min(MAX_CHANGES.max(setup.samples_per_cell))
+    platelets
+        .min(MAX_CHANGES.max(setup.samples_per_cell))
+        .div_ceil(CHANGES_PER_ROW)
 }
 
 /// Device memory of the gain spectra of `setup`, bytes: the spectra and their
@@ -68,7 +74,7 @@ pub fn memory_needed(setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
     let bins = setup.spectrum.bins as u64;
     4 * (4 * cells * bins + bins + cells + 1)
-        + (changes_capacity(setup) * std::mem::size_of::<CountChange>()) as u64
+        + (changes_rows(setup) * CHANGES_PER_ROW * std::mem::size_of::<CountChange>()) as u64
 }
 
 /// The gain spectra of one film on a GPU.
@@ -84,7 +90,9 @@ pub struct GpuGain<'g> {
     /// cells × bins, cm⁻¹: bound by the transport kernel as well.
     pub stim: wgpu::Buffer,
     pub abs: wgpu::Buffer,
-    changes: wgpu::Buffer,
+    /// The changes of a dispatch, `CHANGES_PER_ROW` a row.
+    changes: wgpu::Texture,
+    changes_view: wgpu::TextureView,
     /// Changes `changes` holds.
     capacity: usize,
     first: wgpu::Buffer,
@@ -106,17 +114,28 @@ impl<'g> GpuGain<'g> {
                 optics.degeneracy
             )));
         }
-        let capacity = changes_capacity(setup);
-        let size = (capacity * std::mem::size_of::<CountChange>()) as u64;
-        if size > gpu.limits.max_storage_buffer_binding_size {
+        let rows = changes_rows(setup);
+        let most = gpu.limits.max_texture_dimension_2d as usize * CHANGES_PER_ROW;
+        if rows * CHANGES_PER_ROW > most {
             return Err(Error::Runtime(format!(
-                "GPU {}: the {} sampled platelets of a cell need {} MiB to be listed at once, more than one storage binding holds ({} MiB); use fewer platelets per cell, or the CPU backend",
-                gpu.info.name,
-                setup.samples_per_cell,
-                size >> 20,
-                gpu.limits.max_storage_buffer_binding_size >> 20
+                "GPU {}: the {} sampled platelets of a cell are more than the {most} the device lists at once; use fewer platelets per cell, or the CPU backend",
+                gpu.info.name, setup.samples_per_cell,
             )));
         }
+        let changes = gpu.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("count changes"),
+            size: wgpu::Extent3d {
+                width: CHANGES_PER_ROW as u32,
+                height: rows as u32,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rg32Uint,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
         let params = GainParams {
             bins: bins as u32,
             degeneracy: optics.degeneracy,
@@ -142,8 +161,9 @@ impl<'g> GpuGain<'g> {
             bin_energy: gpu.input("bin energies", 4 * bins as u64),
             stim: gpu.storage("cell stimulated gain", spectra),
             abs: gpu.storage("cell absorption", spectra),
-            changes: gpu.input("count changes", size),
-            capacity,
+            changes_view: changes.create_view(&wgpu::TextureViewDescriptor::default()),
+            changes,
+            capacity: rows * CHANGES_PER_ROW,
             first: gpu.input("first change of each cell", 4 * (cells as u64 + 1)),
             stim_back: gpu.readback("cell stimulated gain read-back", spectra),
             abs_back: gpu.readback("cell absorption read-back", spectra),
@@ -176,24 +196,24 @@ impl<'g> GpuGain<'g> {
             }
             let batch = &self.list[first[c0] as usize..first[c1] as usize];
             if !batch.is_empty() || from_zero {
-                gpu.write(&self.changes, bytemuck::cast_slice(batch));
+                self.upload(batch);
                 let params = GainParams {
                     first_cell: c0 as u32,
                     end_cell: c1 as u32,
                     from_zero: u32::from(from_zero),
                     ..self.params
                 };
-                gpu.dispatch_then_read(
+                gpu.dispatch_with_textures_then_read(
                     what,
                     &self.pipeline,
                     &[
                         &gpu.uniform("cell gain params", &params),
-                        &self.changes,
                         &self.first,
                         &self.bin_energy,
                         &self.stim,
                         &self.abs,
                     ],
+                    &[&self.changes_view],
                     gpu.grid((c1 - c0) as u32),
                     &[],
                     |_| (),
@@ -202,6 +222,45 @@ impl<'g> GpuGain<'g> {
             c0 = c1;
         }
         Ok(())
+    }
+
+    /// Write `batch` to the start of the changes' texture: its whole rows, then what
+    /// is left in part of the next.
+    fn upload(&self, batch: &[CountChange]) {
+        let whole = batch.len() / CHANGES_PER_ROW;
+        let rest = batch.len() % CHANGES_PER_ROW;
+        let bytes_per_row = (CHANGES_PER_ROW * std::mem::size_of::<CountChange>()) as u32;
+        let write = |row: usize, data: &[CountChange], width: usize, height: usize| {
+            self.gpu.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &self.changes,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: 0,
+                        y: row as u32,
+                        z: 0,
+                    },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                bytemuck::cast_slice(data),
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(bytes_per_row),
+                    rows_per_image: Some(height as u32),
+                },
+                wgpu::Extent3d {
+                    width: width as u32,
+                    height: height as u32,
+                    depth_or_array_layers: 1,
+                },
+            );
+        };
+        if whole > 0 {
+            write(0, &batch[..whole * CHANGES_PER_ROW], CHANGES_PER_ROW, whole);
+        }
+        if rest > 0 {
+            write(whole, &batch[whole * CHANGES_PER_ROW..], rest, 1);
+        }
     }
 
     /// Copy the spectra (cells × bins, cm⁻¹) into `stim` and `abs`.
