@@ -9,9 +9,9 @@
 //! more (a long step through a fine grid) is followed on the CPU from its state at the
 //! step's start, with the same random stream and the device's gain spectra.
 
-use super::Gpu;
 use super::gain::{self, GpuGain};
 use super::transport::GpuLayer;
+use super::{Dispatch, Gpu};
 use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use crate::ase::tally::{EXITS, ExitTally, Ledger};
 use crate::ase::{AseSetup, DeviceGain, PacketTransport};
@@ -270,19 +270,15 @@ impl<'g> GpuTransport<'g> {
             let packets = size(std::mem::size_of::<MovedPacket>());
             let entries = size(ENTRIES * std::mem::size_of::<Entry>());
             let gpu = self.gpu;
-            let packets_in = gpu.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("ase packets in"),
-                size: packets_in_extent(capacity),
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba32Uint,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            });
+            let (packets_in, packets_in_view) = gpu.texture(
+                "ase packets in",
+                wgpu::TextureFormat::Rgba32Uint,
+                3 * PACKETS_PER_ROW,
+                capacity.div_ceil(PACKETS_PER_ROW),
+            );
             self.buffers = Some(Buffers {
                 capacity,
-                packets_in_view: packets_in.create_view(&wgpu::TextureViewDescriptor::default()),
+                packets_in_view,
                 packets_in,
                 packets: gpu.storage("ase packets", packets),
                 entries: gpu.storage("ase exchange entries", entries),
@@ -290,15 +286,6 @@ impl<'g> GpuTransport<'g> {
                 entries_back: gpu.readback("ase exchange entries read-back", entries),
             });
         }
-    }
-}
-
-/// The texture extent that holds `count` packets in whole rows.
-fn packets_in_extent(count: u32) -> wgpu::Extent3d {
-    wgpu::Extent3d {
-        width: 3 * PACKETS_PER_ROW,
-        height: count.div_ceil(PACKETS_PER_ROW),
-        depth_or_array_layers: 1,
     }
 }
 
@@ -346,34 +333,12 @@ impl PacketTransport for GpuTransport<'_> {
             self.buffers(count);
             let b = self.buffers.as_ref().expect("made above");
             let gpu = self.gpu;
-            // Whole rows: the last one filled out with empty packets.
-            let extent = packets_in_extent(count);
-            self.state.resize(
-                (extent.height * PACKETS_PER_ROW) as usize,
-                GpuPacket::default(),
-            );
-            gpu.queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: &b.packets_in,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d::ZERO,
-                    aspect: wgpu::TextureAspect::All,
-                },
-                bytemuck::cast_slice(&self.state),
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(PACKETS_PER_ROW * std::mem::size_of::<GpuPacket>() as u32),
-                    rows_per_image: Some(extent.height),
-                },
-                extent,
-            );
-            let grid = gpu.grid(count.div_ceil(WORKGROUP));
+            gpu.write_rows(&b.packets_in, bytemuck::cast_slice(&self.state));
             let size = |bytes: usize| u64::from(count) * bytes as u64;
             let overflow = &mut overflow;
-            let booked = gpu.dispatch_with_textures_then_read(
-                &format!("ASE transport, step {step}, packets {first}…"),
-                &self.pipeline,
-                &[
+            let dispatch = Dispatch {
+                pipeline: &self.pipeline,
+                buffers: &[
                     &uniform,
                     &b.packets,
                     &b.entries,
@@ -381,8 +346,12 @@ impl PacketTransport for GpuTransport<'_> {
                     &self.gain.abs,
                     &self.cell_excitons,
                 ],
-                &[&b.packets_in_view],
-                grid,
+                textures: &[&b.packets_in_view],
+                workgroups: gpu.grid(count.div_ceil(WORKGROUP)),
+            };
+            let booked = gpu.run_then_read(
+                &format!("ASE transport, step {step}, packets {first}…"),
+                &dispatch,
                 &[
                     (
                         &b.packets,

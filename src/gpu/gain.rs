@@ -4,7 +4,7 @@
 //! workgroup per cell, and recomputes the spectra from every count now and then to
 //! clear the rounding drift (the same kernel, with every platelet listed as new).
 
-use super::Gpu;
+use super::{Dispatch, Gpu};
 use crate::ase::platelets::{Film, LoggedChange};
 use crate::ase::setup::Optics;
 use crate::ase::{AseSetup, DeviceGain};
@@ -68,13 +68,13 @@ fn changes_rows(setup: &AseSetup) -> usize {
 }
 
 /// Device memory of the gain spectra of `setup`, bytes: the spectra and their
-/// read-back copies, the bins' energies, the changes of a dispatch, and where each
-/// cell's begin.
+/// read-back copies, the bins' energies, the changes of a dispatch (in whole rows),
+/// and where each cell's begin.
 pub fn memory_needed(setup: &AseSetup) -> u64 {
-    let cells = setup.grid.cells() as u64;
-    let bins = setup.spectrum.bins as u64;
-    4 * (4 * cells * bins + bins + cells + 1)
-        + (changes_rows(setup) * CHANGES_PER_ROW * std::mem::size_of::<CountChange>()) as u64
+    let cells = setup.grid.cells();
+    let bins = setup.spectrum.bins;
+    (4 * (4 * cells * bins + bins + cells + 1)
+        + changes_rows(setup) * CHANGES_PER_ROW * std::mem::size_of::<CountChange>()) as u64
 }
 
 /// The gain spectra of one film on a GPU.
@@ -122,20 +122,12 @@ impl<'g> GpuGain<'g> {
                 gpu.info.name, setup.samples_per_cell,
             )));
         }
-        let changes = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("count changes"),
-            size: wgpu::Extent3d {
-                width: CHANGES_PER_ROW as u32,
-                height: rows as u32,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rg32Uint,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
+        let (changes, changes_view) = gpu.texture(
+            "count changes",
+            wgpu::TextureFormat::Rg32Uint,
+            CHANGES_PER_ROW as u32,
+            rows as u32,
+        );
         let params = GainParams {
             bins: bins as u32,
             degeneracy: optics.degeneracy,
@@ -161,7 +153,7 @@ impl<'g> GpuGain<'g> {
             bin_energy: gpu.input("bin energies", 4 * bins as u64),
             stim: gpu.storage("cell stimulated gain", spectra),
             abs: gpu.storage("cell absorption", spectra),
-            changes_view: changes.create_view(&wgpu::TextureViewDescriptor::default()),
+            changes_view,
             changes,
             capacity: rows * CHANGES_PER_ROW,
             first: gpu.input("first change of each cell", 4 * (cells as u64 + 1)),
@@ -196,71 +188,31 @@ impl<'g> GpuGain<'g> {
             }
             let batch = &self.list[first[c0] as usize..first[c1] as usize];
             if !batch.is_empty() || from_zero {
-                self.upload(batch);
+                gpu.write_rows(&self.changes, bytemuck::cast_slice(batch));
                 let params = GainParams {
                     first_cell: c0 as u32,
                     end_cell: c1 as u32,
                     from_zero: u32::from(from_zero),
                     ..self.params
                 };
-                gpu.dispatch_with_textures_then_read(
-                    what,
-                    &self.pipeline,
-                    &[
-                        &gpu.uniform("cell gain params", &params),
+                let uniform = gpu.uniform("cell gain params", &params);
+                let dispatch = Dispatch {
+                    pipeline: &self.pipeline,
+                    buffers: &[
+                        &uniform,
                         &self.first,
                         &self.bin_energy,
                         &self.stim,
                         &self.abs,
                     ],
-                    &[&self.changes_view],
-                    gpu.grid((c1 - c0) as u32),
-                    &[],
-                    |_| (),
-                )?;
+                    textures: &[&self.changes_view],
+                    workgroups: gpu.grid((c1 - c0) as u32),
+                };
+                gpu.run_then_read(what, &dispatch, &[], |_| ())?;
             }
             c0 = c1;
         }
         Ok(())
-    }
-
-    /// Write `batch` to the start of the changes' texture: its whole rows, then what
-    /// is left in part of the next.
-    fn upload(&self, batch: &[CountChange]) {
-        let whole = batch.len() / CHANGES_PER_ROW;
-        let rest = batch.len() % CHANGES_PER_ROW;
-        let bytes_per_row = (CHANGES_PER_ROW * std::mem::size_of::<CountChange>()) as u32;
-        let write = |row: usize, data: &[CountChange], width: usize, height: usize| {
-            self.gpu.queue.write_texture(
-                wgpu::TexelCopyTextureInfo {
-                    texture: &self.changes,
-                    mip_level: 0,
-                    origin: wgpu::Origin3d {
-                        x: 0,
-                        y: row as u32,
-                        z: 0,
-                    },
-                    aspect: wgpu::TextureAspect::All,
-                },
-                bytemuck::cast_slice(data),
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(bytes_per_row),
-                    rows_per_image: Some(height as u32),
-                },
-                wgpu::Extent3d {
-                    width: width as u32,
-                    height: height as u32,
-                    depth_or_array_layers: 1,
-                },
-            );
-        };
-        if whole > 0 {
-            write(0, &batch[..whole * CHANGES_PER_ROW], CHANGES_PER_ROW, whole);
-        }
-        if rest > 0 {
-            write(whole, &batch[whole * CHANGES_PER_ROW..], rest, 1);
-        }
     }
 
     /// Copy the spectra (cells × bins, cm⁻¹) into `stim` and `abs`.

@@ -246,6 +246,83 @@ impl Gpu {
         self.queue.write_buffer(buffer, 0, bytes);
     }
 
+    /// A 2-D texture a kernel reads with `textureLoad`, written with
+    /// [`Gpu::write_rows`]: `rows` rows of `width` texels.
+    pub fn texture(
+        &self,
+        label: &str,
+        format: wgpu::TextureFormat,
+        width: u32,
+        rows: u32,
+    ) -> (wgpu::Texture, wgpu::TextureView) {
+        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(label),
+            size: wgpu::Extent3d {
+                width,
+                height: rows.max(1),
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        (texture, view)
+    }
+
+    /// Copy `bytes` to the start of `texture` (before the next dispatch), row after
+    /// row of the texture's width: its whole rows, then what is left in part of the
+    /// next.
+    pub fn write_rows(&self, texture: &wgpu::Texture, bytes: &[u8]) {
+        let width = texture.width() as usize;
+        let texel = texture
+            .format()
+            .block_copy_size(None)
+            .expect("a texture of whole texels") as usize;
+        let row = width * texel;
+        let whole = bytes.len() / row;
+        let rest = (bytes.len() % row) / texel;
+        let write = |y: usize, data: &[u8], width: usize, height: usize| {
+            self.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: 0,
+                        y: y as u32,
+                        z: 0,
+                    },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                data,
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(row as u32),
+                    rows_per_image: Some(height as u32),
+                },
+                wgpu::Extent3d {
+                    width: width as u32,
+                    height: height as u32,
+                    depth_or_array_layers: 1,
+                },
+            );
+        };
+        if whole > 0 {
+            write(0, &bytes[..whole * row], width, whole);
+        }
+        if rest > 0 {
+            write(
+                whole,
+                &bytes[whole * row..whole * row + rest * texel],
+                rest,
+                1,
+            );
+        }
+    }
+
     /// Run `workgroups` workgroups of `pipeline` with `buffers` bound to group 0 in
     /// order, then copy `size` bytes of `output` back. `what` names the work for error
     /// messages. Errors of the device (validation, out of memory, lost) are returned.
@@ -294,36 +371,24 @@ impl Gpu {
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
-        self.dispatch_with_textures_then_read(
-            what,
+        let dispatch = Dispatch {
             pipeline,
             buffers,
-            &[],
+            textures: &[],
             workgroups,
-            copies,
-            read,
-        )
+        };
+        self.submit_then_read(what, Some(&dispatch), copies, read)
     }
 
-    /// [`Gpu::dispatch_then_read`] with `textures` bound after the buffers (binding
-    /// numbers go on from the last buffer's).
-    #[allow(clippy::too_many_arguments)]
-    pub fn dispatch_with_textures_then_read<R>(
+    /// [`Gpu::dispatch_then_read`] of a [`Dispatch`] (with textures bound).
+    pub fn run_then_read<R>(
         &self,
         what: &str,
-        pipeline: &wgpu::ComputePipeline,
-        buffers: &[&wgpu::Buffer],
-        textures: &[&wgpu::TextureView],
-        workgroups: [u32; 2],
+        dispatch: &Dispatch,
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
-        self.submit_then_read(
-            what,
-            Some((pipeline, buffers, textures, workgroups)),
-            copies,
-            read,
-        )
+        self.submit_then_read(what, Some(dispatch), copies, read)
     }
 
     /// Copy and read back as [`Gpu::dispatch_then_read`] does, without a dispatch
@@ -337,18 +402,11 @@ impl Gpu {
         self.submit_then_read(what, None, copies, read)
     }
 
-    /// A dispatch of `pipeline` over `workgroups` with `buffers` and `textures` bound
-    /// (or none), then the `copies`, handed to `read` once mapped.
-    #[allow(clippy::type_complexity)]
+    /// A dispatch (or none), then the `copies`, handed to `read` once mapped.
     fn submit_then_read<R>(
         &self,
         what: &str,
-        dispatch: Option<(
-            &wgpu::ComputePipeline,
-            &[&wgpu::Buffer],
-            &[&wgpu::TextureView],
-            [u32; 2],
-        )>,
+        dispatch: Option<&Dispatch>,
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
@@ -357,8 +415,8 @@ impl Gpu {
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
-        if let Some((pipeline, buffers, textures, workgroups)) = dispatch {
-            self.encode_dispatch(&mut encoder, what, pipeline, buffers, textures, workgroups);
+        if let Some(d) = dispatch {
+            self.encode_dispatch(&mut encoder, what, d);
         }
         for (output, readback, size) in copies {
             if *size > 0 {
@@ -427,23 +485,15 @@ impl Gpu {
         Ok(result)
     }
 
-    /// Record a dispatch of `pipeline` over `workgroups` with `buffers`, then
-    /// `textures`, bound to group 0 in order.
-    fn encode_dispatch(
-        &self,
-        encoder: &mut wgpu::CommandEncoder,
-        what: &str,
-        pipeline: &wgpu::ComputePipeline,
-        buffers: &[&wgpu::Buffer],
-        textures: &[&wgpu::TextureView],
-        workgroups: [u32; 2],
-    ) {
-        let layout = pipeline.get_bind_group_layout(0);
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
+    /// Record dispatch `d`.
+    fn encode_dispatch(&self, encoder: &mut wgpu::CommandEncoder, what: &str, d: &Dispatch) {
+        let layout = d.pipeline.get_bind_group_layout(0);
+        let entries: Vec<wgpu::BindGroupEntry> = d
+            .buffers
             .iter()
             .map(|b| b.as_entire_binding())
             .chain(
-                textures
+                d.textures
                     .iter()
                     .map(|t| wgpu::BindingResource::TextureView(t)),
             )
@@ -462,10 +512,19 @@ impl Gpu {
             label: Some(what),
             timestamp_writes: None,
         });
-        pass.set_pipeline(pipeline);
+        pass.set_pipeline(d.pipeline);
         pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups(workgroups[0], workgroups[1], 1);
+        pass.dispatch_workgroups(d.workgroups[0], d.workgroups[1], 1);
     }
+}
+
+/// A dispatch of `pipeline` over `workgroups` (x, y) with `buffers`, then `textures`,
+/// bound to group 0 in order.
+pub struct Dispatch<'a> {
+    pub pipeline: &'a wgpu::ComputePipeline,
+    pub buffers: &'a [&'a wgpu::Buffer],
+    pub textures: &'a [&'a wgpu::TextureView],
+    pub workgroups: [u32; 2],
 }
 
 impl Gpu {
