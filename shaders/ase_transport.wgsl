@@ -24,8 +24,10 @@ const OTHER_EDGES: u32 = 1u;
 const SURFACE: u32 = 2u;
 const SUBSTRATE_EXIT: u32 = 3u;
 
-// Exchange entries a packet holds for one step: one per cell it meets.
+// Exchange entries a packet holds for one step: one per cell it meets (two vec4s of
+// registers each for their cells and photons, e_cell, e_stim and e_abs below).
 const ENTRIES: u32 = 8u;
+const_assert ENTRIES == 8u;
 
 // Events ending a segment.
 const BUDGET: u32 = 0u;
