@@ -208,11 +208,7 @@ var<private> e_cell: array<vec4<u32>, 2>;
 var<private> e_stim: array<vec4<f32>, 2>;
 var<private> e_abs: array<vec4<f32>, 2>;
 
-// Component k (0–3) of v.
-fn pick_u(v: vec4<u32>, k: u32) -> u32 {
-    return select(select(v.w, v.z, k == 2u), select(v.y, v.x, k == 0u), k < 2u);
-}
-
+// Component k (0–3) of v (`word` of shared/philox.wgsl picks a vec4<u32>'s).
 fn pick_f(v: vec4<f32>, k: u32) -> f32 {
     return select(select(v.w, v.z, k == 2u), select(v.y, v.x, k == 0u), k < 2u);
 }
@@ -223,7 +219,7 @@ fn put_f(v: vec4<f32>, k: u32, x: f32) -> vec4<f32> {
 }
 
 fn entry_cell(k: u32) -> u32 {
-    return select(pick_u(e_cell[1], k - 4u), pick_u(e_cell[0], k), k < 4u);
+    return select(word(e_cell[1], k - 4u), word(e_cell[0], k), k < 4u);
 }
 
 fn entry_stim(k: u32) -> f32 {
