@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use super::exchange::apply_cell;
+use super::exchange::{Moved, apply_cell};
 use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use super::platelets::{Film, GainFollower, LoggedChange, Platelet, next_event};
@@ -50,6 +50,47 @@ pub struct AseOutput {
     pub platelets: usize,
     /// Time steps taken (more than duration/dt where the step was shortened).
     pub steps: u64,
+}
+
+/// What the engine keeps of a cell between steps, so that a step visits the platelets
+/// of a cell only where something happens to them: the sampled excitons they hold, their
+/// room for more (Σ max(0, g_d − n)), and a time no later than the earliest of their
+/// next loss events.
+#[derive(Debug, Clone, Copy)]
+struct CellSummary {
+    excitons: u64,
+    room: u64,
+    next_ps: f64,
+}
+
+impl CellSummary {
+    fn of(setup: &AseSetup, platelets: &[Platelet]) -> Self {
+        let g_d = setup.optics.degeneracy;
+        Self {
+            excitons: platelets.iter().map(|p| u64::from(p.n)).sum(),
+            room: platelets
+                .iter()
+                .map(|p| u64::from(g_d.saturating_sub(p.n)))
+                .sum(),
+            next_ps: platelets
+                .iter()
+                .map(|p| p.next_ps)
+                .fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    /// Take in what a booking did to the cell's platelets.
+    fn add(&mut self, moved: Moved) {
+        self.excitons = self
+            .excitons
+            .checked_add_signed(moved.excitons)
+            .expect("a cell's excitons stay positive");
+        self.room = self
+            .room
+            .checked_add_signed(moved.room)
+            .expect("a cell's room stays positive");
+        self.next_ps = self.next_ps.min(moved.earliest_ps);
+    }
 }
 
 /// Fractions of the stripe's platelets by exciton count (index n).
@@ -95,7 +136,7 @@ fn centre_gain(setup: &AseSetup, film: &Film) -> Vec<f64> {
 #[allow(clippy::too_many_arguments)]
 fn settle_exchange(
     setup: &AseSetup,
-    film: &Film,
+    summaries: &[CellSummary],
     cell_excitons: &[f64],
     exchange: &[Exchange],
     packets: &mut [AsePacket],
@@ -105,7 +146,6 @@ fn settle_exchange(
     ledger: &mut Ledger,
 ) -> f64 {
     let bins = setup.spectrum.bins;
-    let s = setup.samples_per_cell;
     let w = setup.platelet_weight;
     let cells = setup.grid.cells();
     let mut demand_s = vec![0.0; cells];
@@ -115,7 +155,6 @@ fn settle_exchange(
         demand_s[c] += e.stimulated;
         demand_a[c] += e.absorbed;
     }
-    let g_d = setup.optics.degeneracy;
     let factor = |demand: f64, supply: f64| {
         if demand > supply {
             (supply / demand).max(0.0)
@@ -134,11 +173,7 @@ fn settle_exchange(
             k_s[c] = factor(demand_s[c], supply);
         }
         if demand_a[c] > 0.0 {
-            let room = film.platelets[c * s..(c + 1) * s]
-                .iter()
-                .map(|p| f64::from(g_d.saturating_sub(p.n)))
-                .sum::<f64>()
-                * w;
+            let room = summaries[c].room as f64 * w;
             let owed: f64 = pending_a[c * bins..(c + 1) * bins].iter().sum();
             load = load.max(demand_a[c] / (room - owed).max(w));
             k_a[c] = factor(demand_a[c], room - owed);
@@ -366,8 +401,11 @@ pub fn run_with(
 
     // Each cell's count changes since a device keeping the gain spectra last read them.
     let mut logs: Vec<Vec<LoggedChange>> = vec![Vec::new(); cells];
-    // Real excitons held by a cell's platelets.
-    let excitons = |ps: &[Platelet]| ps.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
+    let mut summaries: Vec<CellSummary> = film
+        .platelets
+        .chunks(s)
+        .map(|ps| CellSummary::of(setup, ps))
+        .collect();
     let mut dt = setup.dt_ps;
     let mut t0 = 0.0;
     let mut step: u32 = 0;
@@ -387,10 +425,9 @@ pub fn run_with(
         }
 
         // 1. Spontaneous emission and the loss events, cell by cell.
-        let emission: Vec<f64> = film
-            .platelets
-            .par_chunks(s)
-            .map(|ps| spontaneous::cell_emission(setup, ps, t1 - t0))
+        let emission: Vec<f64> = summaries
+            .iter()
+            .map(|c| spontaneous::cell_emission(setup, c.excitons, t1 - t0))
             .collect();
         let total_emission: f64 = emission.iter().sum();
         // As many packets per unit time however the step is cut.
@@ -408,52 +445,74 @@ pub fn run_with(
             .zip(film.abs.par_chunks_mut(bins))
             .zip(pending_r.par_iter_mut())
             .zip(logs.par_iter_mut())
+            .zip(summaries.par_iter_mut())
             .enumerate()
-            .map(|(c, ((((platelets, stim), abs), pending), log))| {
-                let mut gain = GainFollower::new(host_gain, stim, abs, log);
-                let mut born = Vec::new();
-                let mut led = Ledger::default();
-                let mut rng = Stream::new(setup.seed, Purpose::Spontaneous, point, step, c as u32);
-                spontaneous::launch(
-                    setup,
-                    platelets,
-                    launched[c],
-                    packet_weight,
-                    t0,
-                    t1,
-                    &mut rng,
-                    &mut born,
-                    &mut led,
-                );
-                if setup.frozen {
-                    return (born, led, excitons(platelets));
-                }
-                for (j, p) in platelets.iter_mut().enumerate() {
-                    if p.next_ps >= t1 {
-                        continue;
+            .map(
+                |(c, (((((platelets, stim), abs), pending), log), summary))| {
+                    let mut gain = GainFollower::new(host_gain, stim, abs, log);
+                    // Real excitons the cell's platelets hold.
+                    let held = |summary: &CellSummary| summary.excitons as f64 * w;
+                    let mut born = Vec::new();
+                    let mut led = Ledger::default();
+                    let mut rng =
+                        Stream::new(setup.seed, Purpose::Spontaneous, point, step, c as u32);
+                    spontaneous::launch(
+                        setup,
+                        platelets,
+                        launched[c],
+                        packet_weight,
+                        t0,
+                        t1,
+                        &mut rng,
+                        &mut born,
+                        &mut led,
+                    );
+                    if setup.frozen {
+                        return (born, led, held(summary));
                     }
-                    let index = (c * s + j) as u32;
-                    let mut rng = Stream::new(setup.seed, Purpose::Decay, point, step, index);
-                    while p.next_ps < t1 {
-                        let t = p.next_ps;
-                        match setup.kinetics.choose(p.n, rng.uniform()) {
-                            Loss::NonRadiative => led.nonradiative += w,
-                            Loss::Auger => led.auger += w,
+                    // The loss events within the step: only where one falls due are the
+                    // cell's platelets visited, and the earliest next event noted again.
+                    if summary.next_ps < t1 {
+                        let mut earliest = f64::INFINITY;
+                        for (j, p) in platelets.iter_mut().enumerate() {
+                            if p.next_ps < t1 {
+                                let index = (c * s + j) as u32;
+                                let mut rng =
+                                    Stream::new(setup.seed, Purpose::Decay, point, step, index);
+                                while p.next_ps < t1 {
+                                    let t = p.next_ps;
+                                    match setup.kinetics.choose(p.n, rng.uniform()) {
+                                        Loss::NonRadiative => led.nonradiative += w,
+                                        Loss::Auger => led.auger += w,
+                                    }
+                                    let before = *p;
+                                    p.n -= 1;
+                                    summary.excitons -= 1;
+                                    if p.n < setup.optics.degeneracy {
+                                        summary.room += 1;
+                                    }
+                                    gain.changed(setup, j, &before, p, scale);
+                                    p.next_ps = next_event(
+                                        t,
+                                        setup.kinetics.loss_rate(p.n, false),
+                                        &mut rng,
+                                    );
+                                }
+                            }
+                            earliest = earliest.min(p.next_ps);
                         }
-                        let before = *p;
-                        p.n -= 1;
-                        gain.changed(setup, j, &before, p, scale);
-                        p.next_ps = next_event(t, setup.kinetics.loss_rate(p.n, false), &mut rng);
+                        summary.next_ps = earliest;
                     }
-                }
-                *pending += emission[c];
-                // Its own stream: how packets are sampled never changes the kinetics.
-                let mut rng = Stream::new(setup.seed, Purpose::Radiative, point, step, c as u32);
-                spontaneous::book_radiative(
-                    setup, platelets, &mut gain, pending, scale, t1, &mut rng,
-                );
-                (born, led, excitons(platelets))
-            })
+                    *pending += emission[c];
+                    // Its own stream: how packets are sampled never changes the kinetics.
+                    let mut rng =
+                        Stream::new(setup.seed, Purpose::Radiative, point, step, c as u32);
+                    summary.add(spontaneous::book_radiative(
+                        setup, platelets, &mut gain, pending, scale, t1, &mut rng,
+                    ));
+                    (born, led, held(summary))
+                },
+            )
             .collect();
         let mut cell_excitons = Vec::with_capacity(cells);
         for (born, led, held) in per_cell {
@@ -493,7 +552,7 @@ pub fn run_with(
         if setup.coupled && !setup.frozen {
             let load = settle_exchange(
                 setup,
-                &film,
+                &summaries,
                 &cell_excitons,
                 &exchange,
                 &mut packets,
@@ -516,26 +575,30 @@ pub fn run_with(
                 .zip(pending_s.par_chunks_mut(bins))
                 .zip(pending_a.par_chunks_mut(bins))
                 .zip(logs.par_iter_mut())
+                .zip(summaries.par_iter_mut())
                 .enumerate()
-                .map(|(c, (((((platelets, stim), abs), ps), pa), log))| {
-                    let mut led = Ledger::default();
-                    if ps.iter().chain(pa.iter()).any(|v| *v >= w) {
-                        let mut rng =
-                            Stream::new(setup.seed, Purpose::Exchange, point, step, c as u32);
-                        apply_cell(
-                            setup,
-                            platelets,
-                            &mut GainFollower::new(host_gain, stim, abs, log),
-                            ps,
-                            pa,
-                            scale,
-                            t1,
-                            &mut rng,
-                            &mut led,
-                        );
-                    }
-                    led
-                })
+                .map(
+                    |(c, ((((((platelets, stim), abs), ps), pa), log), summary))| {
+                        let mut led = Ledger::default();
+                        if ps.iter().chain(pa.iter()).any(|v| *v >= w) {
+                            let mut rng =
+                                Stream::new(setup.seed, Purpose::Exchange, point, step, c as u32);
+                            let moved = apply_cell(
+                                setup,
+                                platelets,
+                                &mut GainFollower::new(host_gain, stim, abs, log),
+                                ps,
+                                pa,
+                                scale,
+                                t1,
+                                &mut rng,
+                                &mut led,
+                            );
+                            summary.add(moved);
+                        }
+                        led
+                    },
+                )
                 .collect();
             for led in &booked {
                 ledger.merge(led);

@@ -24,6 +24,25 @@ pub struct Booking<'p> {
     platelets: &'p mut [Platelet],
     /// Every platelet's count before the first move (none until then).
     before: Option<Vec<u32>>,
+    moved: Moved,
+}
+
+/// What a booking did to a cell's platelets: the change of their exciton total and of
+/// their room for more (Σ max(0, g_d − n)), and the earliest next loss time it drew
+/// (infinite when it drew none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Moved {
+    pub excitons: i64,
+    pub room: i64,
+    pub earliest_ps: f64,
+}
+
+impl Moved {
+    pub const NOTHING: Self = Self {
+        excitons: 0,
+        room: 0,
+        earliest_ps: f64::INFINITY,
+    };
 }
 
 impl<'p> Booking<'p> {
@@ -31,6 +50,7 @@ impl<'p> Booking<'p> {
         Self {
             platelets,
             before: None,
+            moved: Moved::NOTHING,
         }
     }
 
@@ -40,8 +60,13 @@ impl<'p> Booking<'p> {
             self.before = Some(self.platelets.iter().map(|p| p.n).collect());
         }
         let p = &mut self.platelets[i];
+        let n = p.n;
         p.n = p.n.saturating_add_signed(step);
         p.next_ps = next_event(t_now, setup.kinetics.loss_rate(p.n, false), rng);
+        let g_d = setup.optics.degeneracy;
+        self.moved.excitons += i64::from(p.n) - i64::from(n);
+        self.moved.room += i64::from(g_d.saturating_sub(p.n)) - i64::from(g_d.saturating_sub(n));
+        self.moved.earliest_ps = self.moved.earliest_ps.min(p.next_ps);
     }
 
     /// Move `count` excitons by `step` (−1 removes, +1 adds), each on a platelet drawn in
@@ -107,10 +132,10 @@ impl<'p> Booking<'p> {
         0
     }
 
-    /// Tell `gain` of every platelet whose count changed.
-    pub fn finish(self, setup: &AseSetup, gain: &mut GainFollower, scale: f64) {
+    /// Tell `gain` of every platelet whose count changed; returns what the booking did.
+    pub fn finish(self, setup: &AseSetup, gain: &mut GainFollower, scale: f64) -> Moved {
         let Some(before) = self.before else {
-            return;
+            return self.moved;
         };
         for (j, (after, n_before)) in self.platelets.iter().zip(before).enumerate() {
             if after.n != n_before {
@@ -121,6 +146,7 @@ impl<'p> Booking<'p> {
                 gain.changed(setup, j, &before, after, scale);
             }
         }
+        self.moved
     }
 }
 
@@ -129,7 +155,7 @@ type Share = fn(&Optics, f64, u32, f64) -> f64;
 
 /// Book a cell's accumulated exchange (`pending_s`, `pending_a` per bin, real photons)
 /// at time `t_now`, leaving the sub-exciton remainders in place; `gain` follows the
-/// counts.
+/// counts. Returns what the booking did to the platelets.
 #[allow(clippy::too_many_arguments)]
 pub fn apply_cell(
     setup: &AseSetup,
@@ -141,7 +167,7 @@ pub fn apply_cell(
     t_now: f64,
     rng: &mut Stream,
     ledger: &mut Ledger,
-) {
+) -> Moved {
     let w = setup.platelet_weight;
     let optics = &setup.optics;
     // Stimulated emission removes excitons in proportion to σ_e, absorption adds them in
@@ -176,5 +202,5 @@ pub fn apply_cell(
             *unbooked += left as f64 * w;
         }
     }
-    booking.finish(setup, gain, scale);
+    booking.finish(setup, gain, scale)
 }

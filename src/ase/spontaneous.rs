@@ -21,7 +21,7 @@
 //! along the stripe to the detector, which carries ASE, is sampled 2/(1 − cos θ) times
 //! more densely than by isotropic packets.
 
-use super::exchange::Booking;
+use super::exchange::{Booking, Moved};
 use super::photons::{AsePacket, Fate};
 use super::platelets::{GainFollower, Platelet};
 use super::setup::AseSetup;
@@ -31,9 +31,9 @@ use crate::rng::Stream;
 use crate::transport::geometry::FILM;
 use crate::transport::scatter;
 
-/// Real photons a cell's platelets emit spontaneously in `dt` ps.
-pub fn cell_emission(setup: &AseSetup, platelets: &[Platelet], dt: f64) -> f64 {
-    let excitons: u64 = platelets.iter().map(|p| u64::from(p.n)).sum();
+/// Real photons a cell's platelets emit spontaneously in `dt` ps, when they hold
+/// `excitons` sampled excitons.
+pub fn cell_emission(setup: &AseSetup, excitons: u64, dt: f64) -> f64 {
     excitons as f64 * setup.kinetics.k_rad * setup.platelet_weight * dt
 }
 
@@ -135,7 +135,7 @@ fn about_x(cos_x: f64, u_phi: f64) -> [f64; 3] {
 /// Book the whole sampled excitons of a cell's pending radiative decay (`pending`, real
 /// photons emitted whose excitons are not yet removed) at time `t_now`, each against a
 /// platelet drawn in proportion to its exciton count; the remainder stays pending.
-/// `gain` follows the counts.
+/// `gain` follows the counts. Returns what the booking did to the platelets.
 #[allow(clippy::too_many_arguments)]
 pub fn book_radiative(
     setup: &AseSetup,
@@ -145,15 +145,15 @@ pub fn book_radiative(
     scale: f64,
     t_now: f64,
     rng: &mut Stream,
-) {
+) -> Moved {
     let w = setup.platelet_weight;
     let whole = (*pending / w).floor();
     if whole < 1.0 {
-        return;
+        return Moved::NOTHING;
     }
     let mut booking = Booking::new(platelets);
     // Every exciton of the cell may be gone; the rest then waits for the next step.
     let left = booking.moves(setup, whole as u64, -1, |p| f64::from(p.n), t_now, rng);
-    booking.finish(setup, gain, scale);
     *pending -= (whole - left as f64) * w;
+    booking.finish(setup, gain, scale)
 }
