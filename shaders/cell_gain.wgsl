@@ -1,10 +1,12 @@
 // The cells' gain spectra from their platelets' exciton counts (src/ase/platelets.rs,
 // CellGain): at every spectral bin, the stimulated-emission and absorption
 // coefficients, cm⁻¹, summed over the cell's sampled platelets. One workgroup per
-// cell replaces the contributions of the platelets whose counts changed during a
-// step, in the order the host listed them, so the result is the same run to run;
-// recomputing the spectra is the same with every platelet listed, each coming from
-// NONE (no contribution), onto spectra set to zero.
+// cell with changes replaces the contributions of the platelets whose counts changed
+// during a step, in the order the host listed them, so the result is the same run to
+// run; recomputing the spectra is the same with every platelet listed, each coming
+// from NONE (no contribution), onto spectra set to zero. Only the cells with changes
+// are dispatched: lavapipe spends microseconds on a workgroup even when it has
+// nothing to do.
 //
 // Energies are offsets from the mean transition energy, eV, so that the line offsets
 // keep single precision.
@@ -17,9 +19,10 @@ const NONE: u32 = 0xffffu;
 const LN_2: f32 = 0.6931471805599453;
 
 struct GainParams {
-    // The cells of this dispatch: [first_cell, end_cell).
+    // The first cell of this dispatch (its changes are the first of the texture), and
+    // how many cells it has (listed in `cells`).
     first_cell: u32,
-    end_cell: u32,
+    count: u32,
     bins: u32,
     degeneracy: u32,
     // 1: start from zero spectra (recomputing), 0: add to them.
@@ -50,11 +53,13 @@ struct CountChange {
 // cells × bins, cm⁻¹.
 @group(0) @binding(3) var<storage, read_write> stim: array<f32>;
 @group(0) @binding(4) var<storage, read_write> absorb: array<f32>;
+// The cells of this dispatch, a workgroup each.
+@group(0) @binding(5) var<storage, read> cells: array<u32>;
 // The changes of this dispatch's cells, cell by cell, CHANGES_PER_ROW a row: a
 // CountChange a texel (energy bits, counts). Every invocation of a workgroup reads
 // every change of its cell; lavapipe fetches texels for all SIMD lanes at once, where
 // it loads a storage buffer's words one lane at a time.
-@group(0) @binding(5) var changes: texture_2d<u32>;
+@group(0) @binding(6) var changes: texture_2d<u32>;
 
 const CHANGES_PER_ROW: u32 = 4096u;
 
@@ -105,17 +110,19 @@ fn phi(e: vec4<f32>, line: f32) -> vec4<f32> {
     return 1.0 / (1.0 + x * x);
 }
 
-// One workgroup per cell; each invocation takes 8 neighbouring bins, as two vec4s.
+// One workgroup per listed cell; each invocation takes 8 neighbouring bins, as two
+// vec4s.
 @compute @workgroup_size(LANES)
 fn cell_gain(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(local_invocation_index) lane: u32,
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let cell = p.first_cell + group.x + group.y * groups.x;
-    if (cell >= p.end_cell) {
+    let k = group.x + group.y * groups.x;
+    if (k >= p.count) {
         return;
     }
+    let cell = cells[k];
     let start = first[cell] - first[p.first_cell];
     let end = first[cell + 1u] - first[p.first_cell];
     let last = p.bins - 1u;

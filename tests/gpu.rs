@@ -302,7 +302,7 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         GainParams,
         [
             first_cell,
-            end_cell,
+            count,
             bins,
             degeneracy,
             from_zero,

@@ -1,7 +1,7 @@
 //! The cells' gain spectra kept on the GPU (`shaders/cell_gain.wgsl`), where the ASE
 //! transport reads them. Before the packets move, the host lists the platelets whose
 //! counts changed (from the engine's logs); the device replaces their lines, one
-//! workgroup per cell, and recomputes the spectra from every count now and then to
+//! workgroup per cell with changes, and recomputes the spectra from every count now and then to
 //! clear the rounding drift (the same kernel, with every platelet listed as new).
 
 use super::{Dispatch, Gpu};
@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct GainParams {
     pub first_cell: u32,
-    pub end_cell: u32,
+    pub count: u32,
     pub bins: u32,
     pub degeneracy: u32,
     pub from_zero: u32,
@@ -69,11 +69,11 @@ fn changes_rows(setup: &AseSetup) -> usize {
 
 /// Device memory of the gain spectra of `setup`, bytes: the spectra and their
 /// read-back copies, the bins' energies, the changes of a dispatch (in whole rows),
-/// and where each cell's begin.
+/// where each cell's begin, and the cells of a dispatch.
 pub fn memory_needed(setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells();
     let bins = setup.spectrum.bins;
-    (4 * (4 * cells * bins + bins + cells + 1)
+    (4 * (4 * cells * bins + bins + 2 * cells + 1)
         + changes_rows(setup) * CHANGES_PER_ROW * std::mem::size_of::<CountChange>()) as u64
 }
 
@@ -96,6 +96,8 @@ pub struct GpuGain<'g> {
     /// Changes `changes` holds.
     capacity: usize,
     first: wgpu::Buffer,
+    /// The cells of a dispatch.
+    dispatched: wgpu::Buffer,
     stim_back: wgpu::Buffer,
     abs_back: wgpu::Buffer,
     pipeline: wgpu::ComputePipeline,
@@ -157,6 +159,7 @@ impl<'g> GpuGain<'g> {
             changes,
             capacity: rows * CHANGES_PER_ROW,
             first: gpu.input("first change of each cell", 4 * (cells as u64 + 1)),
+            dispatched: gpu.input("cells of a dispatch", 4 * cells as u64),
             stim_back: gpu.readback("cell stimulated gain read-back", spectra),
             abs_back: gpu.readback("cell absorption read-back", spectra),
             pipeline: gpu.pipeline_with(
@@ -174,43 +177,49 @@ impl<'g> GpuGain<'g> {
     }
 
     /// Apply the changes listed (onto zero spectra when `from_zero`): cell c's are
-    /// `list[first[c]..first[c + 1]]`. As many cells at a time as the device holds
-    /// the changes of.
+    /// `list[first[c]..first[c + 1]]`. Only the cells with changes (every cell when
+    /// `from_zero`), as many at a time as the device holds the changes of.
     fn apply(&self, what: &str, first: &[u32], from_zero: bool) -> Result<()> {
         let gpu = self.gpu;
         gpu.write(&self.first, bytemuck::cast_slice(first));
-        let mut c0 = 0;
-        while c0 < self.cells {
+        let cells: Vec<u32> = (0..self.cells as u32)
+            .filter(|&c| from_zero || first[c as usize + 1] > first[c as usize])
+            .collect();
+        let changes = |c: u32| first[c as usize];
+        let mut k0 = 0;
+        while k0 < cells.len() {
             // At least one cell; more while their changes fit.
-            let mut c1 = c0 + 1;
-            while c1 < self.cells && (first[c1 + 1] - first[c0]) as usize <= self.capacity {
-                c1 += 1;
+            let start = changes(cells[k0]);
+            let mut k1 = k0 + 1;
+            while k1 < cells.len() && (changes(cells[k1] + 1) - start) as usize <= self.capacity {
+                k1 += 1;
             }
-            let batch = &self.list[first[c0] as usize..first[c1] as usize];
-            if !batch.is_empty() || from_zero {
-                gpu.write_rows(&self.changes, bytemuck::cast_slice(batch));
-                let params = GainParams {
-                    first_cell: c0 as u32,
-                    end_cell: c1 as u32,
-                    from_zero: u32::from(from_zero),
-                    ..self.params
-                };
-                let uniform = gpu.uniform("cell gain params", &params);
-                let dispatch = Dispatch {
-                    pipeline: &self.pipeline,
-                    buffers: &[
-                        &uniform,
-                        &self.first,
-                        &self.bin_energy,
-                        &self.stim,
-                        &self.abs,
-                    ],
-                    textures: &[&self.changes_view],
-                    workgroups: gpu.grid((c1 - c0) as u32),
-                };
-                gpu.run_then_read(what, &dispatch, &[], |_| ())?;
-            }
-            c0 = c1;
+            let end = changes(cells[k1 - 1] + 1);
+            let batch = &self.list[start as usize..end as usize];
+            gpu.write_rows(&self.changes, bytemuck::cast_slice(batch));
+            gpu.write(&self.dispatched, bytemuck::cast_slice(&cells[k0..k1]));
+            let params = GainParams {
+                first_cell: cells[k0],
+                count: (k1 - k0) as u32,
+                from_zero: u32::from(from_zero),
+                ..self.params
+            };
+            let uniform = gpu.uniform("cell gain params", &params);
+            let dispatch = Dispatch {
+                pipeline: &self.pipeline,
+                buffers: &[
+                    &uniform,
+                    &self.first,
+                    &self.bin_energy,
+                    &self.stim,
+                    &self.abs,
+                    &self.dispatched,
+                ],
+                textures: &[&self.changes_view],
+                workgroups: gpu.grid((k1 - k0) as u32),
+            };
+            gpu.run_then_read(what, &dispatch, &[], |_| ())?;
+            k0 = k1;
         }
         Ok(())
     }
