@@ -79,6 +79,13 @@ impl CellSummary {
         }
     }
 
+    /// Whether the summary is that of `platelets`: the same totals, and a time no
+    /// later than their earliest loss event.
+    fn holds_for(&self, setup: &AseSetup, platelets: &[Platelet]) -> bool {
+        let now = Self::of(setup, platelets);
+        (self.excitons, self.room) == (now.excitons, now.room) && self.next_ps <= now.next_ps
+    }
+
     /// Take in what a booking did to the cell's platelets.
     fn add(&mut self, moved: Moved) {
         self.excitons = self
@@ -604,6 +611,14 @@ pub fn run_with(
                 ledger.merge(led);
             }
         }
+        // Whatever changes a count or a loss time must tell the cell's summary.
+        debug_assert!(
+            film.platelets
+                .chunks(s)
+                .zip(&summaries)
+                .all(|(ps, kept)| kept.holds_for(setup, ps)),
+            "a cell's summary disagrees with its platelets at step {step}"
+        );
 
         // 5. Snapshots.
         while (snapshot_ps.len() as f64) * snapshot_every <= t1 + 1e-9 * setup.dt_ps
