@@ -1,8 +1,9 @@
 //! The cells' gain spectra kept on the GPU (`shaders/cell_gain.wgsl`), where the ASE
 //! transport reads them. Before the packets move, the host lists the platelets whose
 //! counts changed (from the engine's logs); the device replaces their lines, one
-//! workgroup per cell with changes, and recomputes the spectra from every count now and then to
-//! clear the rounding drift (the same kernel, with every platelet listed as new).
+//! workgroup per cell with changes, and recomputes the spectra from every count now and
+//! then to clear the rounding drift (the same kernel, with every platelet listed as
+//! new).
 
 use super::{Dispatch, Gpu};
 use crate::ase::platelets::{Film, LoggedChange};
@@ -185,16 +186,17 @@ impl<'g> GpuGain<'g> {
         let cells: Vec<u32> = (0..self.cells as u32)
             .filter(|&c| from_zero || first[c as usize + 1] > first[c as usize])
             .collect();
-        let changes = |c: u32| first[c as usize];
+        // Where cell c's changes begin in the list (and cell c − 1's end).
+        let begin = |c: u32| first[c as usize];
         let mut k0 = 0;
         while k0 < cells.len() {
             // At least one cell; more while their changes fit.
-            let start = changes(cells[k0]);
+            let start = begin(cells[k0]);
             let mut k1 = k0 + 1;
-            while k1 < cells.len() && (changes(cells[k1] + 1) - start) as usize <= self.capacity {
+            while k1 < cells.len() && (begin(cells[k1] + 1) - start) as usize <= self.capacity {
                 k1 += 1;
             }
-            let end = changes(cells[k1 - 1] + 1);
+            let end = begin(cells[k1 - 1] + 1);
             let batch = &self.list[start as usize..end as usize];
             gpu.write_rows(&self.changes, bytemuck::cast_slice(batch));
             gpu.write(&self.dispatched, bytemuck::cast_slice(&cells[k0..k1]));
