@@ -218,19 +218,26 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Every struct shared between Rust and WGSL (the transport kernels and the cells'
-/// gain) has the same size and field offsets on both sides (WGSL layout as naga
-/// computes it).
+/// Every struct shared between Rust and WGSL (the transport kernels, the cells' gain
+/// and the platelets' decay and booking) has the same size and field offsets on both sides (WGSL
+/// layout as naga computes it).
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
     use asemc::gpu::ase::{AseParams, Entry, GpuPacket, MovedPacket};
     use asemc::gpu::gain::{CountChange, GainParams};
+    use asemc::gpu::platelets::{BookingParams, CellBooked, CellDecay, DecayParams, Order};
     use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
     use std::mem::{offset_of, size_of};
-    let modules: Vec<naga::Module> = ["transport", "ase_transport", "cell_gain"]
-        .iter()
-        .map(|k| naga::front::wgsl::parse_str(&asemc::gpu::shaders::source(k)).unwrap())
-        .collect();
+    let modules: Vec<naga::Module> = [
+        "transport",
+        "ase_transport",
+        "cell_gain",
+        "platelet_decay",
+        "platelet_booking",
+    ]
+    .iter()
+    .map(|k| naga::front::wgsl::parse_str(&asemc::gpu::shaders::source(k)).unwrap())
+    .collect();
     let layout = |name: &str| -> (u32, Vec<(String, u32)>) {
         let ty = modules
             .iter()
@@ -316,6 +323,43 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         ]
     );
     check!("CountChange", CountChange, [energy, counts]);
+    check!(
+        "DecayParams",
+        DecayParams,
+        [
+            seed_lo, seed_hi, point, step, samples, degeneracy, count, _pad0, t1, k_nonrad, k_xx,
+            _pad1,
+        ]
+    );
+    check!(
+        "BookingParams",
+        BookingParams,
+        [
+            seed_lo,
+            seed_hi,
+            point,
+            step,
+            samples,
+            degeneracy,
+            count,
+            purpose,
+            t_now,
+            k_nonrad,
+            k_xx,
+            inv_hwhm,
+            biexciton_shift_ev,
+            _pad0,
+            _pad1,
+            _pad2,
+        ]
+    );
+    check!("Order", Order, [energy, kind, count, _pad0]);
+    check!("CellBooked", CellBooked, [excitons, room, next, moved]);
+    check!(
+        "CellDecay",
+        CellDecay,
+        [excitons, room, next, nonradiative, auger]
+    );
     check!(
         "AseParams",
         AseParams,

@@ -10,13 +10,15 @@
 mod common;
 use asemc::analysis::fit::fit_vsl;
 use asemc::ase::DeviceGain;
-use asemc::ase::platelets::Film;
+use asemc::ase::kinetics::Loss;
+use asemc::ase::platelets::{Film, loss_events};
 use asemc::ase::tally::Exit;
 use asemc::ase::{self, AseOutput, AseSetup};
 use asemc::config::{Config, load};
 use asemc::gpu::Gpu;
 use asemc::gpu::ase::GpuTransport;
 use asemc::gpu::gain::GpuGain;
+use asemc::gpu::platelets::GpuPlatelets;
 use asemc::spectral::peak_and_fwhm;
 use common::{assert_within_sigma, configs_dir, gpu, mean_and_error, small_film, stripe_film};
 
@@ -130,6 +132,345 @@ fn gain_spectra_on_the_device_are_the_hosts() {
         gain.read(&mut device).unwrap();
         assert!(largest_difference(&device, &film) < tolerance(samples as f64));
     }
+}
+
+#[test]
+fn platelet_decay_on_the_device_is_the_hosts() {
+    // Far above threshold, with a non-radiative channel beside Auger, both scalings.
+    // The device draws each platelet's events from the host's stream words in single
+    // precision, so the two agree platelet by platelet but where rounding tips a
+    // comparison.
+    let Some(gpu) = gpu() else { return };
+    for scaling in ["bimolecular", "cubic"] {
+        let c = small_film(&[
+            "pump.fluence_uj_cm2=15",
+            "platelets.nonradiative_lifetime_ps=200",
+            &format!("platelets.auger_scaling=\"{scaling}\""),
+        ]);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let (s, cells) = (setup.samples_per_cell, setup.grid.cells());
+        let film = Film::sample(&setup, 0);
+        let initial: Vec<u64> = film
+            .platelets
+            .chunks(s)
+            .map(|ps| ps.iter().map(|p| u64::from(p.n)).sum())
+            .collect();
+        let mut host = film.platelets.clone();
+        let (mut nonradiative, mut auger) = ([0u64; 2], [0u64; 2]);
+        let run_device = || {
+            let mut device = GpuPlatelets::new(&gpu, &setup).unwrap();
+            device.load(&film);
+            let mut earliest = vec![0.0f32; cells];
+            let mut events = (0u64, 0u64);
+            let mut last = device.read().unwrap();
+            for step in 0..40u32 {
+                let t1 = 0.5 * f64::from(step + 1);
+                // As the engine lists them: the cells whose earliest event falls due.
+                let listed: Vec<u32> = (0..cells as u32)
+                    .filter(|&c| f64::from(earliest[c as usize]) < t1)
+                    .collect();
+                let decayed = device.decay(0, step, t1, &listed).unwrap();
+                assert_eq!(decayed.len(), listed.len());
+                let (counts, next) = device.read().unwrap();
+                for (&c, d) in listed.iter().zip(&decayed) {
+                    let c = c as usize;
+                    let (n, t) = (&counts[c * s..(c + 1) * s], &next[c * s..(c + 1) * s]);
+                    let g_d = setup.optics.degeneracy;
+                    assert_eq!(d.excitons, n.iter().sum::<u32>(), "cell {c}");
+                    assert_eq!(
+                        d.room,
+                        n.iter().map(|&n| g_d.saturating_sub(n)).sum::<u32>()
+                    );
+                    assert_eq!(d.next, t.iter().fold(f32::INFINITY, |m, &t| m.min(t)));
+                    assert!(
+                        d.next >= t1 as f32,
+                        "cell {c}: an event left before {t1} ps"
+                    );
+                    earliest[c] = d.next;
+                    events.0 += u64::from(d.nonradiative);
+                    events.1 += u64::from(d.auger);
+                }
+                // The cells not listed are left as they were.
+                for c in (0..cells).filter(|&c| !listed.contains(&(c as u32))) {
+                    assert_eq!(counts[c * s..(c + 1) * s], last.0[c * s..(c + 1) * s]);
+                    assert_eq!(next[c * s..(c + 1) * s], last.1[c * s..(c + 1) * s]);
+                }
+                last = (counts, next);
+            }
+            let (counts, next) = device.read().unwrap();
+            (counts, next, events)
+        };
+        let (counts, next, events) = run_device();
+        for step in 0..40u32 {
+            let t1 = 0.5 * f64::from(step + 1);
+            for (c, ps) in host.chunks_mut(s).enumerate() {
+                loss_events(
+                    &setup,
+                    ps,
+                    c * s,
+                    (0, step),
+                    t1,
+                    |_, loss, _, _| match loss {
+                        Loss::NonRadiative => nonradiative[0] += 1,
+                        Loss::Auger => auger[0] += 1,
+                    },
+                );
+            }
+        }
+        (nonradiative[1], auger[1]) = events;
+        // Every exciton lost is an event the device counted.
+        let lost: u64 =
+            initial.iter().sum::<u64>() - counts.iter().map(|&n| u64::from(n)).sum::<u64>();
+        assert_eq!(lost, nonradiative[1] + auger[1]);
+        let differ = host
+            .iter()
+            .zip(&counts)
+            .zip(&next)
+            .filter(|&((h, &n), &t)| {
+                h.n != n || (h.next_ps - f64::from(t)).abs() > 1e-4 * h.next_ps.max(1.0)
+            })
+            .count();
+        println!(
+            "{scaling}: {} platelets; host {} non-radiative and {} Auger events, device {} and {}; {differ} platelets differ",
+            host.len(),
+            nonradiative[0],
+            auger[0],
+            nonradiative[1],
+            auger[1]
+        );
+        assert!(nonradiative[0] > 1000 && auger[0] > 10_000);
+        assert!(differ * 1000 <= host.len(), "{differ} platelets differ");
+        for (h, d) in [nonradiative, auger].map(|[h, d]| (h as f64, d as f64)) {
+            assert!(
+                (h - d).abs() <= 1e-3 * h,
+                "{h} events on the host, {d} on the device"
+            );
+        }
+        // Same seed, same platelets.
+        let again = run_device();
+        assert_eq!((again.0, again.2), (counts, events));
+        assert!(
+            again
+                .1
+                .iter()
+                .zip(&next)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
+}
+
+/// Σ z² and the largest |z| of two independent samples of moves per group of platelets
+/// (z = (a − b)/√(a + b), the Poisson bound on the variance of a multinomial count),
+/// over the groups either moved any exciton in; and how many groups that is.
+fn moves_chi2(a: &[f64], b: &[f64]) -> (f64, f64, usize) {
+    let z: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| *x + *y > 0.0)
+        .map(|(x, y)| (x - y) / (x + y).sqrt())
+        .collect();
+    let chi2 = z.iter().map(|z| z * z).sum();
+    (chi2, z.iter().fold(0.0f64, |m, z| m.max(z.abs())), z.len())
+}
+
+#[test]
+fn platelet_booking_on_the_device_draws_as_the_host() {
+    use asemc::ase::exchange::apply_cell;
+    use asemc::ase::platelets::{GainFollower, Platelet};
+    use asemc::ase::spontaneous::book_radiative;
+    use asemc::ase::tally::Ledger;
+    use asemc::gpu::platelets::{Order, OrderKind};
+    use asemc::rng::{Purpose, Stream};
+    let Some(gpu) = gpu() else { return };
+    let c = small_film(&["pump.fluence_uj_cm2=6"]);
+    let setup = AseSetup::from_config(&c).unwrap();
+    let (s, cells, bins) = (
+        setup.samples_per_cell,
+        setup.grid.cells(),
+        setup.spectrum.bins,
+    );
+    let (w, g_d, mean) = (
+        setup.platelet_weight,
+        setup.optics.degeneracy,
+        setup.optics.mean_energy_ev,
+    );
+    let film = Film::sample(&setup, 0);
+    let all: Vec<u32> = (0..cells as u32).collect();
+    // Platelets grouped by transition energy (ten bands over ±2 standard deviations)
+    // and count before the booking (0, 1, 2, more).
+    let sigma = setup.optics.inhomogeneous_sigma_ev;
+    let group = |p: &Platelet| {
+        let band = (((p.energy_ev - mean) / sigma + 2.0) * 2.5).clamp(0.0, 9.0) as usize;
+        band * 4 + p.n.min(3) as usize
+    };
+    let moves = |after: &[u32], into: &mut [f64]| {
+        for (p, &n) in film.platelets.iter().zip(after) {
+            into[group(p)] += f64::from(p.n.abs_diff(n));
+        }
+    };
+    // Five bins across the window, each asked for 4 % of a cell's excitons (stimulated
+    // emission) or of its room (absorption); radiative decay of a tenth of its excitons.
+    let chosen: Vec<usize> = (1..6).map(|k| k * bins / 6).collect();
+    let held: Vec<(u32, u32)> = film
+        .platelets
+        .chunks(s)
+        .map(|ps| {
+            (
+                ps.iter().map(|p| p.n).sum(),
+                ps.iter().map(|p| g_d.saturating_sub(p.n)).sum(),
+            )
+        })
+        .collect();
+    for kind in [
+        OrderKind::Stimulated,
+        OrderKind::Absorbed,
+        OrderKind::Radiative,
+    ] {
+        let count = |c: usize| match kind {
+            OrderKind::Stimulated => held[c].0 / 25,
+            OrderKind::Absorbed => held[c].1 / 25,
+            OrderKind::Radiative => held[c].0 / 10,
+        };
+        let mut orders = Vec::new();
+        let mut first = vec![0u32];
+        for c in 0..cells {
+            match kind {
+                OrderKind::Radiative => orders.push(Order::new(kind, 0.0, mean, count(c))),
+                _ => orders.extend(
+                    chosen
+                        .iter()
+                        .map(|&b| Order::new(kind, setup.spectrum.energy_ev[b], mean, count(c))),
+                ),
+            }
+            first.push(orders.len() as u32);
+        }
+        let (mut host, mut device) = (vec![0.0; 40], vec![0.0; 40]);
+        let mut ordered = 0u64;
+        for rep in 0..20u32 {
+            // The host's bookings, from the sampled film each time.
+            let mut platelets = film.platelets.clone();
+            for (c, ps) in platelets.chunks_mut(s).enumerate() {
+                let (mut log, mut no_s, mut no_a) = (Vec::new(), vec![0.0; bins], vec![0.0; bins]);
+                let mut gain = GainFollower::new(false, &mut no_s, &mut no_a, &mut log);
+                let whole = f64::from(count(c)) * w + 0.5 * w;
+                if kind == OrderKind::Radiative {
+                    let mut rng = Stream::new(setup.seed, Purpose::Radiative, 0, rep, c as u32);
+                    let mut pending = whole;
+                    book_radiative(&setup, ps, &mut gain, &mut pending, 1.0, 1.0, &mut rng);
+                } else {
+                    let mut rng = Stream::new(setup.seed, Purpose::Exchange, 0, rep, c as u32);
+                    let (mut ps_s, mut ps_a) = (vec![0.0; bins], vec![0.0; bins]);
+                    let pending = if kind == OrderKind::Stimulated {
+                        &mut ps_s
+                    } else {
+                        &mut ps_a
+                    };
+                    for &b in &chosen {
+                        pending[b] = whole;
+                    }
+                    let mut led = Ledger::default();
+                    apply_cell(
+                        &setup, ps, &mut gain, &mut ps_s, &mut ps_a, 1.0, 1.0, &mut rng, &mut led,
+                    );
+                    assert_eq!(led.unbooked_stimulated + led.unbooked_absorbed, 0.0);
+                }
+            }
+            let after: Vec<u32> = platelets.iter().map(|p| p.n).collect();
+            moves(&after, &mut host);
+
+            // The device's, likewise.
+            let mut device_platelets = GpuPlatelets::new(&gpu, &setup).unwrap();
+            device_platelets.load(&film);
+            let purpose = if kind == OrderKind::Radiative {
+                Purpose::Radiative
+            } else {
+                Purpose::Exchange
+            };
+            let (booked, left) = device_platelets
+                .book(purpose, 0, rep, 1.0, &all, &first, &orders)
+                .unwrap();
+            assert!(
+                left.iter().all(|&l| l == 0),
+                "{kind:?}: excitons left unbooked"
+            );
+            let (counts, next) = device_platelets.read().unwrap();
+            for (c, b) in booked.iter().enumerate() {
+                let (n, t) = (&counts[c * s..(c + 1) * s], &next[c * s..(c + 1) * s]);
+                let asked: u32 = orders[first[c] as usize..first[c + 1] as usize]
+                    .iter()
+                    .map(|o| o.count)
+                    .sum();
+                assert_eq!(b.moved, asked);
+                assert_eq!(b.excitons, n.iter().sum::<u32>());
+                assert_eq!(
+                    b.room,
+                    n.iter().map(|&n| g_d.saturating_sub(n)).sum::<u32>()
+                );
+                assert_eq!(b.next, t.iter().fold(f32::INFINITY, |m, &t| m.min(t)));
+                let change = i64::from(b.excitons) - i64::from(held[c].0);
+                let sign = if kind == OrderKind::Absorbed { 1 } else { -1 };
+                assert_eq!(change, sign * i64::from(asked), "cell {c}");
+                ordered += u64::from(asked);
+            }
+            // A moved platelet's next event is drawn anew from the booking time; the
+            // others keep theirs.
+            for ((p, &n), &t) in film.platelets.iter().zip(&counts).zip(&next) {
+                if n != p.n {
+                    assert!(t >= 1.0 || n == 0 && t == f32::INFINITY);
+                } else {
+                    assert_eq!(t, p.next_ps as f32);
+                }
+            }
+            moves(&counts, &mut device);
+        }
+        let (chi2, worst, groups) = moves_chi2(&host, &device);
+        let dof = groups as f64;
+        println!(
+            "{kind:?}: {ordered} excitons moved on the device in 20 bookings of {} platelets; {groups} groups: χ² = {chi2:.1}, largest |z| = {worst:.2}",
+            film.platelets.len()
+        );
+        assert!(
+            chi2 < dof + 4.0 * (2.0 * dof).sqrt(),
+            "χ² = {chi2:.1} over {groups} groups"
+        );
+        assert!(worst < 4.5);
+    }
+    // Orders for more than the platelets can give or take: every platelet is filled to
+    // g_d (emptied), the rest left unbooked, however small the last weights.
+    let mut device_platelets = GpuPlatelets::new(&gpu, &setup).unwrap();
+    device_platelets.load(&film);
+    let centre = setup.spectrum.energy_ev[bins / 2];
+    let beyond = |kind, c: usize, extra| {
+        let n = if kind == OrderKind::Absorbed {
+            held[c].1
+        } else {
+            held[c].0
+        };
+        Order::new(kind, centre, mean, n + extra)
+    };
+    let first: Vec<u32> = (0..=cells as u32).collect();
+    let fill: Vec<Order> = (0..cells)
+        .map(|c| beyond(OrderKind::Absorbed, c, 7))
+        .collect();
+    let (booked, left) = device_platelets
+        .book(Purpose::Exchange, 0, 0, 1.0, &all, &first, &fill)
+        .unwrap();
+    assert!(left.iter().all(|&l| l == 7), "{left:?}");
+    assert!(booked.iter().all(|b| b.room == 0));
+    // Radiative decay of every exciton now held, and 3 more.
+    let excitons: Vec<u32> = booked.iter().map(|b| b.excitons).collect();
+    let empty: Vec<Order> = (0..cells)
+        .map(|c| Order::new(OrderKind::Radiative, 0.0, mean, excitons[c] + 3))
+        .collect();
+    let (booked, left) = device_platelets
+        .book(Purpose::Radiative, 0, 0, 1.0, &all, &first, &empty)
+        .unwrap();
+    assert!(left.iter().all(|&l| l == 3), "{left:?}");
+    assert!(
+        booked
+            .iter()
+            .all(|b| b.excitons == 0 && b.next == f32::INFINITY)
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::exchange::{Moved, apply_cell};
 use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
-use super::platelets::{Film, GainFollower, LoggedChange, Platelet, next_event};
+use super::platelets::{Film, GainFollower, LoggedChange, Platelet, loss_events};
 use super::setup::AseSetup;
 use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
@@ -480,35 +480,24 @@ pub fn run_with(
                     // The loss events within the step: only where one falls due are the
                     // cell's platelets visited, and the earliest next event noted again.
                     if summary.next_ps < t1 {
-                        let mut earliest = f64::INFINITY;
-                        for (j, p) in platelets.iter_mut().enumerate() {
-                            if p.next_ps < t1 {
-                                let index = (c * s + j) as u32;
-                                let mut rng =
-                                    Stream::new(setup.seed, Purpose::Decay, point, step, index);
-                                while p.next_ps < t1 {
-                                    let t = p.next_ps;
-                                    match setup.kinetics.choose(p.n, rng.uniform()) {
-                                        Loss::NonRadiative => led.nonradiative += w,
-                                        Loss::Auger => led.auger += w,
-                                    }
-                                    let before = *p;
-                                    p.n -= 1;
-                                    summary.excitons -= 1;
-                                    if p.n < setup.optics.degeneracy {
-                                        summary.room += 1;
-                                    }
-                                    gain.changed(setup, j, &before, p, scale);
-                                    p.next_ps = next_event(
-                                        t,
-                                        setup.kinetics.loss_rate(p.n, false),
-                                        &mut rng,
-                                    );
+                        summary.next_ps = loss_events(
+                            setup,
+                            platelets,
+                            c * s,
+                            (point, step),
+                            t1,
+                            |j, loss, before, after| {
+                                match loss {
+                                    Loss::NonRadiative => led.nonradiative += w,
+                                    Loss::Auger => led.auger += w,
                                 }
-                            }
-                            earliest = earliest.min(p.next_ps);
-                        }
-                        summary.next_ps = earliest;
+                                summary.excitons -= 1;
+                                if after.n < setup.optics.degeneracy {
+                                    summary.room += 1;
+                                }
+                                gain.changed(setup, j, before, after, scale);
+                            },
+                        );
                     }
                     *pending += emission[c];
                     // Its own stream: how packets are sampled never changes the kinetics.

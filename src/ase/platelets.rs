@@ -6,6 +6,7 @@
 
 use rayon::prelude::*;
 
+use super::kinetics::Loss;
 use super::lineshape::standard_normal;
 use super::setup::{AseSetup, Optics};
 use crate::rng::{Purpose, Stream};
@@ -56,6 +57,38 @@ pub fn next_event(now: f64, rate: f64, rng: &mut Stream) -> f64 {
     } else {
         f64::INFINITY
     }
+}
+
+/// The loss events (non-radiative and Auger) of a cell's platelets before `t1`, as
+/// exact continuous-time events: each platelet whose next event falls before `t1` on its
+/// own stream (Decay, `point`, `step`, its index in the film; `first` is the index of
+/// the cell's first platelet), its next event redrawn after each. `event(j, loss,
+/// before, after)` hears of every event, with platelet j before and after it. Returns
+/// the earliest next event of the cell's platelets.
+pub fn loss_events(
+    setup: &AseSetup,
+    platelets: &mut [Platelet],
+    first: usize,
+    (point, step): (u32, u32),
+    t1: f64,
+    mut event: impl FnMut(usize, Loss, &Platelet, &Platelet),
+) -> f64 {
+    let mut earliest = f64::INFINITY;
+    for (j, p) in platelets.iter_mut().enumerate() {
+        if p.next_ps < t1 {
+            let mut rng = Stream::new(setup.seed, Purpose::Decay, point, step, (first + j) as u32);
+            while p.next_ps < t1 {
+                let t = p.next_ps;
+                let loss = setup.kinetics.choose(p.n, rng.uniform());
+                let before = *p;
+                p.n -= 1;
+                p.next_ps = next_event(t, setup.kinetics.loss_rate(p.n, false), &mut rng);
+                event(j, loss, &before, p);
+            }
+        }
+        earliest = earliest.min(p.next_ps);
+    }
+    earliest
 }
 
 /// The gain spectra of one cell: stimulated emission and absorption, cm⁻¹ per bin.

@@ -8,6 +8,7 @@
 
 pub mod ase;
 pub mod gain;
+pub mod platelets;
 pub mod shaders;
 pub mod transport;
 

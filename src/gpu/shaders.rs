@@ -2,18 +2,27 @@
 //! the same composition `build.rs` validates.
 
 /// The shared files of `shaders/shared/`, in name order.
-const SHARED: [&str; 2] = [
+const SHARED: [&str; 3] = [
+    include_str!("../../shaders/shared/kinetics.wgsl"),
     include_str!("../../shaders/shared/optics.wgsl"),
     include_str!("../../shaders/shared/philox.wgsl"),
 ];
 
 /// Kernel files of `shaders/` by name.
-const KERNELS: [(&str, &str); 5] = [
+const KERNELS: [(&str, &str); 7] = [
     (
         "ase_transport",
         include_str!("../../shaders/ase_transport.wgsl"),
     ),
     ("cell_gain", include_str!("../../shaders/cell_gain.wgsl")),
+    (
+        "platelet_booking",
+        include_str!("../../shaders/platelet_booking.wgsl"),
+    ),
+    (
+        "platelet_decay",
+        include_str!("../../shaders/platelet_decay.wgsl"),
+    ),
     (
         "random_walk",
         include_str!("../../shaders/random_walk.wgsl"),

@@ -1,0 +1,143 @@
+// The loss events of the sampled platelets within a time step (src/ase/platelets.rs,
+// loss_events): non-radiative and Auger decay as exact continuous-time events. Every
+// platelet whose next event falls before the step's end draws on its own stream
+// (Decay, point, step, its index in the film), choosing the kind of event and the time
+// of the next as the host does, so the two agree platelet by platelet except where
+// single precision tips a comparison. One workgroup per listed cell (the host lists
+// the cells whose earliest next event falls within the step); it then sums what the
+// cell holds and did, for the host's ledger and the next step's list.
+//
+// Times are in ps, in single precision; a platelet that cannot decay (no excitons, or
+// no loss channel) has an infinite next event time.
+
+// The Auger rate's scaling with n, fixed when the pipeline is built: cubic, else
+// bimolecular (loss_rates in shared/kinetics.wgsl).
+override CUBIC: bool = false;
+// Purpose::Decay of src/rng.rs.
+const DECAY: u32 = 3u;
+const WORKGROUP: u32 = 64u;
+
+struct DecayParams {
+    seed_lo: u32,
+    seed_hi: u32,
+    point: u32,
+    step: u32,
+    // Sampled platelets a cell.
+    samples: u32,
+    degeneracy: u32,
+    // Cells in this dispatch (listed in `cells`).
+    count: u32,
+    _pad0: u32,
+    // End of the step, ps.
+    t1: f32,
+    // ps⁻¹.
+    k_nonrad: f32,
+    k_xx: f32,
+    _pad1: f32,
+}
+
+// What a listed cell holds after the step and what its platelets did in it.
+struct CellDecay {
+    // Sampled excitons held, and room for more: Σ max(0, g_d − n).
+    excitons: u32,
+    room: u32,
+    // The earliest next loss event of the cell's platelets, ps.
+    next: f32,
+    nonradiative: u32,
+    auger: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: DecayParams;
+// Every platelet's exciton count and next loss event time (ps), cell by cell.
+@group(0) @binding(1) var<storage, read_write> counts: array<u32>;
+@group(0) @binding(2) var<storage, read_write> next: array<f32>;
+// The cells of this dispatch, a workgroup each.
+@group(0) @binding(3) var<storage, read> cells: array<u32>;
+// One for each cell of this dispatch, in the order listed.
+@group(0) @binding(4) var<storage, read_write> decayed: array<CellDecay>;
+
+var<workgroup> sum_excitons: atomic<u32>;
+var<workgroup> sum_room: atomic<u32>;
+// The bits of a non-negative f32 order as the numbers do.
+var<workgroup> earliest_bits: atomic<u32>;
+var<workgroup> sum_nonradiative: atomic<u32>;
+var<workgroup> sum_auger: atomic<u32>;
+
+fn infinity() -> f32 {
+    return bitcast<f32>(0x7f800000u);
+}
+
+fn rates(n: u32) -> vec2<f32> {
+    return loss_rates(n, p.k_nonrad, p.k_xx, CUBIC);
+}
+
+@compute @workgroup_size(64)
+fn platelet_decay(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lane: u32,
+) {
+    let k = wid.x + wid.y * groups.x;
+    if (k >= p.count) {
+        return;
+    }
+    if (lane == 0u) {
+        atomicStore(&sum_excitons, 0u);
+        atomicStore(&sum_room, 0u);
+        atomicStore(&earliest_bits, bitcast<u32>(infinity()));
+        atomicStore(&sum_nonradiative, 0u);
+        atomicStore(&sum_auger, 0u);
+    }
+    workgroupBarrier();
+
+    let first = cells[k] * p.samples;
+    let seed = vec2<u32>(p.seed_lo, p.seed_hi);
+    var excitons = 0u;
+    var room = 0u;
+    var earliest = infinity();
+    var nonradiative = 0u;
+    var auger = 0u;
+    for (var j = lane; j < p.samples; j += WORKGROUP) {
+        let i = first + j;
+        var n = counts[i];
+        var t = next[i];
+        if (t < p.t1) {
+            var s = stream_new(seed, DECAY, p.point, p.step, i);
+            while (t < p.t1) {
+                let r = rates(n);
+                if (uniform01(&s) * r.x < r.y) {
+                    nonradiative += 1u;
+                } else {
+                    auger += 1u;
+                }
+                n -= 1u;
+                let rate = rates(n).x;
+                if (rate > 0.0) {
+                    t = t - log(uniform01(&s)) / rate;
+                } else {
+                    t = infinity();
+                }
+            }
+            counts[i] = n;
+            next[i] = t;
+        }
+        excitons += n;
+        room += select(0u, p.degeneracy - n, n < p.degeneracy);
+        earliest = min(earliest, t);
+    }
+    atomicAdd(&sum_excitons, excitons);
+    atomicAdd(&sum_room, room);
+    atomicMin(&earliest_bits, bitcast<u32>(earliest));
+    atomicAdd(&sum_nonradiative, nonradiative);
+    atomicAdd(&sum_auger, auger);
+    workgroupBarrier();
+    if (lane == 0u) {
+        decayed[k] = CellDecay(
+            atomicLoad(&sum_excitons),
+            atomicLoad(&sum_room),
+            bitcast<f32>(atomicLoad(&earliest_bits)),
+            atomicLoad(&sum_nonradiative),
+            atomicLoad(&sum_auger),
+        );
+    }
+}

@@ -1,0 +1,412 @@
+//! The sampled platelets kept on the GPU: every platelet's transition energy, exciton
+//! count and next loss event time; their loss events within a time step
+//! (`shaders/platelet_decay.wgsl`, the device's [`crate::ase::platelets::loss_events`])
+//! and the booking of whole excitons against them (`shaders/platelet_booking.wgsl`, the
+//! device's [`crate::ase::exchange::Booking`]). Both run one workgroup per listed cell
+//! and return what each cell then holds.
+
+use super::{Dispatch, Gpu};
+use crate::ase::AseSetup;
+use crate::ase::platelets::Film;
+use crate::config::{AugerScaling, LineShape};
+use crate::error::{Error, Result};
+use crate::rng::Purpose;
+
+/// `DecayParams` in platelet_decay.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct DecayParams {
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub point: u32,
+    pub step: u32,
+    pub samples: u32,
+    pub degeneracy: u32,
+    pub count: u32,
+    pub _pad0: u32,
+    pub t1: f32,
+    pub k_nonrad: f32,
+    pub k_xx: f32,
+    pub _pad1: f32,
+}
+
+/// `CellDecay` in platelet_decay.wgsl: what a cell's platelets hold after a step (their
+/// sampled excitons, their room for more Σ max(0, g_d − n), and their earliest next loss
+/// event, ps) and the loss events they had in it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct CellDecay {
+    pub excitons: u32,
+    pub room: u32,
+    pub next: f32,
+    pub nonradiative: u32,
+    pub auger: u32,
+}
+
+/// `BookingParams` in platelet_booking.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct BookingParams {
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub point: u32,
+    pub step: u32,
+    pub samples: u32,
+    pub degeneracy: u32,
+    pub count: u32,
+    pub purpose: u32,
+    pub t_now: f32,
+    pub k_nonrad: f32,
+    pub k_xx: f32,
+    pub inv_hwhm: f32,
+    pub biexciton_shift_ev: f32,
+    pub _pad0: f32,
+    pub _pad1: f32,
+    pub _pad2: f32,
+}
+
+/// What an [`Order`] books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum OrderKind {
+    /// Stimulated emission: one exciton less, on a platelet drawn in proportion to σ_e.
+    Stimulated = 0,
+    /// Absorption: one exciton more, in proportion to σ_a.
+    Absorbed = 1,
+    /// Radiative decay: one exciton less, in proportion to the count.
+    Radiative = 2,
+}
+
+/// `Order` in platelet_booking.wgsl: move `count` sampled excitons of `kind`, for
+/// photons at `energy` (offset from the mean transition energy, eV).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Order {
+    pub energy: f32,
+    pub kind: u32,
+    pub count: u32,
+    pub _pad0: u32,
+}
+
+impl Order {
+    /// `count` excitons of `kind` for photons at `energy_ev`, where the platelets'
+    /// mean transition energy is `mean_ev`.
+    pub fn new(kind: OrderKind, energy_ev: f64, mean_ev: f64, count: u32) -> Self {
+        Self {
+            energy: (energy_ev - mean_ev) as f32,
+            kind: kind as u32,
+            count,
+            _pad0: 0,
+        }
+    }
+}
+
+/// `CellBooked` in platelet_booking.wgsl: what a cell's platelets hold after its
+/// orders (as in [`CellDecay`]), and the excitons the orders moved.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct CellBooked {
+    pub excitons: u32,
+    pub room: u32,
+    pub next: f32,
+    pub moved: u32,
+}
+
+/// Most platelets one dispatch visits (a dispatch takes several cells while they fit,
+/// and at least one): about a tenth of a second on lavapipe far above threshold.
+const MAX_PLATELETS: usize = 1 << 20;
+
+/// Orders a cell can have in one booking: two a bin (stimulated and absorbed), or one
+/// (radiative).
+fn orders_per_cell(setup: &AseSetup) -> usize {
+    2 * setup.spectrum.bins
+}
+
+/// Device memory the platelets of `setup` take, bytes: energies, counts and next event
+/// times and the read-back copies of the last two; a cell list, where each cell's orders
+/// begin, and a `CellDecay` and a `CellBooked` (and their read-back copies) for every
+/// cell; the orders of a booking and their unbooked excitons (and read-back copy).
+pub fn memory_needed(setup: &AseSetup) -> u64 {
+    let cells = setup.grid.cells();
+    let platelets = cells * setup.samples_per_cell;
+    let orders = cells * orders_per_cell(setup);
+    (4 * 5 * platelets
+        + cells
+            * (8 + 2 * std::mem::size_of::<CellDecay>() + 2 * std::mem::size_of::<CellBooked>())
+        + orders * (std::mem::size_of::<Order>() + 8)) as u64
+}
+
+/// The platelets of one film on a GPU.
+pub struct GpuPlatelets<'g> {
+    gpu: &'g Gpu,
+    params: DecayParams,
+    booking: BookingParams,
+    mean_ev: f64,
+    cells: usize,
+    samples: usize,
+    /// Every platelet's exciton count, cell by cell.
+    pub counts: wgpu::Buffer,
+    /// Every platelet's next loss event time, ps (f32).
+    pub next: wgpu::Buffer,
+    /// Every platelet's transition energy, offset from the mean, eV.
+    energy: wgpu::Buffer,
+    counts_back: wgpu::Buffer,
+    next_back: wgpu::Buffer,
+    dispatched: wgpu::Buffer,
+    decayed: wgpu::Buffer,
+    decayed_back: wgpu::Buffer,
+    decay_pipeline: wgpu::ComputePipeline,
+    /// Where each listed cell's orders begin, the orders, and their unbooked excitons.
+    first: wgpu::Buffer,
+    orders: wgpu::Buffer,
+    orders_capacity: usize,
+    left: wgpu::Buffer,
+    left_back: wgpu::Buffer,
+    booked: wgpu::Buffer,
+    booked_back: wgpu::Buffer,
+    booking_pipeline: wgpu::ComputePipeline,
+}
+
+impl<'g> GpuPlatelets<'g> {
+    pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
+        let cells = setup.grid.cells();
+        let samples = setup.samples_per_cell;
+        let bytes = 4 * (cells * samples) as u64;
+        let most = gpu.limits.max_storage_buffer_binding_size;
+        if bytes > most {
+            return Err(Error::Runtime(format!(
+                "GPU {}: the {} sampled platelets of the film need {} MiB a buffer, more than the {} MiB the device binds; use fewer platelets per cell, or the CPU backend",
+                gpu.info.name,
+                cells * samples,
+                bytes >> 20,
+                most >> 20,
+            )));
+        }
+        let kinetics = &setup.kinetics;
+        let params = DecayParams {
+            seed_lo: setup.seed as u32,
+            seed_hi: (setup.seed >> 32) as u32,
+            samples: samples as u32,
+            degeneracy: setup.optics.degeneracy,
+            k_nonrad: kinetics.k_nonrad as f32,
+            k_xx: kinetics.k_xx as f32,
+            ..DecayParams::default()
+        };
+        let optics = &setup.optics;
+        let booking = BookingParams {
+            seed_lo: params.seed_lo,
+            seed_hi: params.seed_hi,
+            samples: params.samples,
+            degeneracy: params.degeneracy,
+            k_nonrad: params.k_nonrad,
+            k_xx: params.k_xx,
+            inv_hwhm: (1.0 / optics.line.hwhm_ev) as f32,
+            biexciton_shift_ev: optics.biexciton_shift_ev as f32,
+            ..BookingParams::default()
+        };
+        let cubic = f64::from(u8::from(kinetics.auger == AugerScaling::Cubic));
+        let gaussian = f64::from(u8::from(optics.line.shape == LineShape::Gaussian));
+        let per_cell = (cells * std::mem::size_of::<CellDecay>()) as u64;
+        let booked = (cells * std::mem::size_of::<CellBooked>()) as u64;
+        let orders_capacity = cells * orders_per_cell(setup);
+        let order_bytes = (orders_capacity * std::mem::size_of::<Order>()) as u64;
+        Ok(Self {
+            gpu,
+            params,
+            booking,
+            mean_ev: optics.mean_energy_ev,
+            cells,
+            samples,
+            counts: gpu.storage("platelet counts", bytes),
+            next: gpu.storage("platelet next loss times", bytes),
+            energy: gpu.input("platelet transition energies", bytes),
+            counts_back: gpu.readback("platelet counts read-back", bytes),
+            next_back: gpu.readback("platelet next loss times read-back", bytes),
+            dispatched: gpu.input("cells of a decay dispatch", 4 * cells as u64),
+            decayed: gpu.storage("cells' decay", per_cell),
+            decayed_back: gpu.readback("cells' decay read-back", per_cell),
+            decay_pipeline: gpu.pipeline_with(
+                "platelet_decay",
+                "platelet_decay",
+                &[("CUBIC", cubic)],
+            )?,
+            first: gpu.input("first order of each cell", 4 * (cells as u64 + 1)),
+            orders: gpu.input("booking orders", order_bytes),
+            orders_capacity,
+            left: gpu.storage("unbooked excitons", 4 * orders_capacity as u64),
+            left_back: gpu.readback("unbooked excitons read-back", 4 * orders_capacity as u64),
+            booked: gpu.storage("cells' booking", booked),
+            booked_back: gpu.readback("cells' booking read-back", booked),
+            booking_pipeline: gpu.pipeline_with(
+                "platelet_booking",
+                "platelet_booking",
+                &[("CUBIC", cubic), ("GAUSSIAN", gaussian)],
+            )?,
+        })
+    }
+
+    /// Take the transition energies, counts and next loss times of `film`'s platelets.
+    pub fn load(&mut self, film: &Film) {
+        let energy: Vec<f32> = film
+            .platelets
+            .iter()
+            .map(|p| (p.energy_ev - self.mean_ev) as f32)
+            .collect();
+        self.gpu.write(&self.energy, bytemuck::cast_slice(&energy));
+        let counts: Vec<u32> = film.platelets.iter().map(|p| p.n).collect();
+        let next: Vec<f32> = film.platelets.iter().map(|p| p.next_ps as f32).collect();
+        self.gpu.write(&self.counts, bytemuck::cast_slice(&counts));
+        self.gpu.write(&self.next, bytemuck::cast_slice(&next));
+    }
+
+    /// The loss events before `t1` of step `step` of sweep point `point` on the
+    /// platelets of `cells`; returns each listed cell's [`CellDecay`], in order.
+    pub fn decay(&self, point: u32, step: u32, t1: f64, cells: &[u32]) -> Result<Vec<CellDecay>> {
+        let gpu = self.gpu;
+        if let Some(&c) = cells.iter().find(|&&c| c as usize >= self.cells) {
+            return Err(Error::Runtime(format!(
+                "GPU {}: decay of cell {c} of a film of {}",
+                gpu.info.name, self.cells
+            )));
+        }
+        let per_dispatch = (MAX_PLATELETS / self.samples).max(1);
+        let mut out = Vec::with_capacity(cells.len());
+        for batch in cells.chunks(per_dispatch) {
+            gpu.write(&self.dispatched, bytemuck::cast_slice(batch));
+            let params = DecayParams {
+                point,
+                step,
+                count: batch.len() as u32,
+                t1: t1 as f32,
+                ..self.params
+            };
+            let uniform = gpu.uniform("platelet decay params", &params);
+            let dispatch = Dispatch {
+                pipeline: &self.decay_pipeline,
+                buffers: &[
+                    &uniform,
+                    &self.counts,
+                    &self.next,
+                    &self.dispatched,
+                    &self.decayed,
+                ],
+                textures: &[],
+                workgroups: gpu.grid(batch.len() as u32),
+            };
+            let size = (batch.len() * std::mem::size_of::<CellDecay>()) as u64;
+            gpu.run_then_read(
+                "platelet decay",
+                &dispatch,
+                &[(&self.decayed, &self.decayed_back, size)],
+                |bytes| out.extend_from_slice(bytemuck::cast_slice::<u8, CellDecay>(bytes[0])),
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// Book `orders` at time `t_now` of step `step` of sweep point `point`, on streams of
+    /// `purpose` ([`Purpose::Exchange`] or [`Purpose::Radiative`]): the k-th of `cells`
+    /// has `orders[first[k]..first[k + 1]]`, booked in order. Returns each listed cell's
+    /// [`CellBooked`], in order, and each order's excitons that could not be moved
+    /// (every platelet's weight zero).
+    #[allow(clippy::too_many_arguments)]
+    pub fn book(
+        &self,
+        purpose: Purpose,
+        point: u32,
+        step: u32,
+        t_now: f64,
+        cells: &[u32],
+        first: &[u32],
+        orders: &[Order],
+    ) -> Result<(Vec<CellBooked>, Vec<u32>)> {
+        let gpu = self.gpu;
+        let fault = |what: String| {
+            Err(Error::Runtime(format!(
+                "GPU {}: booking: {what}",
+                gpu.info.name
+            )))
+        };
+        if first.len() != cells.len() + 1 || first.last() != Some(&(orders.len() as u32)) {
+            return fault(format!(
+                "{} cells, {} order bounds, {} orders",
+                cells.len(),
+                first.len(),
+                orders.len()
+            ));
+        }
+        if orders.len() > self.orders_capacity || cells.len() > self.cells {
+            return fault(format!(
+                "{} orders on {} cells, more than the {} it holds",
+                orders.len(),
+                cells.len(),
+                self.orders_capacity
+            ));
+        }
+        if cells.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        gpu.write(&self.dispatched, bytemuck::cast_slice(cells));
+        gpu.write(&self.first, bytemuck::cast_slice(first));
+        gpu.write(&self.orders, bytemuck::cast_slice(orders));
+        let params = BookingParams {
+            point,
+            step,
+            count: cells.len() as u32,
+            purpose: purpose as u32,
+            t_now: t_now as f32,
+            ..self.booking
+        };
+        let uniform = gpu.uniform("platelet booking params", &params);
+        let dispatch = Dispatch {
+            pipeline: &self.booking_pipeline,
+            buffers: &[
+                &uniform,
+                &self.counts,
+                &self.next,
+                &self.energy,
+                &self.dispatched,
+                &self.first,
+                &self.orders,
+                &self.left,
+                &self.booked,
+            ],
+            textures: &[],
+            workgroups: gpu.grid(cells.len() as u32),
+        };
+        let booked = (cells.len() * std::mem::size_of::<CellBooked>()) as u64;
+        gpu.run_then_read(
+            "platelet booking",
+            &dispatch,
+            &[
+                (&self.booked, &self.booked_back, booked),
+                (&self.left, &self.left_back, 4 * orders.len() as u64),
+            ],
+            |bytes| {
+                (
+                    bytemuck::cast_slice(bytes[0]).to_vec(),
+                    bytemuck::cast_slice(bytes[1]).to_vec(),
+                )
+            },
+        )
+    }
+
+    /// Every platelet's exciton count and next loss event time (ps), as the device
+    /// holds them.
+    pub fn read(&self) -> Result<(Vec<u32>, Vec<f32>)> {
+        let size = 4 * (self.cells * self.samples) as u64;
+        self.gpu.read(
+            "reading the platelets",
+            &[
+                (&self.counts, &self.counts_back, size),
+                (&self.next, &self.next_back, size),
+            ],
+            |bytes| {
+                (
+                    bytemuck::cast_slice(bytes[0]).to_vec(),
+                    bytemuck::cast_slice(bytes[1]).to_vec(),
+                )
+            },
+        )
+    }
+}
