@@ -8,25 +8,39 @@
 // anew at the booking time.
 //
 // The host draws each exciton's platelet by rejection, one proposal after another: a
-// platelet chosen uniformly, accepted with probability weight/bound. Here the 64
-// invocations of a workgroup make 64 proposals at once, taken in invocation order as
-// if made one after another: every accepted proposal is a move, until the order is
-// done or a proposal falls on a platelet an earlier accepted proposal of the round
-// moved (its weight was read before that move; it and the rest of the round are
-// dropped unused). So each move is drawn exactly as the host draws it, from other
-// random numbers. Where proposals keep failing (weights far below the bound, or all
-// zero), a move is drawn from the cell's summed weights instead, as the host falls
-// back on its Fenwick tree; when they sum to zero the rest of the order is left
-// unbooked.
+// platelet chosen uniformly, accepted with probability weight/bound. Here the bound is
+// the largest weight any of the cell's platelets can reach during the order (far
+// tighter than the host's σ/σ₀ ≤ 1 at photon energies off the platelets' lines), and
+// the 64 invocations of a workgroup make 64 proposals at once, taken in invocation
+// order as if made one after another: every accepted proposal is a move, until the
+// order is done or a proposal falls on a platelet an earlier accepted proposal of the
+// round may have moved (its weight was read before that move). That proposal opens
+// the next round, its weight read anew; the rest of the round is dropped unused. So
+// each move is drawn exactly as the host draws it, from other random numbers. Where
+// proposals keep failing, a move is drawn from the cell's summed weights instead, as
+// the host falls back on its Fenwick tree; when no platelet can take a move the rest
+// of the order is left unbooked.
+//
+// lavapipe runs a loop at most 65535 times in an invocation, counting every entry to
+// it, and then leaves it without a word. A workgroup therefore counts the loop passes
+// it has made and stops before that many, saying where (CellBooked.stopped); the host
+// books the rest in a further dispatch (BookingParams.part), on other blocks of the
+// cell's stream. The lanes' prefix sums are written out step by step, not as loops.
 //
 // One workgroup per listed cell; after its orders it sums what the cell holds.
 
-// Fixed when the pipeline is built: the Auger scaling (cubic, else bimolecular) and
-// the homogeneous line shape (Gaussian, else Lorentzian).
 override CUBIC: bool = false;
 override GAUSSIAN: bool = false;
 const LN_2: f32 = 0.6931471805599453;
 const WORKGROUP: u32 = 64u;
+// Loop passes a workgroup makes before it stops (below lavapipe's 65535; lower in the
+// tests of stopping).
+override PASSES: u32 = 60000u;
+// Slots of the table of platelets accepted in a round (platelet index modulo SLOTS).
+const SLOTS: u32 = 1024u;
+const NO_LANE: u32 = 0xffffffffu;
+// Blocks of the cell's stream a dispatch can use: PASSES rounds of 64.
+const PART_BLOCKS: u32 = 1u << 22u;
 // Order kinds.
 const STIMULATED: u32 = 0u;
 const ABSORBED: u32 = 1u;
@@ -49,9 +63,11 @@ struct BookingParams {
     k_xx: f32,
     inv_hwhm: f32,
     biexciton_shift_ev: f32,
-    _pad0: f32,
-    _pad1: f32,
-    _pad2: f32,
+    // Which dispatch of the same booking this is (0 first): its stream blocks follow
+    // the earlier ones'.
+    part: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 // Move `count` excitons of kind `kind`, for photons at `energy` (offset from the mean
@@ -63,12 +79,19 @@ struct Order {
     _pad0: u32,
 }
 
-// What a listed cell holds after its orders, and how many excitons they moved.
+// What a listed cell holds after its orders, how many excitons they moved, and where
+// the workgroup stopped: 0 when it booked every order, else 1 + the index (within the
+// cell's) of the order it stopped in; that order's `left` is then what it had still to
+// move, and the orders after it were not begun.
 struct CellBooked {
     excitons: u32,
     room: u32,
     next: f32,
     moved: u32,
+    stopped: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: BookingParams;
@@ -85,29 +108,78 @@ struct CellBooked {
 @group(0) @binding(7) var<storage, read_write> left: array<u32>;
 @group(0) @binding(8) var<storage, read_write> booked: array<CellBooked>;
 
-// A round's proposals: the platelet (within the cell) and whether it was accepted.
-var<workgroup> proposed: array<u32, WORKGROUP>;
-var<workgroup> accepted: array<u32, WORKGROUP>;
-// The first invocation whose proposal fell on a platelet moved earlier in the round.
+// Which lanes' accepted proposals fell on platelets of each slot: the lowest.
+var<workgroup> slots: array<atomic<u32>, SLOTS>;
+// The first lane whose proposal fell on a slot an earlier accepted proposal holds.
 var<workgroup> cut: atomic<u32>;
+// Accepted proposals before the cut.
+var<workgroup> accepted: atomic<u32>;
+var<workgroup> accepted_now: u32;
+// A proposal carried into the next round: platelet, and its two uniforms' bits.
+var<workgroup> carry: vec3<u32>;
+var<workgroup> carried: u32;
 var<workgroup> remaining: u32;
 // Excitons of the order that could not be moved.
 var<workgroup> unbooked: u32;
-// Moves of the round.
-var<workgroup> made: atomic<u32>;
 // Excitons moved by the cell's orders.
-var<workgroup> sum_moved: atomic<u32>;
+var<workgroup> sum_moved: u32;
+// The bits of the order's bound on the weights.
 var<workgroup> bound: atomic<u32>;
 // Proposals since the last move.
 var<workgroup> fruitless: u32;
-// Each invocation's sum of weights over its stretch of the cell, and which invocation's
-// stretch holds a summed-weight draw, and where in it.
-var<workgroup> partial: array<f32, WORKGROUP>;
-var<workgroup> within: f32;
-var<workgroup> owner: u32;
+// Loop passes made so far, and 1 + the order the workgroup stopped in (0: none).
+var<workgroup> passes: u32;
+var<workgroup> stopped: u32;
+// Lane prefix sums: of accepted proposals, and of the lanes' summed weights.
+var<workgroup> scan_u: array<u32, WORKGROUP>;
+var<workgroup> scan_f: array<f32, WORKGROUP>;
+// The lane whose stretch holds a summed-weight draw, and 1 + the last lane with any
+// weight.
+var<workgroup> owner: atomic<u32>;
+var<workgroup> last_positive: atomic<u32>;
 var<workgroup> sum_excitons: atomic<u32>;
 var<workgroup> sum_room: atomic<u32>;
 var<workgroup> earliest_bits: atomic<u32>;
+
+// One step of the lanes' inclusive prefix sums (distance d).
+fn scan_step_u(lane: u32, d: u32) {
+    let add = select(0u, scan_u[max(lane, d) - d], lane >= d);
+    workgroupBarrier();
+    scan_u[lane] += add;
+    workgroupBarrier();
+}
+
+fn scan_step_f(lane: u32, d: u32) {
+    let add = select(0.0, scan_f[max(lane, d) - d], lane >= d);
+    workgroupBarrier();
+    scan_f[lane] += add;
+    workgroupBarrier();
+}
+
+// Inclusive prefix sums over the 64 lanes of scan_u, written out (no loop).
+fn scan_lanes_u(lane: u32) {
+    workgroupBarrier();
+    scan_step_u(lane, 1u);
+    scan_step_u(lane, 2u);
+    scan_step_u(lane, 4u);
+    scan_step_u(lane, 8u);
+    scan_step_u(lane, 16u);
+    scan_step_u(lane, 32u);
+}
+
+fn scan_lanes_f(lane: u32) {
+    workgroupBarrier();
+    scan_step_f(lane, 1u);
+    scan_step_f(lane, 2u);
+    scan_step_f(lane, 4u);
+    scan_step_f(lane, 8u);
+    scan_step_f(lane, 16u);
+    scan_step_f(lane, 32u);
+}
+
+fn uniform_of(bits: u32) -> f32 {
+    return (f32(bits >> 8u) + 0.5) * (1.0 / 16777216.0);
+}
 
 fn infinity() -> f32 {
     return bitcast<f32>(0x7f800000u);
@@ -124,7 +196,11 @@ fn phi(delta: f32) -> f32 {
 
 // The weight of platelet i for an order (setup::Optics::stimulated, absorbing).
 fn weight(o: Order, i: u32) -> f32 {
-    let n = counts[i];
+    return weight_at(o, i, counts[i]);
+}
+
+// The weight platelet i would have for an order holding n excitons.
+fn weight_at(o: Order, i: u32, n: u32) -> f32 {
     let g = f32(p.degeneracy);
     let nf = f32(n);
     if (o.kind == RADIATIVE) {
@@ -142,6 +218,28 @@ fn weight(o: Order, i: u32) -> f32 {
     }
     let line = energy[i] - select(0.0, p.biexciton_shift_ev, n > 0u);
     return phi(o.energy - line) * max(1.0 - nf / g, 0.0);
+}
+
+// The largest weight platelet i can have during an order, which moves its count only
+// one way: over the counts from its own down to 1 (stimulated emission; every count
+// from max(g_d, 2) up gives the same lines) or up to g_d − 1 (absorption); its count
+// for radiative decay.
+fn reachable_bound(o: Order, i: u32) -> f32 {
+    let n = counts[i];
+    if (o.kind == RADIATIVE) {
+        return f32(n);
+    }
+    var b = 0.0;
+    if (o.kind == STIMULATED) {
+        for (var m = 1u; m <= min(n, max(p.degeneracy, 2u)); m++) {
+            b = max(b, weight_at(o, i, m));
+        }
+    } else {
+        for (var m = n; m < p.degeneracy; m++) {
+            b = max(b, weight_at(o, i, m));
+        }
+    }
+    return b;
 }
 
 // Move platelet i by one exciton for an order at the booking time, its next loss event
@@ -168,8 +266,13 @@ fn platelet_booking(
     if (k >= p.count) {
         return;
     }
+    for (var slot = lane; slot < SLOTS; slot += WORKGROUP) {
+        atomicStore(&slots[slot], NO_LANE);
+    }
     if (lane == 0u) {
-        atomicStore(&sum_moved, 0u);
+        sum_moved = 0u;
+        passes = 0u;
+        stopped = 0u;
         atomicStore(&sum_excitons, 0u);
         atomicStore(&sum_room, 0u);
         atomicStore(&earliest_bits, bitcast<u32>(infinity()));
@@ -177,92 +280,135 @@ fn platelet_booking(
     let cell = cells[k];
     let base = cell * p.samples;
     let seed = vec2<u32>(p.seed_lo, p.seed_hi);
+    let counter = vec3<u32>(cell, (p.purpose << STEP_BITS) | p.step, p.point);
     // This invocation's stretch of the cell's platelets.
     let stretch = (p.samples + WORKGROUP - 1u) / WORKGROUP;
     let lo = min(lane * stretch, p.samples);
     let hi = min(lo + stretch, p.samples);
-    // Philox blocks of the cell's stream used so far.
-    var blocks = 0u;
+    // Blocks of the cell's stream used so far.
+    var blocks = p.part * PART_BLOCKS;
     for (var o_index = first[k]; o_index < first[k + 1u]; o_index++) {
         let o = orders[o_index];
         if (lane == 0u) {
             remaining = o.count;
             unbooked = 0u;
             fruitless = 0u;
+            carried = 0u;
             atomicStore(&bound, 0u);
-        }
-        workgroupBarrier();
-        // The weights' bound: 1 for the cross sections, the largest count (which the
-        // moves only lower) for radiative decay.
-        if (o.kind == RADIATIVE) {
-            var most = 0u;
-            for (var j = lo; j < hi; j++) {
-                most = max(most, counts[base + j]);
+            if (passes + stretch > PASSES) {
+                // Not begun.
+                stopped = 1u + o_index - first[k];
+                left[o_index] = o.count;
             }
-            atomicMax(&bound, most);
+            passes += stretch;
         }
+        if (workgroupUniformLoad(&stopped) != 0u) {
+            break;
+        }
+        // The bound of the weights: the largest any platelet can reach during the
+        // order (non-negative numbers order as their bits do).
+        var most = 0.0;
+        for (var j = lo; j < hi; j++) {
+            most = max(most, reachable_bound(o, base + j));
+        }
+        atomicMax(&bound, bitcast<u32>(most));
         workgroupBarrier();
-        let top = select(1.0, f32(atomicLoad(&bound)), o.kind == RADIATIVE);
+        let top = bitcast<f32>(atomicLoad(&bound));
+        if (lane == 0u && top == 0.0) {
+            // No platelet can take a move.
+            unbooked = remaining;
+            remaining = 0u;
+        }
         loop {
             if (workgroupUniformLoad(&remaining) == 0u) {
                 break;
             }
+            if (lane == 0u && passes + stretch + 1u > PASSES) {
+                stopped = 1u + o_index - first[k];
+            }
+            if (workgroupUniformLoad(&stopped) != 0u) {
+                break;
+            }
             if (workgroupUniformLoad(&fruitless) >= max(p.samples, WORKGROUP)) {
-                summed_weight_move(o, base, lo, hi, lane, blocks);
+                summed_weight_move(o, base, lo, hi, lane, blocks, stretch);
                 blocks += 1u;
                 continue;
             }
-            // A round of proposals, this invocation's the lane-th: a block each.
-            let words = philox4x32(
-                vec4<u32>(blocks + lane, cell, (p.purpose << STEP_BITS) | p.step, p.point),
-                seed,
-            );
-            let j = mul_hi(words.x, p.samples);
-            let u_accept = (f32(words.y >> 8u) + 0.5) * (1.0 / 16777216.0);
-            let u_next = (f32(words.z >> 8u) + 0.5) * (1.0 / 16777216.0);
-            let yes = u_accept * top < weight(o, base + j);
-            proposed[lane] = j;
-            accepted[lane] = u32(yes);
+            // A round of proposals, this invocation's the lane-th: a block each, the
+            // first lane's carried over from the last round if one was.
+            let words = philox4x32(vec4<u32>(blocks + lane, counter), seed);
+            var pick = vec3<u32>(mul_hi(words.x, p.samples), words.y, words.z);
+            if (lane == 0u && carried == 1u) {
+                pick = carry;
+            }
+            let j = pick.x;
+            let slot = j % SLOTS;
+            let yes = uniform_of(pick.y) * top < weight(o, base + j);
+            if (yes) {
+                atomicMin(&slots[slot], lane);
+            }
             if (lane == 0u) {
                 atomicStore(&cut, WORKGROUP);
-                atomicStore(&made, 0u);
+                atomicStore(&accepted, 0u);
             }
             workgroupBarrier();
-            // Accepted proposals before this one in the round, and whether one of them
-            // fell on its platelet.
-            var rank = 0u;
-            var clash = false;
-            for (var l = 0u; l < lane; l++) {
-                let a = accepted[l] == 1u;
-                rank += u32(a);
-                clash = clash || (a && proposed[l] == j);
-            }
-            if (clash) {
+            // An earlier accepted proposal on a platelet of the same slot may have
+            // moved this one's.
+            if (atomicLoad(&slots[slot]) < lane) {
                 atomicMin(&cut, lane);
             }
             workgroupBarrier();
-            let rest = workgroupUniformLoad(&remaining);
-            if (yes && lane < atomicLoad(&cut) && rank < rest) {
-                shift(o, base + j, u_next);
-                atomicAdd(&made, 1u);
+            let cut_at = atomicLoad(&cut);
+            let valid = yes && lane < cut_at;
+            if (valid) {
+                atomicAdd(&accepted, 1u);
             }
             workgroupBarrier();
             if (lane == 0u) {
-                let count = atomicLoad(&made);
-                remaining = rest - count;
-                atomicAdd(&sum_moved, count);
-                // A round without a move had no clash: all its proposals failed.
-                fruitless = select(fruitless + WORKGROUP, 0u, count > 0u);
+                accepted_now = atomicLoad(&accepted);
+            }
+            let rest = workgroupUniformLoad(&remaining);
+            var moves = valid;
+            if (workgroupUniformLoad(&accepted_now) > rest) {
+                // The order ends within the round: the first `rest` accepted move.
+                scan_u[lane] = u32(valid);
+                scan_lanes_u(lane);
+                moves = valid && scan_u[lane] <= rest;
+            } else if (lane == cut_at) {
+                // The order goes on, this proposal first.
+                carry = pick;
+                carried = 1u;
+            }
+            if (moves) {
+                shift(o, base + j, uniform_of(pick.z));
+            }
+            workgroupBarrier();
+            storageBarrier();
+            if (yes) {
+                atomicStore(&slots[slot], NO_LANE);
+            }
+            if (lane == 0u) {
+                let made = min(accepted_now, rest);
+                remaining = rest - made;
+                sum_moved += made;
+                carried = u32(cut_at < WORKGROUP && made < rest);
+                // A round without a move had no cut: all its proposals failed.
+                fruitless = select(fruitless + WORKGROUP, 0u, made > 0u);
+                passes += 1u;
             }
             blocks += WORKGROUP;
         }
         if (lane == 0u) {
-            left[o_index] = unbooked;
+            left[o_index] = select(unbooked, remaining, stopped != 0u);
+        }
+        if (workgroupUniformLoad(&stopped) != 0u) {
+            break;
         }
     }
 
     // What the cell holds now.
     workgroupBarrier();
+    storageBarrier();
     var excitons = 0u;
     var room = 0u;
     var earliest = infinity();
@@ -281,7 +427,11 @@ fn platelet_booking(
             atomicLoad(&sum_excitons),
             atomicLoad(&sum_room),
             bitcast<f32>(atomicLoad(&earliest_bits)),
-            atomicLoad(&sum_moved),
+            sum_moved,
+            stopped,
+            0u,
+            0u,
+            0u,
         );
     }
 }
@@ -290,65 +440,67 @@ fn platelet_booking(
 // invocation sums its stretch [lo, hi) of the cell starting at `base`), with block
 // `block` of the cell's stream; when they sum to zero the rest of the order is left
 // unbooked.
-fn summed_weight_move(o: Order, base: u32, lo: u32, hi: u32, lane: u32, block: u32) {
+fn summed_weight_move(o: Order, base: u32, lo: u32, hi: u32, lane: u32, block: u32, stretch: u32) {
     var sum = 0.0;
     for (var j = lo; j < hi; j++) {
         sum += weight(o, base + j);
     }
-    partial[lane] = sum;
+    scan_f[lane] = sum;
+    if (lane == 0u) {
+        atomicStore(&owner, WORKGROUP);
+        atomicStore(&last_positive, 0u);
+    }
+    scan_lanes_f(lane);
     let words = philox4x32(
         vec4<u32>(block, base / p.samples, (p.purpose << STEP_BITS) | p.step, p.point),
         vec2<u32>(p.seed_lo, p.seed_hi),
     );
-    let u_draw = (f32(words.x >> 8u) + 0.5) * (1.0 / 16777216.0);
-    let u_next = (f32(words.y >> 8u) + 0.5) * (1.0 / 16777216.0);
-    workgroupBarrier();
-    if (lane == 0u) {
-        var total = 0.0;
-        for (var l = 0u; l < WORKGROUP; l++) {
-            total += partial[l];
+    // The stretch whose share of the total holds the draw (the last with any weight
+    // if rounding carries the draw past the end).
+    let total = scan_f[WORKGROUP - 1u];
+    let x = uniform_of(words.x) * total;
+    let before = scan_f[lane] - sum;
+    if (sum > 0.0) {
+        if (x >= before && x < scan_f[lane]) {
+            atomicMin(&owner, lane);
         }
-        // The stretch whose share of the total holds the draw (the last with any
-        // weight if rounding carries it past the end), and where in it.
-        var x = u_draw * total;
-        var chosen = WORKGROUP;
-        for (var l = 0u; l < WORKGROUP; l++) {
-            if (partial[l] > 0.0) {
-                chosen = l;
-                if (x < partial[l]) {
-                    break;
-                }
-                x -= partial[l];
-            }
-        }
-        owner = chosen;
-        within = x;
-        fruitless = 0u;
-        if (chosen == WORKGROUP) {
-            unbooked = remaining;
-            remaining = 0u;
-        } else {
-            remaining -= 1u;
-            atomicAdd(&sum_moved, 1u);
-        }
+        atomicMax(&last_positive, lane + 1u);
     }
     workgroupBarrier();
-    if (lane == owner) {
+    var chosen = atomicLoad(&owner);
+    let last = atomicLoad(&last_positive);
+    if (chosen == WORKGROUP && last > 0u) {
+        chosen = last - 1u;
+    }
+    if (lane == chosen) {
         // The platelet whose share of the stretch holds the draw (the last with any
         // weight if rounding carries it past the end).
-        var x = within;
-        var chosen = lo;
+        var y = x - before;
+        var pick = lo;
         for (var j = lo; j < hi; j++) {
             let w = weight(o, base + j);
             if (w > 0.0) {
-                chosen = j;
-                if (x < w) {
+                pick = j;
+                if (y < w) {
                     break;
                 }
-                x -= w;
+                y -= w;
             }
         }
-        shift(o, base + chosen, u_next);
+        shift(o, base + pick, uniform_of(words.y));
+    }
+    if (lane == 0u) {
+        fruitless = 0u;
+        carried = 0u;
+        passes += stretch + 1u;
+        if (total > 0.0) {
+            remaining -= 1u;
+            sum_moved += 1u;
+        } else {
+            unbooked = remaining;
+            remaining = 0u;
+        }
     }
     workgroupBarrier();
+    storageBarrier();
 }

@@ -9,6 +9,13 @@
 //
 // Times are in ps, in single precision; a platelet that cannot decay (no excitons, or
 // no loss channel) has an infinite next event time.
+//
+// lavapipe runs a loop at most 65535 times in an invocation, counting every entry to
+// it, and then leaves it without a word. Each invocation therefore counts its loop
+// passes (platelets and events) and stops before that many, its platelet's state
+// written back; the cell then says it stopped (CellDecay.stopped) and the host
+// dispatches it again (DecayParams.part), on later blocks of the platelets' streams,
+// until every event is done.
 
 // The Auger rate's scaling with n, fixed when the pipeline is built: cubic, else
 // bimolecular (loss_rates in shared/kinetics.wgsl).
@@ -16,6 +23,11 @@ override CUBIC: bool = false;
 // Purpose::Decay of src/rng.rs.
 const DECAY: u32 = 3u;
 const WORKGROUP: u32 = 64u;
+// Loop passes an invocation makes before it stops (below lavapipe's 65535; lower in
+// the tests of stopping).
+override PASSES: u32 = 60000u;
+// Blocks of a platelet's stream each dispatch of a cell starts after.
+const PART_BLOCKS: u32 = 1u << 22u;
 
 struct DecayParams {
     seed_lo: u32,
@@ -27,7 +39,8 @@ struct DecayParams {
     degeneracy: u32,
     // Cells in this dispatch (listed in `cells`).
     count: u32,
-    _pad0: u32,
+    // Which dispatch of the step's loss events this is (0 first).
+    part: u32,
     // End of the step, ps.
     t1: f32,
     // ps⁻¹.
@@ -45,6 +58,10 @@ struct CellDecay {
     next: f32,
     nonradiative: u32,
     auger: u32,
+    // 1 when an invocation stopped before the step's end (the sums are then partial).
+    stopped: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: DecayParams;
@@ -62,6 +79,7 @@ var<workgroup> sum_room: atomic<u32>;
 var<workgroup> earliest_bits: atomic<u32>;
 var<workgroup> sum_nonradiative: atomic<u32>;
 var<workgroup> sum_auger: atomic<u32>;
+var<workgroup> halted: atomic<u32>;
 
 fn infinity() -> f32 {
     return bitcast<f32>(0x7f800000u);
@@ -87,6 +105,7 @@ fn platelet_decay(
         atomicStore(&earliest_bits, bitcast<u32>(infinity()));
         atomicStore(&sum_nonradiative, 0u);
         atomicStore(&sum_auger, 0u);
+        atomicStore(&halted, 0u);
     }
     workgroupBarrier();
 
@@ -97,13 +116,21 @@ fn platelet_decay(
     var earliest = infinity();
     var nonradiative = 0u;
     var auger = 0u;
+    var passes = 0u;
     for (var j = lane; j < p.samples; j += WORKGROUP) {
+        if (passes >= PASSES) {
+            atomicStore(&halted, 1u);
+            break;
+        }
+        passes += 1u;
         let i = first + j;
         var n = counts[i];
         var t = next[i];
         if (t < p.t1) {
             var s = stream_new(seed, DECAY, p.point, p.step, i);
-            while (t < p.t1) {
+            s.counter.x = p.part * PART_BLOCKS;
+            while (t < p.t1 && passes < PASSES) {
+                passes += 1u;
                 let r = rates(n);
                 if (uniform01(&s) * r.x < r.y) {
                     nonradiative += 1u;
@@ -120,6 +147,10 @@ fn platelet_decay(
             }
             counts[i] = n;
             next[i] = t;
+            if (t < p.t1) {
+                // Stopped within this platelet's events.
+                atomicStore(&halted, 1u);
+            }
         }
         excitons += n;
         room += select(0u, p.degeneracy - n, n < p.degeneracy);
@@ -138,6 +169,9 @@ fn platelet_decay(
             bitcast<f32>(atomicLoad(&earliest_bits)),
             atomicLoad(&sum_nonradiative),
             atomicLoad(&sum_auger),
+            atomicLoad(&halted),
+            0u,
+            0u,
         );
     }
 }

@@ -415,7 +415,7 @@ fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
             let mut most = 0;
             for c in &resolved.points {
                 let setup = crate::ase::AseSetup::from_config(c)?;
-                most = most.max(crate::gpu::ase::memory_needed(&gpu.limits, &setup));
+                most = most.max(crate::gpu::ase::memory_needed(&gpu, &setup));
             }
             writeln!(
                 out,

@@ -225,7 +225,7 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
 fn structs_shared_with_wgsl_have_the_same_layout() {
     use asemc::gpu::ase::{AseParams, Entry, GpuPacket, MovedPacket};
     use asemc::gpu::gain::{CountChange, GainParams};
-    use asemc::gpu::platelets::{BookingParams, CellBooked, CellDecay, DecayParams, Order};
+    use asemc::gpu::platelets::{BookingParams, CellBooked, CellDecay, DecayParams, GpuOrder};
     use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
     use std::mem::{offset_of, size_of};
     let modules: Vec<naga::Module> = [
@@ -327,7 +327,7 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         "DecayParams",
         DecayParams,
         [
-            seed_lo, seed_hi, point, step, samples, degeneracy, count, _pad0, t1, k_nonrad, k_xx,
+            seed_lo, seed_hi, point, step, samples, degeneracy, count, part, t1, k_nonrad, k_xx,
             _pad1,
         ]
     );
@@ -348,17 +348,30 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
             k_xx,
             inv_hwhm,
             biexciton_shift_ev,
+            part,
             _pad0,
             _pad1,
-            _pad2,
         ]
     );
-    check!("Order", Order, [energy, kind, count, _pad0]);
-    check!("CellBooked", CellBooked, [excitons, room, next, moved]);
+    check!("Order", GpuOrder, [energy, kind, count, _pad0]);
+    check!(
+        "CellBooked",
+        CellBooked,
+        [excitons, room, next, moved, stopped, _pad0, _pad1, _pad2]
+    );
     check!(
         "CellDecay",
         CellDecay,
-        [excitons, room, next, nonradiative, auger]
+        [
+            excitons,
+            room,
+            next,
+            nonradiative,
+            auger,
+            stopped,
+            _pad0,
+            _pad1
+        ]
     );
     check!(
         "AseParams",

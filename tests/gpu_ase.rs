@@ -18,7 +18,7 @@ use asemc::config::{Config, load};
 use asemc::gpu::Gpu;
 use asemc::gpu::ase::GpuTransport;
 use asemc::gpu::gain::GpuGain;
-use asemc::gpu::platelets::GpuPlatelets;
+use asemc::gpu::platelets::{GpuPlatelets, LOOP_PASSES};
 use asemc::spectral::peak_and_fwhm;
 use common::{assert_within_sigma, configs_dir, gpu, mean_and_error, small_film, stripe_film};
 
@@ -43,6 +43,13 @@ fn strings(v: &[&str]) -> Vec<String> {
 fn on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
     let setup = AseSetup::from_config(c).unwrap();
     let mut transport = GpuTransport::new(gpu, &setup).unwrap();
+    ase::run_with(&setup, point, &mut transport, &|_| {}).unwrap()
+}
+
+/// A run on the GPU backend with the platelets on the device too.
+fn platelets_on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
+    let setup = AseSetup::from_config(c).unwrap();
+    let mut transport = GpuTransport::with_platelets(gpu, &setup, true).unwrap();
     ase::run_with(&setup, point, &mut transport, &|_| {}).unwrap()
 }
 
@@ -157,8 +164,8 @@ fn platelet_decay_on_the_device_is_the_hosts() {
             .collect();
         let mut host = film.platelets.clone();
         let (mut nonradiative, mut auger) = ([0u64; 2], [0u64; 2]);
-        let run_device = || {
-            let mut device = GpuPlatelets::new(&gpu, &setup).unwrap();
+        let run_device = |passes: u32| {
+            let mut device = GpuPlatelets::with_loop_passes(&gpu, &setup, passes).unwrap();
             device.load(&film);
             let mut earliest = vec![0.0f32; cells];
             let mut events = (0u64, 0u64);
@@ -200,7 +207,7 @@ fn platelet_decay_on_the_device_is_the_hosts() {
             let (counts, next) = device.read().unwrap();
             (counts, next, events)
         };
-        let (counts, next, events) = run_device();
+        let (counts, next, events) = run_device(LOOP_PASSES);
         for step in 0..40u32 {
             let t1 = 0.5 * f64::from(step + 1);
             for (c, ps) in host.chunks_mut(s).enumerate() {
@@ -247,7 +254,7 @@ fn platelet_decay_on_the_device_is_the_hosts() {
             );
         }
         // Same seed, same platelets.
-        let again = run_device();
+        let again = run_device(LOOP_PASSES);
         assert_eq!((again.0, again.2), (counts, events));
         assert!(
             again
@@ -256,6 +263,40 @@ fn platelet_decay_on_the_device_is_the_hosts() {
                 .zip(&next)
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
+        // 100 ps in one step, with workgroups that stop after 18 loop passes (8
+        // platelets an invocation and their events, dozens of them) and go on in
+        // further dispatches, on other random numbers: every exciton lost is still an
+        // event, and the events are the host's within their spread.
+        let mut host = film.platelets.clone();
+        let mut on_host = [0u64; 2];
+        for (c, ps) in host.chunks_mut(s).enumerate() {
+            loss_events(&setup, ps, c * s, (0, 0), 100.0, |_, loss, _, _| {
+                on_host[usize::from(loss == Loss::Auger)] += 1
+            });
+        }
+        let mut device = GpuPlatelets::with_loop_passes(&gpu, &setup, 18).unwrap();
+        device.load(&film);
+        let all: Vec<u32> = (0..cells as u32).collect();
+        let decayed = device.decay(0, 0, 100.0, &all).unwrap();
+        let (counts, next) = device.read().unwrap();
+        assert!(next.iter().all(|&t| t >= 100.0));
+        let (nonradiative_d, auger_d) = decayed.iter().fold((0, 0), |(a, b), d| {
+            (a + u64::from(d.nonradiative), b + u64::from(d.auger))
+        });
+        let lost: u64 =
+            initial.iter().sum::<u64>() - counts.iter().map(|&n| u64::from(n)).sum::<u64>();
+        assert_eq!(lost, nonradiative_d + auger_d);
+        println!(
+            "{scaling}, 100 ps stopping after 18 passes: host {} non-radiative and {} Auger events, device {nonradiative_d} and {auger_d}",
+            on_host[0], on_host[1]
+        );
+        for (h, d) in [(on_host[0], nonradiative_d), (on_host[1], auger_d)] {
+            let (h, d) = (h as f64, d as f64);
+            assert!(
+                (h - d).abs() <= 4.0 * (h + d).sqrt(),
+                "{h} events on the host, {d} on the device"
+            );
+        }
     }
 }
 
@@ -276,11 +317,14 @@ fn moves_chi2(a: &[f64], b: &[f64]) -> (f64, f64, usize) {
 #[test]
 fn platelet_booking_on_the_device_draws_as_the_host() {
     use asemc::ase::exchange::apply_cell;
+    use asemc::ase::exchange::{Order, OrderKind};
     use asemc::ase::platelets::{GainFollower, Platelet};
     use asemc::ase::spontaneous::book_radiative;
     use asemc::ase::tally::Ledger;
-    use asemc::gpu::platelets::{Order, OrderKind};
+    use asemc::gpu::platelets::GpuOrder;
     use asemc::rng::{Purpose, Stream};
+    // Bookings of the same film compared, each from its own streams.
+    const REPS: u32 = 40;
     let Some(gpu) = gpu() else { return };
     let c = small_film(&["pump.fluence_uj_cm2=6"]);
     let setup = AseSetup::from_config(&c).unwrap();
@@ -296,16 +340,32 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
     );
     let film = Film::sample(&setup, 0);
     let all: Vec<u32> = (0..cells as u32).collect();
+    let order = |kind, energy_ev, count| {
+        GpuOrder::new(
+            &Order {
+                kind,
+                energy_ev,
+                count,
+            },
+            mean,
+        )
+    };
     // Platelets grouped by transition energy (ten bands over ±2 standard deviations)
-    // and count before the booking (0, 1, 2, more).
+    // and count before the booking (0, 1, 2, more): 40 groups.
     let sigma = setup.optics.inhomogeneous_sigma_ev;
     let group = |p: &Platelet| {
         let band = (((p.energy_ev - mean) / sigma + 2.0) * 2.5).clamp(0.0, 9.0) as usize;
         band * 4 + p.n.min(3) as usize
     };
+    // Excitons moved in each group, and platelets moved once, twice, more often (which
+    // a booking that kept a moved platelet from moving again soon would get wrong).
     let moves = |after: &[u32], into: &mut [f64]| {
         for (p, &n) in film.platelets.iter().zip(after) {
-            into[group(p)] += f64::from(p.n.abs_diff(n));
+            let moved = p.n.abs_diff(n);
+            into[group(p)] += f64::from(moved);
+            if moved > 0 {
+                into[40 + moved.min(3) as usize - 1] += 1.0;
+            }
         }
     };
     // Five bins across the window, each asked for 4 % of a cell's excitons (stimulated
@@ -335,18 +395,21 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
         let mut first = vec![0u32];
         for c in 0..cells {
             match kind {
-                OrderKind::Radiative => orders.push(Order::new(kind, 0.0, mean, count(c))),
+                OrderKind::Radiative => orders.push(order(kind, 0.0, count(c))),
                 _ => orders.extend(
                     chosen
                         .iter()
-                        .map(|&b| Order::new(kind, setup.spectrum.energy_ev[b], mean, count(c))),
+                        .map(|&b| order(kind, setup.spectrum.energy_ev[b], count(c))),
                 ),
             }
             first.push(orders.len() as u32);
         }
-        let (mut host, mut device) = (vec![0.0; 40], vec![0.0; 40]);
+        let mut host = vec![0.0; 43];
+        // The device's, with the kernel's own limit of loop passes and with one that
+        // makes every workgroup stop and go on in further dispatches.
+        let mut device = [vec![0.0; 43], vec![0.0; 43]];
         let mut ordered = 0u64;
-        for rep in 0..20u32 {
+        for rep in 0..REPS {
             // The host's bookings, from the sampled film each time.
             let mut platelets = film.platelets.clone();
             for (c, ps) in platelets.chunks_mut(s).enumerate() {
@@ -379,61 +442,66 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
             moves(&after, &mut host);
 
             // The device's, likewise.
-            let mut device_platelets = GpuPlatelets::new(&gpu, &setup).unwrap();
-            device_platelets.load(&film);
-            let purpose = if kind == OrderKind::Radiative {
-                Purpose::Radiative
-            } else {
-                Purpose::Exchange
-            };
-            let (booked, left) = device_platelets
-                .book(purpose, 0, rep, 1.0, &all, &first, &orders)
-                .unwrap();
-            assert!(
-                left.iter().all(|&l| l == 0),
-                "{kind:?}: excitons left unbooked"
-            );
-            let (counts, next) = device_platelets.read().unwrap();
-            for (c, b) in booked.iter().enumerate() {
-                let (n, t) = (&counts[c * s..(c + 1) * s], &next[c * s..(c + 1) * s]);
-                let asked: u32 = orders[first[c] as usize..first[c + 1] as usize]
-                    .iter()
-                    .map(|o| o.count)
-                    .sum();
-                assert_eq!(b.moved, asked);
-                assert_eq!(b.excitons, n.iter().sum::<u32>());
-                assert_eq!(
-                    b.room,
-                    n.iter().map(|&n| g_d.saturating_sub(n)).sum::<u32>()
-                );
-                assert_eq!(b.next, t.iter().fold(f32::INFINITY, |m, &t| m.min(t)));
-                let change = i64::from(b.excitons) - i64::from(held[c].0);
-                let sign = if kind == OrderKind::Absorbed { 1 } else { -1 };
-                assert_eq!(change, sign * i64::from(asked), "cell {c}");
-                ordered += u64::from(asked);
-            }
-            // A moved platelet's next event is drawn anew from the booking time; the
-            // others keep theirs.
-            for ((p, &n), &t) in film.platelets.iter().zip(&counts).zip(&next) {
-                if n != p.n {
-                    assert!(t >= 1.0 || n == 0 && t == f32::INFINITY);
+            for (passes, device) in [LOOP_PASSES, 40].into_iter().zip(&mut device) {
+                let mut device_platelets =
+                    GpuPlatelets::with_loop_passes(&gpu, &setup, passes).unwrap();
+                device_platelets.load(&film);
+                let purpose = if kind == OrderKind::Radiative {
+                    Purpose::Radiative
                 } else {
-                    assert_eq!(t, p.next_ps as f32);
+                    Purpose::Exchange
+                };
+                let (booked, left) = device_platelets
+                    .book(purpose, 0, rep, 1.0, &all, &first, &orders)
+                    .unwrap();
+                assert!(
+                    left.iter().all(|&l| l == 0),
+                    "{kind:?}: excitons left unbooked"
+                );
+                let (counts, next) = device_platelets.read().unwrap();
+                for (c, b) in booked.iter().enumerate() {
+                    let (n, t) = (&counts[c * s..(c + 1) * s], &next[c * s..(c + 1) * s]);
+                    let asked: u32 = orders[first[c] as usize..first[c + 1] as usize]
+                        .iter()
+                        .map(|o| o.count)
+                        .sum();
+                    assert_eq!(b.moved, asked);
+                    assert_eq!(b.excitons, n.iter().sum::<u32>());
+                    assert_eq!(
+                        b.room,
+                        n.iter().map(|&n| g_d.saturating_sub(n)).sum::<u32>()
+                    );
+                    assert_eq!(b.next, t.iter().fold(f32::INFINITY, |m, &t| m.min(t)));
+                    let change = i64::from(b.excitons) - i64::from(held[c].0);
+                    let sign = if kind == OrderKind::Absorbed { 1 } else { -1 };
+                    assert_eq!(change, sign * i64::from(asked), "cell {c}");
+                    ordered += u64::from(asked) * u64::from(passes == LOOP_PASSES);
                 }
+                // A moved platelet's next event is drawn anew from the booking time; the
+                // others keep theirs.
+                for ((p, &n), &t) in film.platelets.iter().zip(&counts).zip(&next) {
+                    if n != p.n {
+                        assert!(t >= 1.0 || n == 0 && t == f32::INFINITY);
+                    } else {
+                        assert_eq!(t, p.next_ps as f32);
+                    }
+                }
+                moves(&counts, device);
             }
-            moves(&counts, &mut device);
         }
-        let (chi2, worst, groups) = moves_chi2(&host, &device);
-        let dof = groups as f64;
-        println!(
-            "{kind:?}: {ordered} excitons moved on the device in 20 bookings of {} platelets; {groups} groups: χ² = {chi2:.1}, largest |z| = {worst:.2}",
-            film.platelets.len()
-        );
-        assert!(
-            chi2 < dof + 4.0 * (2.0 * dof).sqrt(),
-            "χ² = {chi2:.1} over {groups} groups"
-        );
-        assert!(worst < 4.5);
+        for (device, how) in device.iter().zip(["", ", stopping after 40 loop passes"]) {
+            let (chi2, worst, groups) = moves_chi2(&host, device);
+            let dof = groups as f64;
+            println!(
+                "{kind:?}{how}: {ordered} excitons moved on the device in {REPS} bookings of {} platelets; {groups} groups: χ² = {chi2:.1}, largest |z| = {worst:.2}",
+                film.platelets.len()
+            );
+            assert!(
+                chi2 < dof + 4.0 * (2.0 * dof).sqrt(),
+                "χ² = {chi2:.1} over {groups} groups"
+            );
+            assert!(worst < 4.5);
+        }
     }
     // Orders for more than the platelets can give or take: every platelet is filled to
     // g_d (emptied), the rest left unbooked, however small the last weights.
@@ -446,10 +514,10 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
         } else {
             held[c].0
         };
-        Order::new(kind, centre, mean, n + extra)
+        order(kind, centre, n + extra)
     };
     let first: Vec<u32> = (0..=cells as u32).collect();
-    let fill: Vec<Order> = (0..cells)
+    let fill: Vec<GpuOrder> = (0..cells)
         .map(|c| beyond(OrderKind::Absorbed, c, 7))
         .collect();
     let (booked, left) = device_platelets
@@ -459,8 +527,8 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
     assert!(booked.iter().all(|b| b.room == 0));
     // Radiative decay of every exciton now held, and 3 more.
     let excitons: Vec<u32> = booked.iter().map(|b| b.excitons).collect();
-    let empty: Vec<Order> = (0..cells)
-        .map(|c| Order::new(OrderKind::Radiative, 0.0, mean, excitons[c] + 3))
+    let empty: Vec<GpuOrder> = (0..cells)
+        .map(|c| order(OrderKind::Radiative, 0.0, excitons[c] + 3))
         .collect();
     let (booked, left) = device_platelets
         .book(Purpose::Radiative, 0, 0, 1.0, &all, &first, &empty)
@@ -496,16 +564,22 @@ fn kinetics_on_the_gpu_backend_are_the_cpus() {
 #[test]
 fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
     let Some(gpu) = gpu() else { return };
-    for factor in [0.1, 1.0, 10.0, 100.0] {
-        let c = small_film(&[&format!(
-            "pump.fluence_uj_cm2={}",
-            factor * THRESHOLD_UJ_CM2
-        )]);
-        let out = on_gpu(&gpu, &c, 0);
+    // With the platelets on the device too, for 2 ps up to ten times threshold: on
+    // lavapipe their bookings are slow far above threshold.
+    type Run = fn(&Gpu, &Config, u32) -> AseOutput;
+    let host = [0.1, 1.0, 10.0, 100.0].map(|f| (f, "", on_gpu as Run, "run.duration_ps=10"));
+    let device = [0.1, 1.0, 10.0].map(|f| {
+        let run: Run = platelets_on_gpu;
+        (f, ", platelets on the device", run, "run.duration_ps=2")
+    });
+    for (factor, label, run, duration) in host.into_iter().chain(device) {
+        let fluence = format!("pump.fluence_uj_cm2={}", factor * THRESHOLD_UJ_CM2);
+        let c = small_film(&[&fluence, duration]);
+        let out = run(&gpu, &c, 0);
         let l = &out.ledger;
         let error = l.balance_error();
         println!(
-            "{factor}× threshold on the GPU: energy balance error {error:.2e}, {} packets, stimulated {:.3e} photons for {:.3e} pump excitons",
+            "{factor}× threshold on the GPU{label}: energy balance error {error:.2e}, {} packets, stimulated {:.3e} photons for {:.3e} pump excitons",
             out.packets, l.stimulated, l.pump_excitons
         );
         assert!(
@@ -525,12 +599,15 @@ fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
 fn same_seed_same_result_on_the_gpu() {
     let Some(gpu) = gpu() else { return };
     let c = small_film(&["pump.fluence_uj_cm2=8", "run.duration_ps=3"]);
-    let (a, b) = (on_gpu(&gpu, &c, 0), on_gpu(&gpu, &c, 0));
-    assert_eq!(a.ledger, b.ledger);
-    assert_eq!(a.tally, b.tally);
-    assert_eq!(a.populations, b.populations);
-    assert_eq!(a.gain, b.gain);
-    assert!(a.ledger.stimulated > 0.0);
+    for run in [on_gpu, platelets_on_gpu] {
+        let (a, b) = (run(&gpu, &c, 0), run(&gpu, &c, 0));
+        assert_eq!(a.ledger, b.ledger);
+        assert_eq!(a.tally, b.tally);
+        assert_eq!(a.populations, b.populations);
+        assert_eq!(a.gain, b.gain);
+        assert!(a.ledger.stimulated > 0.0);
+    }
+    let a = on_gpu(&gpu, &c, 0);
     let other = on_gpu(
         &gpu,
         &small_film(&["pump.fluence_uj_cm2=8", "run.duration_ps=3", "run.seed=7"]),
@@ -649,13 +726,19 @@ fn ase_sets_in_on_the_gpu_as_on_the_cpu() {
 fn above_threshold_the_gpu_and_cpu_backends_agree_within_3_sigma() {
     // Above threshold each booked exciton changes the gain the next packets see, so
     // the GPU's single precision sends a run down another path than the CPU's: the
-    // backends must agree in distribution. Five seeds each at twice the threshold.
+    // backends must agree in distribution. Five seeds each at twice the threshold, on
+    // the GPU with the platelets on the host and on the device.
     let Some(gpu) = gpu() else { return };
     let seeds = [11u64, 12, 13, 14, 15];
-    let mut results = [Vec::new(), Vec::new()];
+    let mut results = [Vec::new(), Vec::new(), Vec::new()];
     for &seed in &seeds {
         let c = stripe(2.0 * THRESHOLD_UJ_CM2, 3.0, seed);
-        for (k, out) in [on_gpu(&gpu, &c, 0), on_cpu(&c, 0)].into_iter().enumerate() {
+        let runs = [
+            on_cpu(&c, 0),
+            on_gpu(&gpu, &c, 0),
+            platelets_on_gpu(&gpu, &c, 0),
+        ];
+        for (k, out) in runs.into_iter().enumerate() {
             let l = &out.ledger;
             results[k].push([
                 l.exits[Exit::Detector as usize],
@@ -668,11 +751,16 @@ fn above_threshold_the_gpu_and_cpu_backends_agree_within_3_sigma() {
         .iter()
         .enumerate()
     {
-        let (g, g_err) = mean_and_error(&results[0].iter().map(|r| r[q]).collect::<Vec<_>>());
-        let (c, c_err) = mean_and_error(&results[1].iter().map(|r| r[q]).collect::<Vec<_>>());
-        println!("{name}: gpu {g:.4e} ± {g_err:.2e}, cpu {c:.4e} ± {c_err:.2e}");
-        assert!(g > 0.0 && c > 0.0);
-        assert_within_sigma(name, g, (g_err * g_err + c_err * c_err).sqrt(), c, 3.0);
+        let stats = |k: usize| mean_and_error(&results[k].iter().map(|r| r[q]).collect::<Vec<_>>());
+        let (c, c_err) = stats(0);
+        assert!(c > 0.0);
+        for (k, backend) in [(1, "gpu"), (2, "gpu, platelets on the device")] {
+            let (g, g_err) = stats(k);
+            println!("{name}: {backend} {g:.4e} ± {g_err:.2e}, cpu {c:.4e} ± {c_err:.2e}");
+            assert!(g > 0.0);
+            let what = format!("{name} ({backend})");
+            assert_within_sigma(&what, g, (g_err * g_err + c_err * c_err).sqrt(), c, 3.0);
+        }
     }
 }
 

@@ -14,14 +14,14 @@
 
 use rayon::prelude::*;
 
-use super::exchange::{Moved, apply_cell};
+use super::exchange::{Moved, Order, OrderKind, apply_cell};
 use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use super::platelets::{Film, GainFollower, LoggedChange, Platelet, loss_events};
 use super::setup::AseSetup;
 use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::rng::{Purpose, Stream};
 
 /// Packets per chunk of parallel transport.
@@ -56,11 +56,11 @@ pub struct AseOutput {
 /// of a cell only where something happens to them: the sampled excitons they hold, their
 /// room for more (Σ max(0, g_d − n)), and a time no later than the earliest of their
 /// next loss events.
-#[derive(Debug, Clone, Copy)]
-struct CellSummary {
-    excitons: u64,
-    room: u64,
-    next_ps: f64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellSummary {
+    pub excitons: u64,
+    pub room: u64,
+    pub next_ps: f64,
 }
 
 impl CellSummary {
@@ -248,6 +248,178 @@ fn settle_exchange(
     load
 }
 
+/// Bring the film's counts of the cells marked `dirty` up to those the device holds,
+/// logging every change for the device's gain spectra; clears the marks.
+fn sync_counts(
+    device: &mut dyn DevicePlatelets,
+    s: usize,
+    dirty: &mut [bool],
+    film: &mut Film,
+    logs: &mut [Vec<LoggedChange>],
+) -> Result<()> {
+    let cells: Vec<u32> = (0..dirty.len() as u32)
+        .filter(|&c| dirty[c as usize])
+        .collect();
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let counts = device.counts(&cells)?;
+    for (&c, now) in cells.iter().zip(counts.chunks(s)) {
+        let c = c as usize;
+        let platelets = &mut film.platelets[c * s..(c + 1) * s];
+        for (j, (p, &n)) in platelets.iter_mut().zip(now).enumerate() {
+            if p.n != n {
+                logs[c].push((j as u32, p.n));
+                p.n = n;
+            }
+        }
+        dirty[c] = false;
+    }
+    Ok(())
+}
+
+/// Book `orders` (the k-th of `cells` has `orders[first[k]..first[k + 1]]`) on the
+/// device: each cell's summary becomes what it then holds, and cells whose platelets
+/// moved are marked `dirty`. Returns each order's excitons that could not be moved.
+#[allow(clippy::too_many_arguments)]
+fn book_on_device(
+    device: &mut dyn DevicePlatelets,
+    purpose: Purpose,
+    point_step: (u32, u32),
+    t_now: f64,
+    (cells, first, orders): (&[u32], &[u32], &[Order]),
+    summaries: &mut [CellSummary],
+    dirty: &mut [bool],
+) -> Result<Vec<u32>> {
+    if cells.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (booked, left) = device.book(purpose, point_step, t_now, cells, first, orders)?;
+    for (&c, (held, moved)) in cells.iter().zip(booked) {
+        summaries[c as usize] = held;
+        dirty[c as usize] |= moved > 0;
+    }
+    Ok(left)
+}
+
+/// Step 1 on a device: the loss events of the cells where one falls due, and the
+/// whole sampled excitons of each cell's pending radiative decay (less the `emission`
+/// just launched) booked as `spontaneous::book_radiative` books them.
+#[allow(clippy::too_many_arguments)]
+fn losses_and_radiative_on_device(
+    device: &mut dyn DevicePlatelets,
+    setup: &AseSetup,
+    (point, step): (u32, u32),
+    t1: f64,
+    emission: &[f64],
+    summaries: &mut [CellSummary],
+    pending_r: &mut [f64],
+    dirty: &mut [bool],
+    ledger: &mut Ledger,
+) -> Result<()> {
+    let w = setup.platelet_weight;
+    let due: Vec<u32> = (0..summaries.len() as u32)
+        .filter(|&c| summaries[c as usize].next_ps < t1)
+        .collect();
+    if !due.is_empty() {
+        for (&c, (held, losses)) in due.iter().zip(device.decay(point, step, t1, &due)?) {
+            let c = c as usize;
+            summaries[c] = held;
+            ledger.nonradiative += losses.nonradiative as f64 * w;
+            ledger.auger += losses.auger as f64 * w;
+            dirty[c] |= losses.nonradiative + losses.auger > 0;
+        }
+    }
+    let (mut cells, mut first, mut orders) = (Vec::new(), vec![0], Vec::new());
+    for (c, (pending, e)) in pending_r.iter_mut().zip(emission).enumerate() {
+        *pending += e;
+        let whole = (*pending / w).floor();
+        if whole >= 1.0 {
+            cells.push(c as u32);
+            orders.push(Order {
+                kind: OrderKind::Radiative,
+                energy_ev: 0.0,
+                count: whole.min(f64::from(u32::MAX)) as u32,
+            });
+            first.push(orders.len() as u32);
+        }
+    }
+    let left = book_on_device(
+        device,
+        Purpose::Radiative,
+        (point, step),
+        t1,
+        (&cells, &first, &orders),
+        summaries,
+        dirty,
+    )?;
+    for ((&c, order), left) in cells.iter().zip(&orders).zip(left) {
+        pending_r[c as usize] -= f64::from(order.count - left) * w;
+    }
+    Ok(())
+}
+
+/// Step 4 on a device: each cell's pending exchange booked as whole sampled excitons,
+/// bin by bin, as [`apply_cell`] books it, the sub-exciton remainders left pending.
+#[allow(clippy::too_many_arguments)]
+fn exchange_on_device(
+    device: &mut dyn DevicePlatelets,
+    setup: &AseSetup,
+    point_step: (u32, u32),
+    t1: f64,
+    pending_s: &mut [f64],
+    pending_a: &mut [f64],
+    summaries: &mut [CellSummary],
+    dirty: &mut [bool],
+    ledger: &mut Ledger,
+) -> Result<()> {
+    let w = setup.platelet_weight;
+    let bins = setup.spectrum.bins;
+    let (mut cells, mut first, mut orders) = (Vec::new(), vec![0], Vec::new());
+    for (c, (ps, pa)) in pending_s
+        .chunks_mut(bins)
+        .zip(pending_a.chunks_mut(bins))
+        .enumerate()
+    {
+        let start = orders.len();
+        for (b, (s, a)) in ps.iter_mut().zip(pa.iter_mut()).enumerate() {
+            for (pending, kind) in [(s, OrderKind::Stimulated), (a, OrderKind::Absorbed)] {
+                let whole = (*pending / w).floor();
+                if whole < 1.0 {
+                    continue;
+                }
+                *pending -= whole * w;
+                orders.push(Order {
+                    kind,
+                    energy_ev: setup.spectrum.energy_ev[b],
+                    count: whole.min(f64::from(u32::MAX)) as u32,
+                });
+            }
+        }
+        if orders.len() > start {
+            cells.push(c as u32);
+            first.push(orders.len() as u32);
+        }
+    }
+    let left = book_on_device(
+        device,
+        Purpose::Exchange,
+        point_step,
+        t1,
+        (&cells, &first, &orders),
+        summaries,
+        dirty,
+    )?;
+    for (order, left) in orders.iter().zip(left) {
+        let unbooked = f64::from(left) * w;
+        match order.kind {
+            OrderKind::Stimulated => ledger.unbooked_stimulated += unbooked,
+            _ => ledger.unbooked_absorbed += unbooked,
+        }
+    }
+    Ok(())
+}
+
 /// The shortest step, as a fraction of the configured one.
 const MIN_STEP_FRACTION: f64 = 1.0 / 16.0;
 
@@ -284,6 +456,52 @@ pub trait DeviceGain {
     fn read(&mut self, film: &mut Film) -> Result<()>;
 }
 
+/// A cell's loss events in a step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Losses {
+    pub nonradiative: u64,
+    pub auger: u64,
+}
+
+/// What a device's booking did: what each listed cell then holds and the excitons its
+/// orders moved, and each order's excitons that could not be moved.
+pub type Booked = (Vec<(CellSummary, u64)>, Vec<u32>);
+
+/// The platelets kept on a device (`gpu::platelets::GpuPlatelets`), which alone changes
+/// them: their loss events and the booking of whole excitons against them run there.
+/// The host's [`Film`] keeps a copy of their counts, brought up to date from the device
+/// for the cells that changed before it is read (to launch packets from, for the gain
+/// spectra and for snapshots); its next loss times are the sampled ones. Comes with a
+/// [`DeviceGain`].
+pub trait DevicePlatelets {
+    /// Take a newly sampled film.
+    fn load(&mut self, film: &Film) -> Result<()>;
+    /// The loss events before `t1` of step `step` of sweep point `point` on the
+    /// platelets of `cells`: what each cell then holds, and its events.
+    fn decay(
+        &mut self,
+        point: u32,
+        step: u32,
+        t1: f64,
+        cells: &[u32],
+    ) -> Result<Vec<(CellSummary, Losses)>>;
+    /// Book `orders` at `t_now` on streams of `purpose` of (point, step): the k-th of
+    /// `cells` has `orders[first[k]..first[k + 1]]`, booked in order. Returns what each
+    /// cell then holds and the excitons its orders moved, and each order's excitons
+    /// that could not be moved.
+    fn book(
+        &mut self,
+        purpose: Purpose,
+        point_step: (u32, u32),
+        t_now: f64,
+        cells: &[u32],
+        first: &[u32],
+        orders: &[Order],
+    ) -> Result<Booked>;
+    /// The exciton counts of the platelets of `cells`, cell after cell.
+    fn counts(&mut self, cells: &[u32]) -> Result<Vec<u32>>;
+}
+
 /// Moves a time step's packets through the film: on the CPU ([`CpuTransport`]) or on
 /// a GPU (`gpu::ase::GpuTransport`).
 pub trait PacketTransport {
@@ -309,6 +527,12 @@ pub trait PacketTransport {
     /// The gain spectra the transport keeps on its device, if it does (then the host
     /// does not keep the film's up to date).
     fn device_gain(&mut self) -> Option<&mut dyn DeviceGain> {
+        None
+    }
+
+    /// The platelets the transport keeps on its device, if it does (then the host's
+    /// film holds a copy of their counts).
+    fn device_platelets(&mut self) -> Option<&mut dyn DevicePlatelets> {
         None
     }
 }
@@ -384,6 +608,21 @@ pub fn run_with(
         }
         None => true,
     };
+    // Whether the platelets live on the device (the film then keeps a copy of their
+    // counts, brought up to date for the cells marked dirty before it is read).
+    let on_device = match transport.device_platelets() {
+        Some(d) if !host_gain => {
+            d.load(&film)?;
+            true
+        }
+        Some(_) => {
+            return Err(Error::Runtime(
+                "platelets kept on a device need their gain spectra kept there too".into(),
+            ));
+        }
+        None => false,
+    };
+    let mut dirty = vec![false; cells];
 
     let mut ledger = Ledger {
         pump_excitons: film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w,
@@ -420,6 +659,9 @@ pub fn run_with(
     let mut steps_taken = 0u64;
     while t0 < setup.duration_ps * (1.0 - 1e-12) {
         let t1 = (t0 + dt).min(setup.duration_ps);
+        if let Some(d) = transport.device_platelets() {
+            sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
+        }
         if step > 0 && step % GAIN_REFRESH_STEPS == 0 {
             match transport.device_gain() {
                 Some(g) => {
@@ -474,7 +716,8 @@ pub fn run_with(
                         &mut born,
                         &mut led,
                     );
-                    if setup.frozen {
+                    // On a device the loss events and radiative bookings follow.
+                    if setup.frozen || on_device {
                         return (born, led, held(summary));
                     }
                     // The loss events within the step: only where one falls due are the
@@ -520,6 +763,21 @@ pub fn run_with(
                 packets.push(p);
             }
         }
+        if let Some(d) = transport.device_platelets().filter(|_| !setup.frozen) {
+            losses_and_radiative_on_device(
+                d,
+                setup,
+                (point, step),
+                t1,
+                &emission,
+                &mut summaries,
+                &mut pending_r,
+                &mut dirty,
+                &mut ledger,
+            )?;
+            cell_excitons = summaries.iter().map(|c| c.excitons as f64 * w).collect();
+            sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
+        }
 
         // 3. Transport with gain, in fixed chunks.
         let view = StepView {
@@ -562,7 +820,22 @@ pub fn run_with(
         packets.retain(|p| p.fate == Fate::Alive);
 
         // 4. Book the exchange against the platelets.
-        if setup.coupled && !setup.frozen {
+        if let Some(d) = transport
+            .device_platelets()
+            .filter(|_| setup.coupled && !setup.frozen)
+        {
+            exchange_on_device(
+                d,
+                setup,
+                (point, step),
+                t1,
+                &mut pending_s,
+                &mut pending_a,
+                &mut summaries,
+                &mut dirty,
+                &mut ledger,
+            )?;
+        } else if setup.coupled && !setup.frozen {
             let booked: Vec<Ledger> = film
                 .platelets
                 .par_chunks_mut(s)
@@ -600,12 +873,34 @@ pub fn run_with(
                 ledger.merge(led);
             }
         }
+        // On a device the summaries are the device's own sums: in debug builds, check
+        // them against its counts.
+        if cfg!(debug_assertions)
+            && let Some(d) = transport.device_platelets()
+        {
+            let all: Vec<u32> = (0..cells as u32).collect();
+            let g_d = setup.optics.degeneracy;
+            for (summary, counts) in summaries.iter().zip(d.counts(&all)?.chunks(s)) {
+                let excitons: u64 = counts.iter().map(|&n| u64::from(n)).sum();
+                let room: u64 = counts
+                    .iter()
+                    .map(|&n| u64::from(g_d.saturating_sub(n)))
+                    .sum();
+                assert_eq!(
+                    (summary.excitons, summary.room),
+                    (excitons, room),
+                    "a cell's summary disagrees with the device's platelets at step {step}"
+                );
+            }
+        }
         // Whatever changes a count or a loss time must tell the cell's summary.
         debug_assert!(
-            film.platelets
-                .chunks(s)
-                .zip(&summaries)
-                .all(|(ps, kept)| kept.holds_for(setup, ps)),
+            on_device
+                || film
+                    .platelets
+                    .chunks(s)
+                    .zip(&summaries)
+                    .all(|(ps, kept)| kept.holds_for(setup, ps)),
             "a cell's summary disagrees with its platelets at step {step}"
         );
 
@@ -613,6 +908,9 @@ pub fn run_with(
         while (snapshot_ps.len() as f64) * snapshot_every <= t1 + 1e-9 * setup.dt_ps
             && snapshot_ps.len() < setup.time_bins
         {
+            if let Some(d) = transport.device_platelets() {
+                sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
+            }
             if let Some(g) = transport.device_gain() {
                 g.update(&film, &mut logs)?;
                 g.read(&mut film)?;
@@ -631,6 +929,9 @@ pub fn run_with(
         }
     }
 
+    if let Some(d) = transport.device_platelets() {
+        sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
+    }
     ledger.in_flight = packets.iter().map(|p| p.weight).sum();
     ledger.excitons_left = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
     ledger.pending_stimulated = pending_s.iter().sum();

@@ -150,6 +150,29 @@ impl<'p> Booking<'p> {
     }
 }
 
+/// What an [`Order`] books on a cell's platelets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum OrderKind {
+    /// Stimulated emission: one exciton less, on a platelet drawn in proportion to σ_e.
+    Stimulated = 0,
+    /// Absorption: one exciton more, in proportion to σ_a.
+    Absorbed = 1,
+    /// Radiative decay: one exciton less, in proportion to the count.
+    Radiative = 2,
+}
+
+/// `count` whole sampled excitons to move on a cell's platelets, one at a time, as
+/// [`apply_cell`] moves those of the photons at `energy_ev` (stimulated emission or
+/// absorption) and [`crate::ase::spontaneous::book_radiative`] those of radiative decay:
+/// what the engine asks of platelets kept on a device.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Order {
+    pub kind: OrderKind,
+    pub energy_ev: f64,
+    pub count: u32,
+}
+
 /// A platelet's σ/σ₀ at a photon energy: (optics, E_i, n, E).
 type Share = fn(&Optics, f64, u32, f64) -> f64;
 

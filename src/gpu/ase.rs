@@ -10,8 +10,10 @@
 //! step's start, with the same random stream and the device's gain spectra.
 
 use super::gain::{self, GpuGain};
+use super::platelets::{self, GpuPlatelets};
 use super::transport::GpuLayer;
 use super::{Dispatch, Gpu};
+use crate::ase::engine::DevicePlatelets;
 use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use crate::ase::tally::{EXITS, ExitTally, Ledger};
 use crate::ase::{AseSetup, DeviceGain, PacketTransport};
@@ -142,12 +144,21 @@ pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
     (limits.max_storage_buffer_binding_size / entries).min(u64::from(MAX_DISPATCH)) as u32
 }
 
-/// Device memory the ASE transport of `setup` uses at most, bytes: one dispatch's
-/// packets and entries ([`PER_PACKET`]), the cells' excitons, and their gain spectra
-/// ([`gain::memory_needed`]).
-pub fn memory_needed(limits: &wgpu::Limits, setup: &AseSetup) -> u64 {
+/// Device memory the ASE transport of `setup` uses at most on `gpu`, bytes: one
+/// dispatch's packets and entries ([`PER_PACKET`]), the cells' excitons, their gain
+/// spectra ([`gain::memory_needed`]) and, where [`GpuTransport::new`] keeps them on the
+/// device, the platelets ([`platelets::memory_needed`]).
+pub fn memory_needed(gpu: &Gpu, setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
-    u64::from(max_dispatch(limits)) * PER_PACKET + 4 * cells + gain::memory_needed(setup)
+    let platelets = if gpu.is_software() {
+        0
+    } else {
+        platelets::memory_needed(setup)
+    };
+    u64::from(max_dispatch(&gpu.limits)) * PER_PACKET
+        + 4 * cells
+        + gain::memory_needed(setup)
+        + platelets
 }
 
 impl AseParams {
@@ -224,6 +235,8 @@ pub struct GpuTransport<'g> {
     pipeline: wgpu::ComputePipeline,
     params: AseParams,
     gain: GpuGain<'g>,
+    /// The platelets, when they are kept on the device too.
+    platelets: Option<GpuPlatelets<'g>>,
     cell_excitons: wgpu::Buffer,
     buffers: Option<Buffers>,
     max_dispatch: u32,
@@ -234,8 +247,19 @@ pub struct GpuTransport<'g> {
 }
 
 impl<'g> GpuTransport<'g> {
-    /// Set up the transport of `setup` on `gpu`.
+    /// Set up the transport of `setup` on `gpu`, with the platelets on the device
+    /// where it is a hardware GPU and on the host where it is a software one such as
+    /// lavapipe: that runs the device's work on the host's cores, and moves the
+    /// platelets' excitons one round of a workgroup after another several times slower
+    /// than the host books them.
     pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
+        Self::with_platelets(gpu, setup, !gpu.is_software())
+    }
+
+    /// Set up the transport of `setup` on `gpu`, the platelets on the device when
+    /// `on_device` (their loss events and bookings then run there, see
+    /// [`crate::ase::engine::DevicePlatelets`]).
+    pub fn with_platelets(gpu: &'g Gpu, setup: &AseSetup, on_device: bool) -> Result<Self> {
         if !setup.stack.half_length.is_finite() || !setup.stack.half_width.is_finite() {
             return Err(Error::Runtime(
                 "the GPU ASE transport needs a film of finite length and width".into(),
@@ -252,6 +276,11 @@ impl<'g> GpuTransport<'g> {
             )?,
             params: AseParams::new(setup),
             gain: GpuGain::new(gpu, setup)?,
+            platelets: if on_device {
+                Some(GpuPlatelets::new(gpu, setup)?)
+            } else {
+                None
+            },
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
             buffers: None,
             max_dispatch: max_dispatch(&gpu.limits),
@@ -452,5 +481,11 @@ impl PacketTransport for GpuTransport<'_> {
 
     fn device_gain(&mut self) -> Option<&mut dyn DeviceGain> {
         Some(&mut self.gain)
+    }
+
+    fn device_platelets(&mut self) -> Option<&mut dyn DevicePlatelets> {
+        self.platelets
+            .as_mut()
+            .map(|p| p as &mut dyn DevicePlatelets)
     }
 }

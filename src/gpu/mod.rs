@@ -411,6 +411,62 @@ impl Gpu {
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
+        let regions: Vec<Region> = copies
+            .iter()
+            .map(|&(from, to, size)| Region {
+                from,
+                from_offset: 0,
+                to,
+                to_offset: 0,
+                size,
+            })
+            .collect();
+        let mapped: Vec<(&wgpu::Buffer, u64)> =
+            copies.iter().map(|&(_, to, size)| (to, size)).collect();
+        self.submit_copies_then_read(what, dispatch, &regions, &mapped, read)
+    }
+
+    /// Copy the byte ranges `ranges` (offset, size) of `from` one after another into
+    /// `readback` (made with [`Gpu::readback`]), after every dispatch submitted so far,
+    /// and hand them to `read` as one slice.
+    pub fn read_ranges<R>(
+        &self,
+        what: &str,
+        from: &wgpu::Buffer,
+        readback: &wgpu::Buffer,
+        ranges: &[(u64, u64)],
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
+        let mut to_offset = 0;
+        let regions: Vec<Region> = ranges
+            .iter()
+            .map(|&(from_offset, size)| {
+                let r = Region {
+                    from,
+                    from_offset,
+                    to: readback,
+                    to_offset,
+                    size,
+                };
+                to_offset += size;
+                r
+            })
+            .collect();
+        self.submit_copies_then_read(what, None, &regions, &[(readback, to_offset)], |b| {
+            read(b[0])
+        })
+    }
+
+    /// A dispatch (or none), then the copies `regions`; the first `size` bytes of
+    /// each of `mapped` (readback buffers) are handed to `read` once mapped.
+    fn submit_copies_then_read<R>(
+        &self,
+        what: &str,
+        dispatch: Option<&Dispatch>,
+        regions: &[Region],
+        mapped: &[(&wgpu::Buffer, u64)],
+        read: impl FnOnce(&[&[u8]]) -> R,
+    ) -> Result<R> {
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let memory = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let mut encoder = self
@@ -419,13 +475,13 @@ impl Gpu {
         if let Some(d) = dispatch {
             self.encode_dispatch(&mut encoder, what, d);
         }
-        for (output, readback, size) in copies {
-            if *size > 0 {
-                encoder.copy_buffer_to_buffer(output, 0, readback, 0, *size);
+        for r in regions {
+            if r.size > 0 {
+                encoder.copy_buffer_to_buffer(r.from, r.from_offset, r.to, r.to_offset, r.size);
             }
         }
         self.queue.submit([encoder.finish()]);
-        for (_, readback, size) in copies {
+        for (readback, size) in mapped {
             if *size > 0 {
                 readback
                     .slice(..*size)
@@ -457,8 +513,8 @@ impl Gpu {
                 self.info.name
             )));
         }
-        let mut views = Vec::with_capacity(copies.len());
-        for (_, readback, size) in copies {
+        let mut views = Vec::with_capacity(mapped.len());
+        for (readback, size) in mapped {
             if *size == 0 {
                 continue;
             }
@@ -466,19 +522,19 @@ impl Gpu {
                 Error::Runtime(format!("GPU {}: {what}: reading back: {e}", self.info.name))
             })?);
         }
-        let mut slices: Vec<&[u8]> = Vec::with_capacity(copies.len());
-        let mut mapped = views.iter();
-        for (_, _, size) in copies {
+        let mut slices: Vec<&[u8]> = Vec::with_capacity(mapped.len());
+        let mut views_left = views.iter();
+        for (_, size) in mapped {
             slices.push(if *size == 0 {
                 &[]
             } else {
-                mapped.next().expect("one view per copy")
+                views_left.next().expect("one view per mapped buffer")
             });
         }
         let result = read(&slices);
         drop(slices);
         drop(views);
-        for (_, readback, size) in copies {
+        for (readback, size) in mapped {
             if *size > 0 {
                 readback.unmap();
             }
@@ -517,6 +573,15 @@ impl Gpu {
         pass.set_bind_group(0, &bind, &[]);
         pass.dispatch_workgroups(d.workgroups[0], d.workgroups[1], 1);
     }
+}
+
+/// A copy of `size` bytes from `from` at `from_offset` to `to` at `to_offset`.
+struct Region<'a> {
+    from: &'a wgpu::Buffer,
+    from_offset: u64,
+    to: &'a wgpu::Buffer,
+    to_offset: u64,
+    size: u64,
 }
 
 /// A dispatch of `pipeline` over `workgroups` (x, y) with `buffers`, then `textures`,

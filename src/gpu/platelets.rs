@@ -7,6 +7,8 @@
 
 use super::{Dispatch, Gpu};
 use crate::ase::AseSetup;
+use crate::ase::engine::{Booked, CellSummary, DevicePlatelets, Losses};
+use crate::ase::exchange::Order;
 use crate::ase::platelets::Film;
 use crate::config::{AugerScaling, LineShape};
 use crate::error::{Error, Result};
@@ -23,7 +25,7 @@ pub struct DecayParams {
     pub samples: u32,
     pub degeneracy: u32,
     pub count: u32,
-    pub _pad0: u32,
+    pub part: u32,
     pub t1: f32,
     pub k_nonrad: f32,
     pub k_xx: f32,
@@ -32,7 +34,8 @@ pub struct DecayParams {
 
 /// `CellDecay` in platelet_decay.wgsl: what a cell's platelets hold after a step (their
 /// sampled excitons, their room for more Σ max(0, g_d − n), and their earliest next loss
-/// event, ps) and the loss events they had in it.
+/// event, ps) and the loss events they had in it; `stopped` is 1 when the workgroup
+/// stopped before the step's end (the sums are then partial, the events so far done).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct CellDecay {
@@ -41,6 +44,9 @@ pub struct CellDecay {
     pub next: f32,
     pub nonradiative: u32,
     pub auger: u32,
+    pub stopped: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }
 
 /// `BookingParams` in platelet_booking.wgsl.
@@ -60,49 +66,40 @@ pub struct BookingParams {
     pub k_xx: f32,
     pub inv_hwhm: f32,
     pub biexciton_shift_ev: f32,
-    pub _pad0: f32,
-    pub _pad1: f32,
-    pub _pad2: f32,
+    pub part: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }
 
-/// What an [`Order`] books.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub enum OrderKind {
-    /// Stimulated emission: one exciton less, on a platelet drawn in proportion to σ_e.
-    Stimulated = 0,
-    /// Absorption: one exciton more, in proportion to σ_a.
-    Absorbed = 1,
-    /// Radiative decay: one exciton less, in proportion to the count.
-    Radiative = 2,
-}
-
-/// `Order` in platelet_booking.wgsl: move `count` sampled excitons of `kind`, for
-/// photons at `energy` (offset from the mean transition energy, eV).
+/// `Order` in platelet_booking.wgsl: move `count` sampled excitons of `kind`
+/// ([`crate::ase::exchange::OrderKind`]), for photons at `energy` (offset from the mean
+/// transition energy, eV).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Order {
+pub struct GpuOrder {
     pub energy: f32,
     pub kind: u32,
     pub count: u32,
     pub _pad0: u32,
 }
 
-impl Order {
-    /// `count` excitons of `kind` for photons at `energy_ev`, where the platelets'
-    /// mean transition energy is `mean_ev`.
-    pub fn new(kind: OrderKind, energy_ev: f64, mean_ev: f64, count: u32) -> Self {
+impl GpuOrder {
+    /// `order` for platelets whose mean transition energy is `mean_ev`.
+    pub fn new(order: &Order, mean_ev: f64) -> Self {
         Self {
-            energy: (energy_ev - mean_ev) as f32,
-            kind: kind as u32,
-            count,
+            energy: (order.energy_ev - mean_ev) as f32,
+            kind: order.kind as u32,
+            count: order.count,
             _pad0: 0,
         }
     }
 }
 
 /// `CellBooked` in platelet_booking.wgsl: what a cell's platelets hold after its
-/// orders (as in [`CellDecay`]), and the excitons the orders moved.
+/// orders (as in [`CellDecay`]), the excitons the orders moved, and where the
+/// workgroup stopped (0: after the last order; else 1 + the index of the order it
+/// stopped in among the cell's, whose unbooked excitons are then those it had still to
+/// move, the later orders not begun).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct CellBooked {
@@ -110,6 +107,10 @@ pub struct CellBooked {
     pub room: u32,
     pub next: f32,
     pub moved: u32,
+    pub stopped: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// Most platelets one dispatch visits (a dispatch takes several cells while they fit,
@@ -133,7 +134,7 @@ pub fn memory_needed(setup: &AseSetup) -> u64 {
     (4 * 5 * platelets
         + cells
             * (8 + 2 * std::mem::size_of::<CellDecay>() + 2 * std::mem::size_of::<CellBooked>())
-        + orders * (std::mem::size_of::<Order>() + 8)) as u64
+        + orders * (std::mem::size_of::<GpuOrder>() + 8)) as u64
 }
 
 /// The platelets of one film on a GPU.
@@ -167,10 +168,40 @@ pub struct GpuPlatelets<'g> {
     booking_pipeline: wgpu::ComputePipeline,
 }
 
+/// Loop passes a workgroup of the platelet kernels makes before it stops and leaves the
+/// rest to a further dispatch (`PASSES` in the kernels): below the 65535 times lavapipe
+/// runs a loop in an invocation.
+pub const LOOP_PASSES: u32 = 60_000;
+
+/// The most sampled platelets a cell can have on the device: an invocation's share of
+/// them is visited within half of [`LOOP_PASSES`].
+pub const MAX_SAMPLES_PER_CELL: usize = 64 * (LOOP_PASSES as usize / 2 - 1);
+
 impl<'g> GpuPlatelets<'g> {
     pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
+        Self::with_loop_passes(gpu, setup, LOOP_PASSES)
+    }
+
+    /// As [`GpuPlatelets::new`], the kernels stopping after `passes` loop passes (a
+    /// lower number makes them stop and go on in further dispatches often: for tests).
+    pub fn with_loop_passes(gpu: &'g Gpu, setup: &AseSetup, passes: u32) -> Result<Self> {
         let cells = setup.grid.cells();
         let samples = setup.samples_per_cell;
+        let stretch = samples.div_ceil(64) as u32;
+        if samples > MAX_SAMPLES_PER_CELL {
+            return Err(Error::Runtime(format!(
+                "GPU {}: the device keeps at most {MAX_SAMPLES_PER_CELL} sampled platelets a cell, not {samples}; use fewer, or the CPU backend",
+                gpu.info.name
+            )));
+        }
+        if passes.min(LOOP_PASSES) < 2 * stretch + 2 {
+            return Err(Error::Runtime(format!(
+                "GPU {}: {passes} loop passes are too few for {samples} sampled platelets a cell (at least {})",
+                gpu.info.name,
+                2 * stretch + 2
+            )));
+        }
+        let passes = f64::from(passes.min(LOOP_PASSES));
         let bytes = 4 * (cells * samples) as u64;
         let most = gpu.limits.max_storage_buffer_binding_size;
         if bytes > most {
@@ -209,7 +240,7 @@ impl<'g> GpuPlatelets<'g> {
         let per_cell = (cells * std::mem::size_of::<CellDecay>()) as u64;
         let booked = (cells * std::mem::size_of::<CellBooked>()) as u64;
         let orders_capacity = cells * orders_per_cell(setup);
-        let order_bytes = (orders_capacity * std::mem::size_of::<Order>()) as u64;
+        let order_bytes = (orders_capacity * std::mem::size_of::<GpuOrder>()) as u64;
         Ok(Self {
             gpu,
             params,
@@ -228,7 +259,7 @@ impl<'g> GpuPlatelets<'g> {
             decay_pipeline: gpu.pipeline_with(
                 "platelet_decay",
                 "platelet_decay",
-                &[("CUBIC", cubic)],
+                &[("CUBIC", cubic), ("PASSES", passes)],
             )?,
             first: gpu.input("first order of each cell", 4 * (cells as u64 + 1)),
             orders: gpu.input("booking orders", order_bytes),
@@ -240,7 +271,7 @@ impl<'g> GpuPlatelets<'g> {
             booking_pipeline: gpu.pipeline_with(
                 "platelet_booking",
                 "platelet_booking",
-                &[("CUBIC", cubic), ("GAUSSIAN", gaussian)],
+                &[("CUBIC", cubic), ("GAUSSIAN", gaussian), ("PASSES", passes)],
             )?,
         })
     }
@@ -269,6 +300,43 @@ impl<'g> GpuPlatelets<'g> {
                 gpu.info.name, self.cells
             )));
         }
+        // Each cell's summary as its last dispatch leaves it, and the events of all of
+        // them: a cell whose workgroup stopped is dispatched again.
+        let mut out = vec![CellDecay::default(); cells.len()];
+        let mut todo: Vec<usize> = (0..cells.len()).collect();
+        let mut part = 0;
+        while !todo.is_empty() {
+            let listed: Vec<u32> = todo.iter().map(|&k| cells[k]).collect();
+            let done = self.decay_part(point, step, part, t1, &listed)?;
+            let mut again = Vec::new();
+            for (&k, d) in todo.iter().zip(done) {
+                let (nonradiative, auger) =
+                    (out[k].nonradiative + d.nonradiative, out[k].auger + d.auger);
+                out[k] = CellDecay {
+                    nonradiative,
+                    auger,
+                    ..d
+                };
+                if d.stopped != 0 {
+                    again.push(k);
+                }
+            }
+            todo = again;
+            part += 1;
+        }
+        Ok(out)
+    }
+
+    /// One dispatch of the loss events (its `part`-th): see `decay`.
+    fn decay_part(
+        &self,
+        point: u32,
+        step: u32,
+        part: u32,
+        t1: f64,
+        cells: &[u32],
+    ) -> Result<Vec<CellDecay>> {
+        let gpu = self.gpu;
         let per_dispatch = (MAX_PLATELETS / self.samples).max(1);
         let mut out = Vec::with_capacity(cells.len());
         for batch in cells.chunks(per_dispatch) {
@@ -277,6 +345,7 @@ impl<'g> GpuPlatelets<'g> {
                 point,
                 step,
                 count: batch.len() as u32,
+                part,
                 t1: t1 as f32,
                 ..self.params
             };
@@ -318,7 +387,7 @@ impl<'g> GpuPlatelets<'g> {
         t_now: f64,
         cells: &[u32],
         first: &[u32],
-        orders: &[Order],
+        orders: &[GpuOrder],
     ) -> Result<(Vec<CellBooked>, Vec<u32>)> {
         let gpu = self.gpu;
         let fault = |what: String| {
@@ -343,9 +412,71 @@ impl<'g> GpuPlatelets<'g> {
                 self.orders_capacity
             ));
         }
-        if cells.is_empty() {
-            return Ok((Vec::new(), Vec::new()));
+        // Each cell's summary and moves, and each order's excitons left, as the
+        // dispatches book them; a workgroup that stops leaves the rest of its cell's
+        // orders to the next dispatch.
+        let mut booked: Vec<CellBooked> = vec![CellBooked::default(); cells.len()];
+        let mut left: Vec<u32> = orders.iter().map(|o| o.count).collect();
+        // What is still to book: (index among `cells`, the cell's first order not done).
+        let mut todo: Vec<(usize, usize)> =
+            (0..cells.len()).map(|k| (k, first[k] as usize)).collect();
+        let mut part = 0;
+        while !todo.is_empty() {
+            let listed: Vec<u32> = todo.iter().map(|&(k, _)| cells[k]).collect();
+            let mut part_first = vec![0u32];
+            let mut part_orders = Vec::new();
+            for &(k, from) in &todo {
+                part_orders.extend((from..first[k + 1] as usize).map(|o| GpuOrder {
+                    count: left[o],
+                    ..orders[o]
+                }));
+                part_first.push(part_orders.len() as u32);
+            }
+            let (done, part_left) = self.book_part(
+                purpose,
+                (point, step, part),
+                t_now,
+                &listed,
+                &part_first,
+                &part_orders,
+            )?;
+            let mut next = Vec::new();
+            for ((&(k, from), d), bounds) in todo.iter().zip(&done).zip(part_first.windows(2)) {
+                // The orders booked or begun; those not begun keep their counts.
+                let own = &part_left[bounds[0] as usize..bounds[1] as usize];
+                let begun = if d.stopped == 0 {
+                    own.len()
+                } else {
+                    d.stopped as usize
+                };
+                left[from..from + begun].copy_from_slice(&own[..begun]);
+                let moved = booked[k].moved + d.moved;
+                booked[k] = CellBooked { moved, ..*d };
+                if d.stopped != 0 {
+                    next.push((k, from + d.stopped as usize - 1));
+                }
+            }
+            todo = next;
+            part += 1;
         }
+        for b in &mut booked {
+            b.stopped = 0;
+        }
+        Ok((booked, left))
+    }
+
+    /// One dispatch of a booking (its `part`-th): see `book`.
+    #[allow(clippy::too_many_arguments)]
+    fn book_part(
+        &self,
+        purpose: Purpose,
+        (point, step, part): (u32, u32, u32),
+        t_now: f64,
+        cells: &[u32],
+        first: &[u32],
+        orders: &[GpuOrder],
+    ) -> Result<(Vec<CellBooked>, Vec<u32>)> {
+        let gpu = self.gpu;
         gpu.write(&self.dispatched, bytemuck::cast_slice(cells));
         gpu.write(&self.first, bytemuck::cast_slice(first));
         gpu.write(&self.orders, bytemuck::cast_slice(orders));
@@ -355,6 +486,7 @@ impl<'g> GpuPlatelets<'g> {
             count: cells.len() as u32,
             purpose: purpose as u32,
             t_now: t_now as f32,
+            part,
             ..self.booking
         };
         let uniform = gpu.uniform("platelet booking params", &params);
@@ -391,6 +523,22 @@ impl<'g> GpuPlatelets<'g> {
         )
     }
 
+    /// The exciton counts of the platelets of `cells`, cell after cell.
+    pub fn counts_of(&self, cells: &[u32]) -> Result<Vec<u32>> {
+        let bytes = 4 * self.samples as u64;
+        let ranges: Vec<(u64, u64)> = cells
+            .iter()
+            .map(|&c| (u64::from(c) * bytes, bytes))
+            .collect();
+        self.gpu.read_ranges(
+            "reading the platelets' counts",
+            &self.counts,
+            &self.counts_back,
+            &ranges,
+            |b| bytemuck::cast_slice(b).to_vec(),
+        )
+    }
+
     /// Every platelet's exciton count and next loss event time (ps), as the device
     /// holds them.
     pub fn read(&self) -> Result<(Vec<u32>, Vec<f32>)> {
@@ -408,5 +556,66 @@ impl<'g> GpuPlatelets<'g> {
                 )
             },
         )
+    }
+}
+
+/// A cell's summary from what the device returned.
+fn summary(excitons: u32, room: u32, next: f32) -> CellSummary {
+    CellSummary {
+        excitons: u64::from(excitons),
+        room: u64::from(room),
+        next_ps: f64::from(next),
+    }
+}
+
+impl DevicePlatelets for GpuPlatelets<'_> {
+    fn load(&mut self, film: &Film) -> Result<()> {
+        GpuPlatelets::load(self, film);
+        Ok(())
+    }
+
+    fn decay(
+        &mut self,
+        point: u32,
+        step: u32,
+        t1: f64,
+        cells: &[u32],
+    ) -> Result<Vec<(CellSummary, Losses)>> {
+        Ok(GpuPlatelets::decay(self, point, step, t1, cells)?
+            .into_iter()
+            .map(|d| {
+                let losses = Losses {
+                    nonradiative: u64::from(d.nonradiative),
+                    auger: u64::from(d.auger),
+                };
+                (summary(d.excitons, d.room, d.next), losses)
+            })
+            .collect())
+    }
+
+    fn book(
+        &mut self,
+        purpose: Purpose,
+        (point, step): (u32, u32),
+        t_now: f64,
+        cells: &[u32],
+        first: &[u32],
+        orders: &[Order],
+    ) -> Result<Booked> {
+        let orders: Vec<GpuOrder> = orders
+            .iter()
+            .map(|o| GpuOrder::new(o, self.mean_ev))
+            .collect();
+        let (booked, left) =
+            GpuPlatelets::book(self, purpose, point, step, t_now, cells, first, &orders)?;
+        let booked = booked
+            .into_iter()
+            .map(|b| (summary(b.excitons, b.room, b.next), u64::from(b.moved)))
+            .collect();
+        Ok((booked, left))
+    }
+
+    fn counts(&mut self, cells: &[u32]) -> Result<Vec<u32>> {
+        self.counts_of(cells)
     }
 }
