@@ -21,8 +21,8 @@
 // the host falls back on its Fenwick tree; when no platelet can take a move the rest
 // of the order is left unbooked.
 //
-// lavapipe runs a loop at most 65535 times in an invocation, counting every entry to
-// it, and then leaves it without a word. A workgroup therefore counts the loop passes
+// lavapipe runs an invocation's loops at most 65535 times in all, and then leaves
+// them without a word. A workgroup therefore counts the loop passes
 // it has made and stops before that many, saying where (CellBooked.stopped); the host
 // books the rest in a further dispatch (BookingParams.part), on other blocks of the
 // cell's stream. The lanes' prefix sums are written out step by step, not as loops.
@@ -33,9 +33,10 @@ override CUBIC: bool = false;
 override GAUSSIAN: bool = false;
 const LN_2: f32 = 0.6931471805599453;
 const WORKGROUP: u32 = 64u;
-// Loop passes a workgroup makes before it stops (below lavapipe's 65535; lower in the
-// tests of stopping).
-override PASSES: u32 = 60000u;
+// Loop passes a workgroup makes before it stops: lavapipe leaves every loop once an
+// invocation's loops have counted 65535 (all its loops together; a pass can count
+// twice). Lower in the tests of stopping.
+override PASSES: u32 = 30000u;
 // Slots of the table of platelets accepted in a round (platelet index modulo SLOTS).
 const SLOTS: u32 = 1024u;
 const NO_LANE: u32 = 0xffffffffu;
@@ -271,7 +272,8 @@ fn platelet_booking(
     }
     if (lane == 0u) {
         sum_moved = 0u;
-        passes = 0u;
+        // The slots' setting and the final sums.
+        passes = SLOTS / WORKGROUP + (p.samples + WORKGROUP - 1u) / WORKGROUP;
         stopped = 0u;
         atomicStore(&sum_excitons, 0u);
         atomicStore(&sum_room, 0u);
@@ -285,6 +287,10 @@ fn platelet_booking(
     let stretch = (p.samples + WORKGROUP - 1u) / WORKGROUP;
     let lo = min(lane * stretch, p.samples);
     let hi = min(lo + stretch, p.samples);
+    // Loop passes of an order's bound (a platelet's reachable counts each) and of a
+    // summed-weight move.
+    let bound_cost = stretch * (1u + max(p.degeneracy, 2u));
+    let summed_cost = 2u * stretch + 1u;
     // Blocks of the cell's stream used so far.
     var blocks = p.part * PART_BLOCKS;
     for (var o_index = first[k]; o_index < first[k + 1u]; o_index++) {
@@ -295,12 +301,12 @@ fn platelet_booking(
             fruitless = 0u;
             carried = 0u;
             atomicStore(&bound, 0u);
-            if (passes + stretch > PASSES) {
+            if (passes + bound_cost > PASSES) {
                 // Not begun.
                 stopped = 1u + o_index - first[k];
                 left[o_index] = o.count;
             }
-            passes += stretch;
+            passes += bound_cost;
         }
         if (workgroupUniformLoad(&stopped) != 0u) {
             break;
@@ -323,14 +329,14 @@ fn platelet_booking(
             if (workgroupUniformLoad(&remaining) == 0u) {
                 break;
             }
-            if (lane == 0u && passes + stretch + 1u > PASSES) {
+            if (lane == 0u && passes + summed_cost > PASSES) {
                 stopped = 1u + o_index - first[k];
             }
             if (workgroupUniformLoad(&stopped) != 0u) {
                 break;
             }
             if (workgroupUniformLoad(&fruitless) >= max(p.samples, WORKGROUP)) {
-                summed_weight_move(o, base, lo, hi, lane, blocks, stretch);
+                summed_weight_move(o, base, lo, hi, lane, blocks, summed_cost);
                 blocks += 1u;
                 continue;
             }
@@ -440,7 +446,7 @@ fn platelet_booking(
 // invocation sums its stretch [lo, hi) of the cell starting at `base`), with block
 // `block` of the cell's stream; when they sum to zero the rest of the order is left
 // unbooked.
-fn summed_weight_move(o: Order, base: u32, lo: u32, hi: u32, lane: u32, block: u32, stretch: u32) {
+fn summed_weight_move(o: Order, base: u32, lo: u32, hi: u32, lane: u32, block: u32, cost: u32) {
     var sum = 0.0;
     for (var j = lo; j < hi; j++) {
         sum += weight(o, base + j);
@@ -492,7 +498,7 @@ fn summed_weight_move(o: Order, base: u32, lo: u32, hi: u32, lane: u32, block: u
     if (lane == 0u) {
         fruitless = 0u;
         carried = 0u;
-        passes += stretch + 1u;
+        passes += cost;
         if (total > 0.0) {
             remaining -= 1u;
             sum_moved += 1u;

@@ -49,6 +49,13 @@ struct TransportParams {
     _pad1: u32,
 }
 
+// Loop passes an invocation makes before it stops: lavapipe leaves every loop once an
+// invocation's loops have counted 65535 (all its loops together; a pass of this loop
+// counts about twice).
+const PASSES: u32 = 30000u;
+// `exit_channel` of a packet the kernel stopped before finishing.
+const UNFINISHED: u32 = 0xfffffffeu;
+
 struct PhotonRecord {
     score: array<f32, 12>,
     exit_channel: u32,
@@ -247,7 +254,14 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     var exit_weight = 0.0;
     var steps = 0u;
     var tau = 0.0;
+    // lavapipe leaves a loop after 65535 passes in an invocation, without a word: stop
+    // before that, and leave this packet and the invocation's later ones unfinished.
+    var passes = 0u;
     loop {
+        passes += 1u;
+        if (passes > PASSES) {
+            break;
+        }
         if (!have) {
             if (index >= p.count) {
                 break;
@@ -405,5 +419,9 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             index += stride;
             have = false;
         }
+    }
+    // The packets left unfinished, for the host to trace (at most 64 of them).
+    for (var i = index; i < p.count; i += stride) {
+        records[i] = PhotonRecord(array<f32, 12>(), UNFINISHED, 0.0, 0.0, 0u);
     }
 }

@@ -110,6 +110,42 @@ fn gpu_transport_matches_the_mcml_benchmarks_and_the_cpu() {
     }
 }
 
+/// A thick, strongly scattering slab, where the 64 packets an invocation traces take
+/// some 6·10⁴ interactions together: more than lavapipe runs the kernel's loop (65535
+/// counts, a pass counting about twice; with a limit of 60000 passes the kernel lost 8 %
+/// of the light here), so the kernel stops after 30000 and the host traces the rest on
+/// the CPU. Every packet is accounted for, and the result is the CPU's.
+#[test]
+fn packets_past_the_devices_loop_limit_are_traced_on_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let mut c = slab(1.5);
+    c.film.absorption_per_cm = 0.1;
+    c.film.scattering_per_cm = 10_000.0;
+    c.film.anisotropy = 0.0;
+    c.source.photons = 10_000;
+    let g = on_gpu(&gpu, &c);
+    let cpu = common::transport(&c, 2);
+    let steps_per_packet = cpu.steps as f64 / cpu.photons as f64;
+    println!("{steps_per_packet:.0} interactions a packet");
+    assert!(64.0 * steps_per_packet > 2.0 * 30_000.0);
+    // Every channel's share summed (some channels overlap), on each backend.
+    let total = |t: &Tally| -> f64 { Channel::ALL.iter().map(|&ch| t.mean(ch)).sum() };
+    let (on_device, on_host) = (total(&g), total(&cpu));
+    assert!(
+        (on_device - on_host).abs() < 1e-5,
+        "the channels hold {on_device} of the light on the GPU, {on_host} on the CPU"
+    );
+    for channel in Channel::ALL {
+        let (a, b) = (g.mean(channel), cpu.mean(channel));
+        let e = g.stderr(channel).hypot(cpu.stderr(channel));
+        assert!(
+            (a - b).abs() <= 3.0 * e + 1e-6,
+            "{}: GPU {a} vs CPU {b}",
+            channel.name()
+        );
+    }
+}
+
 /// The same seed gives the same tallies, bit for bit, run after run.
 #[test]
 fn gpu_transport_is_reproducible() {

@@ -263,10 +263,21 @@ fn platelet_decay_on_the_device_is_the_hosts() {
                 .zip(&next)
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
-        // 100 ps in one step, with workgroups that stop after 18 loop passes (8
-        // platelets an invocation and their events, dozens of them) and go on in
-        // further dispatches, on other random numbers: every exciton lost is still an
-        // event, and the events are the host's within their spread.
+        // 100 ps in one step on cells of 2000 platelets, with workgroups that stop
+        // after 210 loop passes (32 platelets an invocation and their events, some 240
+        // of them) and go on in further dispatches, on other random numbers: every
+        // exciton lost is still an event, and the events are the host's within their
+        // spread.
+        let c = small_film(&[
+            "pump.fluence_uj_cm2=15",
+            "platelets.nonradiative_lifetime_ps=200",
+            &format!("platelets.auger_scaling=\"{scaling}\""),
+            "platelets.samples_per_cell=2000",
+        ]);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let s = setup.samples_per_cell;
+        let film = Film::sample(&setup, 0);
+        let initial: u64 = film.platelets.iter().map(|p| u64::from(p.n)).sum();
         let mut host = film.platelets.clone();
         let mut on_host = [0u64; 2];
         for (c, ps) in host.chunks_mut(s).enumerate() {
@@ -274,7 +285,7 @@ fn platelet_decay_on_the_device_is_the_hosts() {
                 on_host[usize::from(loss == Loss::Auger)] += 1
             });
         }
-        let mut device = GpuPlatelets::with_loop_passes(&gpu, &setup, 18).unwrap();
+        let mut device = GpuPlatelets::with_loop_passes(&gpu, &setup, 210).unwrap();
         device.load(&film);
         let all: Vec<u32> = (0..cells as u32).collect();
         let decayed = device.decay(0, 0, 100.0, &all).unwrap();
@@ -283,11 +294,10 @@ fn platelet_decay_on_the_device_is_the_hosts() {
         let (nonradiative_d, auger_d) = decayed.iter().fold((0, 0), |(a, b), d| {
             (a + u64::from(d.nonradiative), b + u64::from(d.auger))
         });
-        let lost: u64 =
-            initial.iter().sum::<u64>() - counts.iter().map(|&n| u64::from(n)).sum::<u64>();
+        let lost: u64 = initial - counts.iter().map(|&n| u64::from(n)).sum::<u64>();
         assert_eq!(lost, nonradiative_d + auger_d);
         println!(
-            "{scaling}, 100 ps stopping after 18 passes: host {} non-radiative and {} Auger events, device {nonradiative_d} and {auger_d}",
+            "{scaling}, 100 ps stopping after 210 passes: host {} non-radiative and {} Auger events, device {nonradiative_d} and {auger_d}",
             on_host[0], on_host[1]
         );
         for (h, d) in [(on_host[0], nonradiative_d), (on_host[1], auger_d)] {
@@ -442,7 +452,7 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
             moves(&after, &mut host);
 
             // The device's, likewise.
-            for (passes, device) in [LOOP_PASSES, 40].into_iter().zip(&mut device) {
+            for (passes, device) in [LOOP_PASSES, 70].into_iter().zip(&mut device) {
                 let mut device_platelets =
                     GpuPlatelets::with_loop_passes(&gpu, &setup, passes).unwrap();
                 device_platelets.load(&film);
@@ -489,7 +499,7 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
                 moves(&counts, device);
             }
         }
-        for (device, how) in device.iter().zip(["", ", stopping after 40 loop passes"]) {
+        for (device, how) in device.iter().zip(["", ", stopping after 70 loop passes"]) {
             let (chi2, worst, groups) = moves_chi2(&host, device);
             let dof = groups as f64;
             println!(

@@ -169,13 +169,9 @@ pub struct GpuPlatelets<'g> {
 }
 
 /// Loop passes a workgroup of the platelet kernels makes before it stops and leaves the
-/// rest to a further dispatch (`PASSES` in the kernels): below the 65535 times lavapipe
-/// runs a loop in an invocation.
-pub const LOOP_PASSES: u32 = 60_000;
-
-/// The most sampled platelets a cell can have on the device: an invocation's share of
-/// them is visited within half of [`LOOP_PASSES`].
-pub const MAX_SAMPLES_PER_CELL: usize = 64 * (LOOP_PASSES as usize / 2 - 1);
+/// rest to a further dispatch (`PASSES` in the kernels): lavapipe runs an invocation's
+/// loops 65535 times in all, and a pass can count twice.
+pub const LOOP_PASSES: u32 = 30_000;
 
 impl<'g> GpuPlatelets<'g> {
     pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
@@ -187,18 +183,23 @@ impl<'g> GpuPlatelets<'g> {
     pub fn with_loop_passes(gpu: &'g Gpu, setup: &AseSetup, passes: u32) -> Result<Self> {
         let cells = setup.grid.cells();
         let samples = setup.samples_per_cell;
+        // A booking must get through the slots' setting, the final sums, an order's
+        // bound and a summed-weight move (see platelet_booking.wgsl) within its passes.
         let stretch = samples.div_ceil(64) as u32;
-        if samples > MAX_SAMPLES_PER_CELL {
+        let g = setup.optics.degeneracy.max(2);
+        let needed = |stretch: u32| 16 + stretch * (2 + g) + 2 * stretch + 1;
+        if needed(stretch) > LOOP_PASSES {
+            let most = 64 * (LOOP_PASSES - 17) / (4 + g);
             return Err(Error::Runtime(format!(
-                "GPU {}: the device keeps at most {MAX_SAMPLES_PER_CELL} sampled platelets a cell, not {samples}; use fewer, or the CPU backend",
+                "GPU {}: the device keeps at most about {most} sampled platelets a cell, not {samples}; use fewer, or the CPU backend",
                 gpu.info.name
             )));
         }
-        if passes.min(LOOP_PASSES) < 2 * stretch + 2 {
+        if passes.min(LOOP_PASSES) < needed(stretch) {
             return Err(Error::Runtime(format!(
                 "GPU {}: {passes} loop passes are too few for {samples} sampled platelets a cell (at least {})",
                 gpu.info.name,
-                2 * stretch + 2
+                needed(stretch)
             )));
         }
         let passes = f64::from(passes.min(LOOP_PASSES));

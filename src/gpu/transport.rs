@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::transport::TransportSetup;
 use crate::transport::geometry::{FILM, Layer, SUBSTRATE, Stack};
 use crate::transport::packet::MAX_INTERACTIONS;
+use crate::transport::simulate::run_chunk;
 use crate::transport::source::PassiveSource;
 use crate::transport::tally::{CHANNELS, Channel, PhotonScore, Tally};
 
@@ -99,6 +100,9 @@ pub struct PhotonRecord {
 
 /// `exit_channel` of a packet that did not leave.
 const NO_EXIT: u32 = u32::MAX;
+/// `exit_channel` of a packet the kernel stopped before finishing (`UNFINISHED` in
+/// transport.wgsl): lavapipe leaves a loop after 65535 passes in an invocation.
+const UNFINISHED: u32 = u32::MAX - 1;
 /// Threads per workgroup of the kernel.
 const WORKGROUP: u32 = 64;
 /// Packets each invocation traces one after another (fewer in a batch's last
@@ -219,8 +223,16 @@ pub fn simulate(
             u64::from(count) * record,
         )?;
         let elapsed = start.elapsed().as_secs_f64();
-        for r in bytemuck::cast_slice::<u8, PhotonRecord>(&bytes) {
-            book(&mut tally, r);
+        for (k, r) in bytemuck::cast_slice::<u8, PhotonRecord>(&bytes)
+            .iter()
+            .enumerate()
+        {
+            if r.exit_channel == UNFINISHED {
+                // Traced on the CPU from its start, with the same random numbers.
+                tally.merge(&run_chunk(setup, point, done + k as u64, 1));
+            } else {
+                book(&mut tally, r);
+            }
         }
         done += u64::from(count);
         progress(u64::from(count));
