@@ -551,6 +551,28 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
     );
 }
 
+/// On a software adapter, whose loops stop after 65535 passes, a film whose cells hold
+/// more platelets than the gain kernel can read in that many is refused with a clear
+/// message, not computed wrong.
+#[test]
+fn a_software_adapter_refuses_cells_too_large_for_its_loops() {
+    let Some(gpu) = gpu() else { return };
+    let c = small_film(&["platelets.samples_per_cell=40000"]);
+    let setup = AseSetup::from_config(&c).unwrap();
+    match GpuTransport::new(&gpu, &setup) {
+        Err(e) if gpu.is_software() => {
+            let message = e.to_string();
+            println!("{message}");
+            assert!(
+                message.contains("40000 sampled platelets a cell"),
+                "{message}"
+            );
+        }
+        Err(e) => panic!("a hardware GPU refused the film: {e}"),
+        Ok(_) => assert!(!gpu.is_software(), "the software adapter took the film"),
+    }
+}
+
 #[test]
 fn kinetics_on_the_gpu_backend_are_the_cpus() {
     // Without stimulated emission the photons never act on the platelets, so the

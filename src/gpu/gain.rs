@@ -51,6 +51,13 @@ impl CountChange {
     }
 }
 
+/// Invocations of a `cell_gain.wgsl` workgroup (`LANES`), each taking 8 bins at a time.
+const LANES: usize = 32;
+
+/// The most passes a `cell_gain.wgsl` invocation's loop may make on a software adapter
+/// such as lavapipe, which runs an invocation's loops 65535 times in all.
+const SOFTWARE_LOOP_PASSES: usize = 30_000;
+
 /// Most changes applied in one dispatch (more are applied a few cells at a time): a
 /// quarter of a second on lavapipe.
 const MAX_CHANGES: usize = 1 << 18;
@@ -115,6 +122,18 @@ impl<'g> GpuGain<'g> {
             return Err(Error::Runtime(format!(
                 "the GPU keeps exciton counts below {NONE}; degeneracy {} is too large",
                 optics.degeneracy
+            )));
+        }
+        // Each invocation reads every change of its cell for each of its groups of
+        // bins; lavapipe runs an invocation's loops only 65535 times in all (a pass can
+        // count twice), and then leaves them without a word.
+        let passes = setup.samples_per_cell * bins.div_ceil(8 * LANES);
+        if gpu.is_software() && passes > SOFTWARE_LOOP_PASSES {
+            return Err(Error::Runtime(format!(
+                "GPU {}: a software adapter cannot keep the gain spectra of {} sampled platelets a cell in {bins} bins (at most {SOFTWARE_LOOP_PASSES} platelets × groups of {} bins); use fewer platelets per cell, or the CPU backend",
+                gpu.info.name,
+                setup.samples_per_cell,
+                8 * LANES,
             )));
         }
         let rows = changes_rows(setup);
