@@ -623,6 +623,8 @@ pub fn run_with(
         None => false,
     };
     let mut dirty = vec![false; cells];
+    // Whether the photons' exchange is booked against the platelets.
+    let exchanges = setup.coupled && !setup.frozen;
 
     let mut ledger = Ledger {
         pump_excitons: film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w,
@@ -803,7 +805,7 @@ pub fn run_with(
         )?;
         transport_s += started.elapsed().as_secs_f64();
         photon_segments += segments;
-        if setup.coupled && !setup.frozen {
+        if exchanges {
             let load = settle_exchange(
                 setup,
                 &summaries,
@@ -820,10 +822,7 @@ pub fn run_with(
         packets.retain(|p| p.fate == Fate::Alive);
 
         // 4. Book the exchange against the platelets.
-        if let Some(d) = transport
-            .device_platelets()
-            .filter(|_| setup.coupled && !setup.frozen)
-        {
+        if let Some(d) = transport.device_platelets().filter(|_| exchanges) {
             exchange_on_device(
                 d,
                 setup,
@@ -835,7 +834,7 @@ pub fn run_with(
                 &mut dirty,
                 &mut ledger,
             )?;
-        } else if setup.coupled && !setup.frozen {
+        } else if exchanges {
             let booked: Vec<Ledger> = film
                 .platelets
                 .par_chunks_mut(s)

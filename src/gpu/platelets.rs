@@ -460,9 +460,7 @@ impl<'g> GpuPlatelets<'g> {
             todo = next;
             part += 1;
         }
-        for b in &mut booked {
-            b.stopped = 0;
-        }
+        // Every cell's last dispatch booked the rest of its orders: `stopped` is 0.
         Ok((booked, left))
     }
 
