@@ -256,7 +256,7 @@ fn fit_says_which_sweep_it_needs_and_rejects_files_it_cannot_read() {
         &["fit", "corrupt.h5"],
         &["corrupt.h5", "not a readable HDF5 file"],
     );
-    hdf5::File::create(dir.join("foreign.h5")).unwrap();
+    asemc::output::h5file::create(&dir.join("foreign.h5")).unwrap();
     rejected(
         &dir,
         &["fit", "foreign.h5"],

@@ -135,7 +135,7 @@ fn output_file_has_the_ase_datasets_and_summary_keys() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let file = hdf5::File::open(dir.join("mc.h5")).unwrap();
+    let file = asemc::output::h5file::open(&dir.join("mc.h5")).unwrap();
     let p = file.group("points/0000").unwrap();
     let shape = |name: &str| p.dataset(name).unwrap().shape();
     assert_eq!(shape("wavelength_nm"), [80]);

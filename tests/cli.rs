@@ -106,7 +106,7 @@ fn run_writes_the_documented_layout_and_summary_reads_it() {
     );
     assert!(!dir.join("q.h5.partial").exists());
 
-    let file = hdf5::File::open(dir.join("q.h5")).unwrap();
+    let file = asemc::output::h5file::open(&dir.join("q.h5")).unwrap();
     let root_str = |name: &str| {
         file.attr(name)
             .unwrap()

@@ -41,7 +41,7 @@ fn another_seed_gives_another_sample() {
 
 /// Every dataset of every point, by path, with its values.
 fn datasets(path: &std::path::Path) -> Vec<(String, Vec<f64>)> {
-    let file = hdf5::File::open(path).unwrap();
+    let file = asemc::output::h5file::open(path).unwrap();
     let points = file.group("points").unwrap();
     let mut out = Vec::new();
     let mut names = points.member_names().unwrap();

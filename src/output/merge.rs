@@ -184,7 +184,7 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
 
     let partial = partial_path(dest);
     let write = || -> hdf5::Result<()> {
-        let out = hdf5::File::create(&partial)?;
+        let out = super::h5file::create(&partial)?;
         // The run's root attributes, less the shard, plus how the file was made.
         for name in first.file().attr_names()? {
             if !matches!(

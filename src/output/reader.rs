@@ -49,7 +49,7 @@ impl OutputReader {
                 message: "no such file".into(),
             });
         }
-        let file = hdf5::File::open(path).map_err(|_| Error::Input {
+        let file = super::h5file::open(path).map_err(|_| Error::Input {
             path: path.to_path_buf(),
             message: "not a readable HDF5 file (corrupt, truncated, or another format)".into(),
         })?;

@@ -92,7 +92,7 @@ impl OutputFile {
     /// Start writing the run that will end up at `dest`.
     pub fn create(dest: &Path, meta: &RunMetadata) -> Result<Self> {
         let partial = partial_path(dest);
-        let file = hdf5::File::create(&partial).map_err(|e| Error::hdf5(&partial, e))?;
+        let file = super::h5file::create(&partial).map_err(|e| Error::hdf5(&partial, e))?;
         let write = || -> hdf5::Result<()> {
             write_str(&file, "format", FORMAT)?;
             write_u64(&file, "format_version", FORMAT_VERSION)?;
@@ -136,7 +136,7 @@ impl OutputFile {
             message: format!("cannot be resumed ({why}); remove it and run again without --resume"),
         };
         let file =
-            hdf5::File::open_rw(&partial).map_err(|e| damaged(format!("unreadable: {e}")))?;
+            super::h5file::open_rw(&partial).map_err(|e| damaged(format!("unreadable: {e}")))?;
         let config = super::hdf5_attrs::read_str(&file, "config_toml")
             .map_err(|_| damaged("no config_toml attribute".into()))?;
         if config != meta.config_toml {

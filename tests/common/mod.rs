@@ -81,7 +81,7 @@ pub fn configs_dir() -> PathBuf {
 /// Every dataset and every point attribute but the wall time, point by point, as the
 /// bits of its f64 values (so equal means bit for bit, NaN included).
 pub fn contents(path: &std::path::Path) -> Vec<(String, Vec<u64>)> {
-    let f = hdf5::File::open(path).unwrap();
+    let f = asemc::output::h5file::open(path).unwrap();
     let points = f.group("points").unwrap();
     let mut names = points.member_names().unwrap();
     names.sort();
