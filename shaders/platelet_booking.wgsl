@@ -31,7 +31,6 @@
 
 override CUBIC: bool = false;
 override GAUSSIAN: bool = false;
-const LN_2: f32 = 0.6931471805599453;
 const WORKGROUP: u32 = 64u;
 // Loop passes a workgroup makes before it stops: lavapipe leaves every loop once an
 // invocation's loops have counted 65535 (all its loops together; a pass can count
@@ -131,8 +130,8 @@ var<workgroup> fruitless: u32;
 // Loop passes made so far, and 1 + the order the workgroup stopped in (0: none).
 var<workgroup> passes: u32;
 var<workgroup> stopped: u32;
-// Lane prefix sums: of accepted proposals, and of the lanes' summed weights.
-var<workgroup> scan_u: array<u32, WORKGROUP>;
+// Lane prefix sums of the lanes' summed weights (those of accepted proposals are in
+// lane_sums, shared/lanes.wgsl).
 var<workgroup> scan_f: array<f32, WORKGROUP>;
 // The lane whose stretch holds a summed-weight draw, and 1 + the last lane with any
 // weight.
@@ -142,14 +141,7 @@ var<workgroup> sum_excitons: atomic<u32>;
 var<workgroup> sum_room: atomic<u32>;
 var<workgroup> earliest_bits: atomic<u32>;
 
-// One step of the lanes' inclusive prefix sums (distance d).
-fn scan_step_u(lane: u32, d: u32) {
-    let add = select(0u, scan_u[max(lane, d) - d], lane >= d);
-    workgroupBarrier();
-    scan_u[lane] += add;
-    workgroupBarrier();
-}
-
+// One step of the lanes' inclusive prefix sums of scan_f (distance d).
 fn scan_step_f(lane: u32, d: u32) {
     let add = select(0.0, scan_f[max(lane, d) - d], lane >= d);
     workgroupBarrier();
@@ -157,17 +149,7 @@ fn scan_step_f(lane: u32, d: u32) {
     workgroupBarrier();
 }
 
-// Inclusive prefix sums over the 64 lanes of scan_u, written out (no loop).
-fn scan_lanes_u(lane: u32) {
-    workgroupBarrier();
-    scan_step_u(lane, 1u);
-    scan_step_u(lane, 2u);
-    scan_step_u(lane, 4u);
-    scan_step_u(lane, 8u);
-    scan_step_u(lane, 16u);
-    scan_step_u(lane, 32u);
-}
-
+// Inclusive prefix sums over the 64 lanes of scan_f, written out (no loop).
 fn scan_lanes_f(lane: u32) {
     workgroupBarrier();
     scan_step_f(lane, 1u);
@@ -377,9 +359,9 @@ fn platelet_booking(
             var moves = valid;
             if (workgroupUniformLoad(&accepted_now) > rest) {
                 // The order ends within the round: the first `rest` accepted move.
-                scan_u[lane] = u32(valid);
-                scan_lanes_u(lane);
-                moves = valid && scan_u[lane] <= rest;
+                lane_sums[lane] = u32(valid);
+                scan_lane_sums(lane);
+                moves = valid && lane_sums[lane] <= rest;
             } else if (lane == cut_at) {
                 // The order goes on, this proposal first.
                 carry = pick;

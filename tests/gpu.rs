@@ -254,14 +254,17 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Every struct shared between Rust and WGSL (the transport kernels, the cells' gain
-/// and the platelets' decay and booking) has the same size and field offsets on both sides (WGSL
-/// layout as naga computes it).
+/// Every struct shared between Rust and WGSL (the transport kernels, the cells' gain,
+/// the platelets' decay and booking, and spontaneous emission) has the same size and
+/// field offsets on both sides (WGSL layout as naga computes it).
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
     use asemc::gpu::ase::{AseParams, Entry, GpuPacket, MovedPacket};
     use asemc::gpu::gain::{CountChange, GainParams};
-    use asemc::gpu::platelets::{BookingParams, CellBooked, CellDecay, DecayParams, GpuOrder};
+    use asemc::gpu::platelets::{
+        BookingParams, CellBooked, CellDecay, DecayParams, GpuOrder, LaunchEntry, LaunchParams,
+        Launched,
+    };
     use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
     use std::mem::{offset_of, size_of};
     let modules: Vec<naga::Module> = [
@@ -270,6 +273,7 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         "cell_gain",
         "platelet_decay",
         "platelet_booking",
+        "spontaneous_emission",
     ]
     .iter()
     .map(|k| naga::front::wgsl::parse_str(&asemc::gpu::shaders::source(k)).unwrap())
@@ -349,7 +353,7 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
             bins,
             degeneracy,
             from_zero,
-            _pad0,
+            samples,
             _pad1,
             _pad2,
             inv_hwhm,
@@ -359,6 +363,38 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         ]
     );
     check!("CountChange", CountChange, [energy, counts]);
+    check!(
+        "LaunchParams",
+        LaunchParams,
+        [
+            seed_lo,
+            seed_hi,
+            point,
+            step,
+            samples,
+            count,
+            bins,
+            cone,
+            cone_cos,
+            hwhm_ev,
+            biexciton_shift_ev,
+            mean_ev,
+            min_nm,
+            bin_nm,
+            _pad0,
+            _pad1,
+        ]
+    );
+    check!(
+        "LaunchEntry",
+        LaunchEntry,
+        [cell, k0, packets, excitons, out, _pad0, _pad1, _pad2]
+    );
+    check!(
+        "Launched",
+        Launched,
+        [platelet, bin, time, _pad0, dir_a, dir_b]
+    );
     check!(
         "DecayParams",
         DecayParams,

@@ -141,6 +141,210 @@ fn gain_spectra_on_the_device_are_the_hosts() {
     }
 }
 
+/// Where the platelets are kept on the device, the gain spectra follow their counts
+/// there: each cell named is brought up to the counts it holds (the device finds the
+/// changes), the others keep theirs, and a recomputation starts from every count.
+#[test]
+fn gain_spectra_follow_the_counts_on_the_device() {
+    let tolerance = |terms: f64| 4.0 * terms.sqrt() * f64::from(f32::EPSILON) / 2.0;
+    let Some(gpu) = gpu() else { return };
+    for shape in ["lorentzian", "gaussian"] {
+        let c = small_film(&[
+            "pump.fluence_uj_cm2=15",
+            "platelets.nonradiative_lifetime_ps=200",
+            &format!("platelets.line_shape=\"{shape}\""),
+        ]);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let (s, cells) = (setup.samples_per_cell, setup.grid.cells());
+        let mut film = Film::sample(&setup, 0);
+        let mut platelets = GpuPlatelets::new(&gpu, &setup).unwrap();
+        platelets.load(&film);
+        let mut gain = GpuGain::new(&gpu, &setup).unwrap();
+        gain.attach(&platelets.counts, &platelets.energy).unwrap();
+        gain.load(&setup, &film).unwrap();
+        let mut device = Film {
+            platelets: Vec::new(),
+            stim: vec![0.0; film.stim.len()],
+            abs: vec![0.0; film.abs.len()],
+        };
+        let all: Vec<u32> = (0..cells as u32).collect();
+        let mut terms = s as f64;
+        // Loss events change the counts on the device, step after step; the spectra
+        // follow every cell, then every third.
+        for step in 0..4u32 {
+            platelets
+                .decay(0, step, f64::from(2 * (step + 1)), &all)
+                .unwrap();
+            let named: Vec<u32> = all
+                .iter()
+                .copied()
+                .filter(|c| step < 2 || c % 3 == step % 3)
+                .collect();
+            gain.follow(&named).unwrap();
+            let counts = platelets.counts_of(&named).unwrap();
+            let mut changed = 0;
+            for (&c, now) in named.iter().zip(counts.chunks(s)) {
+                let c = c as usize;
+                for (p, &n) in film.platelets[c * s..(c + 1) * s].iter_mut().zip(now) {
+                    changed += usize::from(p.n != n);
+                    p.n = n;
+                }
+            }
+            assert!(changed > 0, "step {step}: no count changed");
+            terms += 2.0 * s as f64;
+            film.recompute_gain(&setup);
+            gain.read(&mut device).unwrap();
+            let followed = largest_difference(&device, &film);
+            println!(
+                "{shape}: step {step}: {changed} platelets changed in {} cells followed: largest difference {followed:.2e} of the peak (allowed {:.2e})",
+                named.len(),
+                tolerance(terms)
+            );
+            assert!(followed < tolerance(terms));
+        }
+        // Recomputed from the device's counts, every cell's.
+        gain.recompute_on_device().unwrap();
+        let counts = platelets.counts_of(&all).unwrap();
+        for (p, &n) in film.platelets.iter_mut().zip(&counts) {
+            p.n = n;
+        }
+        film.recompute_gain(&setup);
+        gain.read(&mut device).unwrap();
+        assert!(largest_difference(&device, &film) < tolerance(s as f64));
+    }
+}
+
+/// The device draws spontaneous emission's packets as the host does: platelets in
+/// proportion to their exciton counts (against the exact expectation), and photon bins,
+/// start times and directions (against the host's draws), for both line shapes, with
+/// and without the axial cone; a cell without excitons draws none.
+#[test]
+fn spontaneous_emission_on_the_device_draws_as_the_host() {
+    use asemc::ase::engine::DevicePlatelets;
+    use asemc::ase::spontaneous::{Draw, draw};
+    use asemc::ase::weight_tree::WeightTree;
+    use asemc::rng::{Purpose, Stream};
+    const PER_CELL: u32 = 400;
+    let Some(gpu) = gpu() else { return };
+    for (shape, cone) in [
+        ("lorentzian", 10.0),
+        ("gaussian", 10.0),
+        ("lorentzian", 0.0),
+    ] {
+        let c = small_film(&[
+            "pump.fluence_uj_cm2=6",
+            &format!("platelets.line_shape=\"{shape}\""),
+            &format!("run.axial_cone_deg={cone}"),
+        ]);
+        let setup = AseSetup::from_config(&c).unwrap();
+        let (s, cells, bins) = (
+            setup.samples_per_cell,
+            setup.grid.cells(),
+            setup.spectrum.bins,
+        );
+        let film = Film::sample(&setup, 0);
+        let mut platelets = GpuPlatelets::new(&gpu, &setup).unwrap();
+        platelets.load(&film);
+        let cell = |c: usize| &film.platelets[c * s..(c + 1) * s];
+        let held = |c: usize| cell(c).iter().map(|p| u64::from(p.n)).sum::<u64>();
+        let lit: Vec<usize> = (0..cells).filter(|&c| held(c) > 0).collect();
+        let dark = (0..cells)
+            .find(|&c| held(c) == 0)
+            .expect("a cell outside the stripe");
+        // Two steps' launches on the device, the dark cell's too.
+        let mut launches: Vec<(u32, u32, u64)> =
+            lit.iter().map(|&c| (c as u32, PER_CELL, held(c))).collect();
+        launches.push((dark as u32, 50, 0));
+        let mut device: Vec<Vec<Draw>> = vec![Vec::new(); cells];
+        for step in 0..2 {
+            let mut drawn = DevicePlatelets::launch(&mut platelets, (0, step), &launches)
+                .unwrap()
+                .into_iter();
+            for &(c, n, _) in &launches {
+                device[c as usize].extend(drawn.by_ref().take(n as usize));
+            }
+            assert!(drawn.next().is_none());
+        }
+        assert!(device[dark].iter().all(|d| d.platelet.is_none()));
+        // As many on the host, each cell from its own streams.
+        let mut host: Vec<Vec<Draw>> = vec![Vec::new(); cells];
+        for &c in &lit {
+            let tree = WeightTree::new(cell(c).iter().map(|p| f64::from(p.n)).collect());
+            for step in 0..2 {
+                let mut rng = Stream::new(setup.seed, Purpose::Spontaneous, 1, step, c as u32);
+                host[c].extend((0..PER_CELL).map(|_| draw(&setup, cell(c), &tree, &mut rng)));
+            }
+        }
+
+        // Platelets picked, by cell and count (1, 2, 3 or more), against the expected
+        // share of the cell's excitons.
+        let classes = 3;
+        let class = |n: u32| (n.max(1) - 1).min(2) as usize;
+        let picks = |draws: &[Vec<Draw>]| {
+            let mut got = vec![0.0; cells * classes];
+            for &c in &lit {
+                for d in &draws[c] {
+                    let i = d.platelet.expect("a platelet of a cell with excitons");
+                    assert!(cell(c)[i].n > 0, "a platelet without excitons picked");
+                    got[c * classes + class(cell(c)[i].n)] += 1.0;
+                }
+            }
+            got
+        };
+        let mut expected = vec![0.0; cells * classes];
+        for &c in &lit {
+            for p in cell(c).iter().filter(|p| p.n > 0) {
+                expected[c * classes + class(p.n)] +=
+                    f64::from(2 * PER_CELL) * f64::from(p.n) / held(c) as f64;
+            }
+        }
+        for (who, draws) in [("host", &host), ("device", &device)] {
+            let got = picks(draws);
+            let (mut chi2, mut groups) = (0.0, 0);
+            for (g, e) in got.iter().zip(&expected).filter(|(_, e)| **e > 0.0) {
+                chi2 += (g - e).powi(2) / e;
+                groups += 1;
+            }
+            let dof = groups as f64;
+            println!(
+                "{shape}, cone {cone}°: {who}'s platelets: χ² = {chi2:.1} over {groups} groups"
+            );
+            assert!(
+                chi2 < dof + 4.0 * (2.0 * dof).sqrt(),
+                "{who}: χ² = {chi2:.1}"
+            );
+        }
+
+        // Bins (and outside the window), start times and directions: device against host.
+        let tally = |draws: &[Vec<Draw>]| {
+            let mut t = vec![0.0; bins + 1 + 10 + 2 * 10 + 4];
+            for d in lit.iter().flat_map(|&c| &draws[c]) {
+                let Some(b) = d.bin else {
+                    t[bins] += 1.0;
+                    continue;
+                };
+                t[b as usize] += 1.0;
+                t[bins + 1 + (d.time_fraction * 10.0) as usize] += 1.0;
+                for (k, dir) in d.dirs.iter().enumerate().take(1 + usize::from(cone > 0.0)) {
+                    let band = ((dir[0] + 1.0) * 5.0).clamp(0.0, 9.0) as usize;
+                    t[bins + 11 + 10 * k + band] += 1.0;
+                }
+                let quadrant =
+                    usize::from(d.dirs[0][1] > 0.0) + 2 * usize::from(d.dirs[0][2] > 0.0);
+                t[bins + 31 + quadrant] += 1.0;
+            }
+            t
+        };
+        let (chi2, worst, groups) = moves_chi2(&tally(&host), &tally(&device));
+        let dof = groups as f64;
+        println!(
+            "{shape}, cone {cone}°: bins, times and directions: χ² = {chi2:.1} over {groups} groups, largest |z| = {worst:.2}"
+        );
+        assert!(chi2 < dof + 4.0 * (2.0 * dof).sqrt(), "χ² = {chi2:.1}");
+        assert!(worst < 4.5);
+    }
+}
+
 #[test]
 fn platelet_decay_on_the_device_is_the_hosts() {
     // Far above threshold, with a non-radiative channel beside Auger, both scalings.

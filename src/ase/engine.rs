@@ -19,7 +19,7 @@ use super::kinetics::Loss;
 use super::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use super::platelets::{Film, GainFollower, LoggedChange, Platelet, loss_events};
 use super::setup::AseSetup;
-use super::spontaneous;
+use super::spontaneous::{self, Draw};
 use super::tally::{ExitTally, Ledger};
 use crate::error::{Error, Result};
 use crate::rng::{Purpose, Stream};
@@ -248,39 +248,66 @@ fn settle_exchange(
     load
 }
 
-/// Bring the film's counts of the cells marked `dirty` up to those the device holds,
-/// logging every change for the device's gain spectra; clears the marks.
+/// The cells whose platelets may have changed on the device since the host's copy of
+/// their counts (`counts`) and since the device's gain spectra (`gain`) last followed
+/// them.
+struct Stale {
+    counts: Vec<bool>,
+    gain: Vec<bool>,
+}
+
+impl Stale {
+    fn new(cells: usize) -> Self {
+        Self {
+            counts: vec![false; cells],
+            gain: vec![false; cells],
+        }
+    }
+
+    fn mark(&mut self, c: usize) {
+        self.counts[c] = true;
+        self.gain[c] = true;
+    }
+
+    /// The cells marked in `flags`, which are cleared.
+    fn take(flags: &mut [bool]) -> Vec<u32> {
+        let cells = (0..flags.len() as u32)
+            .filter(|&c| flags[c as usize])
+            .collect();
+        flags.fill(false);
+        cells
+    }
+}
+
+/// Bring the film's counts of the cells marked stale up to those the device holds.
 fn sync_counts(
     device: &mut dyn DevicePlatelets,
     s: usize,
-    dirty: &mut [bool],
+    stale: &mut Stale,
     film: &mut Film,
-    logs: &mut [Vec<LoggedChange>],
 ) -> Result<()> {
-    let cells: Vec<u32> = (0..dirty.len() as u32)
-        .filter(|&c| dirty[c as usize])
-        .collect();
+    let cells = Stale::take(&mut stale.counts);
     if cells.is_empty() {
         return Ok(());
     }
     let counts = device.counts(&cells)?;
     for (&c, now) in cells.iter().zip(counts.chunks(s)) {
         let c = c as usize;
-        let platelets = &mut film.platelets[c * s..(c + 1) * s];
-        for (j, (p, &n)) in platelets.iter_mut().zip(now).enumerate() {
-            if p.n != n {
-                logs[c].push((j as u32, p.n));
-                p.n = n;
-            }
+        for (p, &n) in film.platelets[c * s..(c + 1) * s].iter_mut().zip(now) {
+            p.n = n;
         }
-        dirty[c] = false;
     }
     Ok(())
 }
 
+/// Bring the device's gain spectra of the cells marked stale up to the device's counts.
+fn follow_counts(gain: &mut dyn DeviceGain, stale: &mut Stale) -> Result<()> {
+    gain.follow(&Stale::take(&mut stale.gain))
+}
+
 /// Book `orders` (the k-th of `cells` has `orders[first[k]..first[k + 1]]`) on the
 /// device: each cell's summary becomes what it then holds, and cells whose platelets
-/// moved are marked `dirty`. Returns each order's excitons that could not be moved.
+/// moved are marked stale. Returns each order's excitons that could not be moved.
 #[allow(clippy::too_many_arguments)]
 fn book_on_device(
     device: &mut dyn DevicePlatelets,
@@ -289,7 +316,7 @@ fn book_on_device(
     t_now: f64,
     (cells, first, orders): (&[u32], &[u32], &[Order]),
     summaries: &mut [CellSummary],
-    dirty: &mut [bool],
+    stale: &mut Stale,
 ) -> Result<Vec<u32>> {
     if cells.is_empty() {
         return Ok(Vec::new());
@@ -297,7 +324,9 @@ fn book_on_device(
     let (booked, left) = device.book(purpose, point_step, t_now, cells, first, orders)?;
     for (&c, (held, moved)) in cells.iter().zip(booked) {
         summaries[c as usize] = held;
-        dirty[c as usize] |= moved > 0;
+        if moved > 0 {
+            stale.mark(c as usize);
+        }
     }
     Ok(left)
 }
@@ -314,7 +343,7 @@ fn losses_and_radiative_on_device(
     emission: &[f64],
     summaries: &mut [CellSummary],
     pending_r: &mut [f64],
-    dirty: &mut [bool],
+    stale: &mut Stale,
     ledger: &mut Ledger,
 ) -> Result<()> {
     let w = setup.platelet_weight;
@@ -327,7 +356,9 @@ fn losses_and_radiative_on_device(
             summaries[c] = held;
             ledger.nonradiative += losses.nonradiative as f64 * w;
             ledger.auger += losses.auger as f64 * w;
-            dirty[c] |= losses.nonradiative + losses.auger > 0;
+            if losses.nonradiative + losses.auger > 0 {
+                stale.mark(c);
+            }
         }
     }
     let (mut cells, mut first, mut orders) = (Vec::new(), vec![0], Vec::new());
@@ -351,7 +382,7 @@ fn losses_and_radiative_on_device(
         t1,
         (&cells, &first, &orders),
         summaries,
-        dirty,
+        stale,
     )?;
     for ((&c, order), left) in cells.iter().zip(&orders).zip(left) {
         pending_r[c as usize] -= f64::from(order.count - left) * w;
@@ -370,7 +401,7 @@ fn exchange_on_device(
     pending_s: &mut [f64],
     pending_a: &mut [f64],
     summaries: &mut [CellSummary],
-    dirty: &mut [bool],
+    stale: &mut Stale,
     ledger: &mut Ledger,
 ) -> Result<()> {
     let w = setup.platelet_weight;
@@ -408,7 +439,7 @@ fn exchange_on_device(
         t1,
         (&cells, &first, &orders),
         summaries,
-        dirty,
+        stale,
     )?;
     for (order, left) in orders.iter().zip(left) {
         let unbooked = f64::from(left) * w;
@@ -442,7 +473,8 @@ fn next_time_step(dt: f64, dt_max: f64, load: f64, limit: f64) -> f64 {
 
 /// The cells' gain spectra kept on a device (`gpu::gain::GpuGain`) instead of in the
 /// host's [`Film`]: the device follows the platelets' counts as the engine reports
-/// them, and the host's copy is brought up to date only to be read (snapshots).
+/// them, or, where the platelets are kept on the device too, as it finds them there;
+/// the host's copy is brought up to date only to be read (snapshots).
 pub trait DeviceGain {
     /// Take a newly sampled film: its platelets' energies and counts.
     fn load(&mut self, setup: &AseSetup, film: &Film) -> Result<()>;
@@ -454,6 +486,12 @@ pub trait DeviceGain {
     fn update(&mut self, film: &Film, logs: &mut [Vec<LoggedChange>]) -> Result<()>;
     /// Copy the spectra into the film's `stim` and `abs`.
     fn read(&mut self, film: &mut Film) -> Result<()>;
+    /// With the platelets kept on the device too: bring the spectra of `cells` (those
+    /// whose counts may have changed since) up to the device's counts.
+    fn follow(&mut self, cells: &[u32]) -> Result<()>;
+    /// With the platelets kept on the device too: recompute the spectra from every
+    /// count there.
+    fn recompute_on_device(&mut self) -> Result<()>;
 }
 
 /// A cell's loss events in a step.
@@ -470,9 +508,9 @@ pub type Booked = (Vec<(CellSummary, u64)>, Vec<u32>);
 /// The platelets kept on a device (`gpu::platelets::GpuPlatelets`), which alone changes
 /// them: their loss events and the booking of whole excitons against them run there.
 /// The host's [`Film`] keeps a copy of their counts, brought up to date from the device
-/// for the cells that changed before it is read (to launch packets from, for the gain
-/// spectra and for snapshots); its next loss times are the sampled ones. Comes with a
-/// [`DeviceGain`].
+/// for the cells that changed before it is read (to launch packets from and for
+/// snapshots); its next loss times are the sampled ones. Comes with a [`DeviceGain`]
+/// whose spectra follow the device's counts ([`DeviceGain::follow`]).
 pub trait DevicePlatelets {
     /// Take a newly sampled film.
     fn load(&mut self, film: &Film) -> Result<()>;
@@ -500,6 +538,11 @@ pub trait DevicePlatelets {
     ) -> Result<Booked>;
     /// The exciton counts of the platelets of `cells`, cell after cell.
     fn counts(&mut self, cells: &[u32]) -> Result<Vec<u32>>;
+    /// Draw the spontaneous-emission packets of step `step` of sweep point `point` as
+    /// `spontaneous::launch` draws them: `launches` lists (cell, packets, the sampled
+    /// excitons its platelets hold). Returns each cell's draws, in the order listed.
+    fn launch(&mut self, point_step: (u32, u32), launches: &[(u32, u32, u64)])
+    -> Result<Vec<Draw>>;
 }
 
 /// Moves a time step's packets through the film: on the CPU ([`CpuTransport`]) or on
@@ -609,7 +652,8 @@ pub fn run_with(
         None => true,
     };
     // Whether the platelets live on the device (the film then keeps a copy of their
-    // counts, brought up to date for the cells marked dirty before it is read).
+    // counts, brought up to date for the cells marked stale before it is read, and the
+    // device's gain spectra follow the device's counts).
     let on_device = match transport.device_platelets() {
         Some(d) if !host_gain => {
             d.load(&film)?;
@@ -622,7 +666,7 @@ pub fn run_with(
         }
         None => false,
     };
-    let mut dirty = vec![false; cells];
+    let mut stale = Stale::new(cells);
     // Whether the photons' exchange is booked against the platelets.
     let exchanges = setup.coupled && !setup.frozen;
 
@@ -661,11 +705,12 @@ pub fn run_with(
     let mut steps_taken = 0u64;
     while t0 < setup.duration_ps * (1.0 - 1e-12) {
         let t1 = (t0 + dt).min(setup.duration_ps);
-        if let Some(d) = transport.device_platelets() {
-            sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
-        }
         if step > 0 && step % GAIN_REFRESH_STEPS == 0 {
             match transport.device_gain() {
+                Some(g) if on_device => {
+                    g.recompute_on_device()?;
+                    stale.gain.fill(false);
+                }
                 Some(g) => {
                     // From every count: the changes logged so far are in it.
                     g.recompute(&film)?;
@@ -688,6 +733,18 @@ pub fn run_with(
         let comb = Stream::new(setup.seed, Purpose::Spontaneous, point, step, u32::MAX).uniform();
         let launched = spontaneous::allocate(&emission, count as u32, comb);
         let packet_weight = total_emission / count;
+        // Platelets on a device: the packets are drawn there, from its counts.
+        let mut draws: Vec<Vec<Draw>> = vec![Vec::new(); cells];
+        if let Some(d) = transport.device_platelets() {
+            let launches: Vec<(u32, u32, u64)> = (0..cells)
+                .filter(|&c| launched[c] > 0)
+                .map(|c| (c as u32, launched[c], summaries[c].excitons))
+                .collect();
+            let mut drawn = d.launch((point, step), &launches)?.into_iter();
+            for &(c, packets, _) in &launches {
+                draws[c as usize] = drawn.by_ref().take(packets as usize).collect();
+            }
+        }
         // Each cell's new packets, ledger, and the real excitons it then holds.
         let per_cell: Vec<(Vec<AsePacket>, Ledger, f64)> = film
             .platelets
@@ -697,27 +754,43 @@ pub fn run_with(
             .zip(pending_r.par_iter_mut())
             .zip(logs.par_iter_mut())
             .zip(summaries.par_iter_mut())
+            .zip(draws.par_iter())
             .enumerate()
             .map(
-                |(c, (((((platelets, stim), abs), pending), log), summary))| {
+                |(c, ((((((platelets, stim), abs), pending), log), summary), drawn))| {
                     let mut gain = GainFollower::new(host_gain, stim, abs, log);
                     // Real excitons the cell's platelets hold.
                     let held = |summary: &CellSummary| summary.excitons as f64 * w;
                     let mut born = Vec::new();
                     let mut led = Ledger::default();
-                    let mut rng =
-                        Stream::new(setup.seed, Purpose::Spontaneous, point, step, c as u32);
-                    spontaneous::launch(
-                        setup,
-                        platelets,
-                        launched[c],
-                        packet_weight,
-                        t0,
-                        t1,
-                        &mut rng,
-                        &mut born,
-                        &mut led,
-                    );
+                    if on_device {
+                        for d in drawn {
+                            let span = (t0, t1);
+                            spontaneous::emit(
+                                setup,
+                                platelets,
+                                d,
+                                packet_weight,
+                                span,
+                                &mut born,
+                                &mut led,
+                            );
+                        }
+                    } else {
+                        let mut rng =
+                            Stream::new(setup.seed, Purpose::Spontaneous, point, step, c as u32);
+                        spontaneous::launch(
+                            setup,
+                            platelets,
+                            launched[c],
+                            packet_weight,
+                            t0,
+                            t1,
+                            &mut rng,
+                            &mut born,
+                            &mut led,
+                        );
+                    }
                     // On a device the loss events and radiative bookings follow.
                     if setup.frozen || on_device {
                         return (born, led, held(summary));
@@ -774,11 +847,10 @@ pub fn run_with(
                 &emission,
                 &mut summaries,
                 &mut pending_r,
-                &mut dirty,
+                &mut stale,
                 &mut ledger,
             )?;
             cell_excitons = summaries.iter().map(|c| c.excitons as f64 * w).collect();
-            sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
         }
 
         // 3. Transport with gain, in fixed chunks.
@@ -789,8 +861,10 @@ pub fn run_with(
             cell_excitons: &cell_excitons,
         };
         // The device's spectra follow the counts so far, as the host's do.
-        if let Some(g) = transport.device_gain() {
-            g.update(&film, &mut logs)?;
+        match transport.device_gain() {
+            Some(g) if on_device => follow_counts(g, &mut stale)?,
+            Some(g) => g.update(&film, &mut logs)?,
+            None => {}
         }
         let started = std::time::Instant::now();
         let (exchange, segments) = transport.advance_all(
@@ -831,7 +905,7 @@ pub fn run_with(
                 &mut pending_s,
                 &mut pending_a,
                 &mut summaries,
-                &mut dirty,
+                &mut stale,
                 &mut ledger,
             )?;
         } else if exchanges {
@@ -908,10 +982,14 @@ pub fn run_with(
             && snapshot_ps.len() < setup.time_bins
         {
             if let Some(d) = transport.device_platelets() {
-                sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
+                sync_counts(d, s, &mut stale, &mut film)?;
             }
             if let Some(g) = transport.device_gain() {
-                g.update(&film, &mut logs)?;
+                if on_device {
+                    follow_counts(g, &mut stale)?;
+                } else {
+                    g.update(&film, &mut logs)?;
+                }
                 g.read(&mut film)?;
             }
             snapshot_ps.push(t1);
@@ -929,7 +1007,7 @@ pub fn run_with(
     }
 
     if let Some(d) = transport.device_platelets() {
-        sync_counts(d, s, &mut dirty, &mut film, &mut logs)?;
+        sync_counts(d, s, &mut stale, &mut film)?;
     }
     ledger.in_flight = packets.iter().map(|p| p.weight).sum();
     ledger.excitons_left = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;

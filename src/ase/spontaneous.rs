@@ -61,8 +61,96 @@ pub fn allocate(emission: &[f64], packets: u32, u: f64) -> Vec<u32> {
     counts
 }
 
+/// What was drawn for one spontaneous-emission packet of a cell: its platelet (index
+/// within the cell; `None`: the cell held no exciton), its spectral bin (`None`:
+/// outside the window, nothing more drawn), the fraction of the step at which it
+/// starts, and its direction: with a cone (`run.axial_cone_deg`), that of the
+/// sub-packet in the cone and that of the one in the rest of the sphere, else one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Draw {
+    pub platelet: Option<usize>,
+    pub bin: Option<u32>,
+    pub time_fraction: f64,
+    pub dirs: [[f64; 3]; 2],
+}
+
+/// Draw one packet from a cell's platelets (`tree` their exciton counts) as
+/// [`launch`] does: its platelet in proportion to its count, a photon energy from its
+/// emission line, a time and a direction (two with a cone).
+pub fn draw(setup: &AseSetup, platelets: &[Platelet], tree: &WeightTree, rng: &mut Stream) -> Draw {
+    let mut d = Draw {
+        platelet: tree.find(rng.uniform() * tree.total()),
+        bin: None,
+        time_fraction: 0.0,
+        dirs: [[0.0; 3]; 2],
+    };
+    let Some(i) = d.platelet else {
+        return d;
+    };
+    let p = &platelets[i];
+    let line = setup.optics.emission_energy(p.energy_ev, p.n);
+    let e = line + setup.optics.line.sample_offset(rng);
+    d.time_fraction = rng.uniform();
+    d.bin = setup.spectrum.bin_of_energy(e).map(|b| b as u32);
+    if d.bin.is_some() {
+        d.dirs = match setup.axial_cone_cos {
+            Some(cone_cos) => {
+                let azimuth = rng.uniform();
+                let axial = 1.0 - (1.0 - cone_cos) * rng.uniform();
+                let in_cone = about_x(axial, azimuth);
+                let azimuth = rng.uniform();
+                let rest = -1.0 + (1.0 + cone_cos) * rng.uniform();
+                [in_cone, about_x(rest, azimuth)]
+            }
+            None => [scatter::isotropic(rng.uniform(), rng.uniform()), [0.0; 3]],
+        };
+    }
+    d
+}
+
+/// The packets of `weight` photons that `draw` makes from a cell's `platelets` during
+/// the step [t0, t1), booked in the ledger: a packet drawn outside the spectral window
+/// (or from a cell with no exciton) is booked, not followed.
+pub fn emit(
+    setup: &AseSetup,
+    platelets: &[Platelet],
+    draw: &Draw,
+    weight: f64,
+    (t0, t1): (f64, f64),
+    born: &mut Vec<AsePacket>,
+    ledger: &mut Ledger,
+) {
+    ledger.spontaneous += weight;
+    let (Some(i), Some(bin)) = (draw.platelet, draw.bin) else {
+        ledger.outside_window += weight;
+        return;
+    };
+    let time_ps = t0 + draw.time_fraction * (t1 - t0);
+    let packet = |dir: [f64; 3], weight: f64| AsePacket {
+        pos: platelets[i].pos,
+        dir,
+        weight,
+        birth_weight: weight,
+        bin,
+        layer: FILM,
+        time_ps,
+        id: 0,
+        fate: Fate::Alive,
+    };
+    match setup.axial_cone_cos {
+        // One sub-packet in the cone around +x and one in the rest of the sphere,
+        // each carrying its stratum's share of the isotropic emission.
+        Some(cone_cos) => {
+            let share = 0.5 * (1.0 - cone_cos);
+            born.push(packet(draw.dirs[0], weight * share));
+            born.push(packet(draw.dirs[1], weight * (1.0 - share)));
+        }
+        None => born.push(packet(draw.dirs[0], weight)),
+    }
+}
+
 /// Launch `count` packets of `weight` photons each from a cell's platelets during the
-/// step [t0, t1); photons outside the spectral window are booked, not followed.
+/// step [t0, t1) ([`draw`], then [`emit`]).
 #[allow(clippy::too_many_arguments)]
 pub fn launch(
     setup: &AseSetup,
@@ -79,49 +167,9 @@ pub fn launch(
         return;
     }
     let tree = WeightTree::new(platelets.iter().map(|p| f64::from(p.n)).collect());
-    let total = tree.total();
     for _ in 0..count {
-        ledger.spontaneous += weight;
-        let Some(i) = tree.find(rng.uniform() * total) else {
-            ledger.outside_window += weight;
-            continue;
-        };
-        let p = &platelets[i];
-        let line = setup.optics.emission_energy(p.energy_ev, p.n);
-        let e = line + setup.optics.line.sample_offset(rng);
-        let time_ps = t0 + rng.uniform() * (t1 - t0);
-        let Some(bin) = setup.spectrum.bin_of_energy(e) else {
-            ledger.outside_window += weight;
-            continue;
-        };
-        let packet = |dir: [f64; 3], weight: f64| AsePacket {
-            pos: p.pos,
-            dir,
-            weight,
-            birth_weight: weight,
-            bin: bin as u32,
-            layer: FILM,
-            time_ps,
-            id: 0,
-            fate: Fate::Alive,
-        };
-        match setup.axial_cone_cos {
-            // One sub-packet in the cone around +x and one in the rest of the sphere,
-            // each carrying its stratum's share of the isotropic emission.
-            Some(cone_cos) => {
-                let share = 0.5 * (1.0 - cone_cos);
-                let azimuth = rng.uniform();
-                let axial = 1.0 - (1.0 - cone_cos) * rng.uniform();
-                born.push(packet(about_x(axial, azimuth), weight * share));
-                let azimuth = rng.uniform();
-                let rest = -1.0 + (1.0 + cone_cos) * rng.uniform();
-                born.push(packet(about_x(rest, azimuth), weight * (1.0 - share)));
-            }
-            None => born.push(packet(
-                scatter::isotropic(rng.uniform(), rng.uniform()),
-                weight,
-            )),
-        }
+        let d = draw(setup, platelets, &tree, rng);
+        emit(setup, platelets, &d, weight, (t0, t1), born, ledger);
     }
 }
 

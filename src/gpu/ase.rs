@@ -1,9 +1,10 @@
 //! The ASE engine's photon transport on the GPU: `shaders/ase_transport.wgsl` moves
 //! every packet of a time step, one invocation each, and the host books what they did
 //! in packet order, exactly as it books the CPU transport's chunks. The cells' gain
-//! spectra stay on the device ([`GpuGain`]), which follows the platelets' counts. The
-//! platelets, the spontaneous emission and the settling of the exchange stay on the
-//! host.
+//! spectra stay on the device ([`GpuGain`]), which follows the platelets' counts. On a
+//! hardware GPU the platelets stay there too ([`GpuPlatelets`]), with their loss
+//! events, the booking of whole excitons and the drawing of the spontaneous emission's
+//! packets, which the host then starts; the host settles the exchange.
 //!
 //! A packet meets at most [`ENTRIES`] film cells in a step on the GPU; one that meets
 //! more (a long step through a fine grid) is followed on the CPU from its state at the
@@ -267,6 +268,14 @@ impl<'g> GpuTransport<'g> {
         }
         let cells = setup.grid.cells() as u64;
         let scatters = setup.stack.layers.iter().any(|l| l.mu_s > 0.0);
+        let mut gain = GpuGain::new(gpu, setup)?;
+        let platelets = if on_device {
+            let platelets = GpuPlatelets::new(gpu, setup)?;
+            gain.attach(&platelets.counts, &platelets.energy)?;
+            Some(platelets)
+        } else {
+            None
+        };
         Ok(Self {
             gpu,
             pipeline: gpu.pipeline_with(
@@ -275,12 +284,8 @@ impl<'g> GpuTransport<'g> {
                 &[("SCATTERING", f64::from(u8::from(scatters)))],
             )?,
             params: AseParams::new(setup),
-            gain: GpuGain::new(gpu, setup)?,
-            platelets: if on_device {
-                Some(GpuPlatelets::new(gpu, setup)?)
-            } else {
-                None
-            },
+            gain,
+            platelets,
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
             buffers: None,
             max_dispatch: max_dispatch(&gpu.limits),

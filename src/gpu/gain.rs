@@ -3,7 +3,9 @@
 //! counts changed (from the engine's logs); the device replaces their lines, one
 //! workgroup per cell with changes, and recomputes the spectra from every count now and
 //! then to clear the rounding drift (the same kernel, with every platelet listed as
-//! new).
+//! new). Where the platelets are kept on the device too ([`GpuGain::attach`]), the
+//! kernel finds the changes itself, comparing their counts with those the spectra hold,
+//! and the host only names the cells whose counts may have changed.
 
 use super::{Dispatch, Gpu};
 use crate::ase::platelets::{Film, LoggedChange};
@@ -21,7 +23,7 @@ pub struct GainParams {
     pub bins: u32,
     pub degeneracy: u32,
     pub from_zero: u32,
-    pub _pad0: u32,
+    pub samples: u32,
     pub _pad1: u32,
     pub _pad2: u32,
     pub inv_hwhm: f32,
@@ -85,6 +87,16 @@ pub fn memory_needed(setup: &AseSetup) -> u64 {
         + changes_rows(setup) * CHANGES_PER_ROW * std::mem::size_of::<CountChange>()) as u64
 }
 
+/// The counts of the platelets kept on the device, which the spectra follow.
+struct DeviceCounts {
+    /// Every platelet's count and transition energy (bound from `GpuPlatelets`).
+    counts: wgpu::Buffer,
+    energy: wgpu::Buffer,
+    /// The line count the spectra hold for each platelet (`NONE`: none).
+    held: wgpu::Buffer,
+    pipeline: wgpu::ComputePipeline,
+}
+
 /// The gain spectra of one film on a GPU.
 pub struct GpuGain<'g> {
     gpu: &'g Gpu,
@@ -111,6 +123,12 @@ pub struct GpuGain<'g> {
     pipeline: wgpu::ComputePipeline,
     /// The changes (kept to reuse the allocation).
     list: Vec<CountChange>,
+    /// Placeholders bound where the kernel reads the device's counts and energies, and
+    /// where it writes the counts held, when the host lists the changes.
+    unbound: [wgpu::Buffer; 2],
+    /// The platelets' counts on the device, when the spectra follow them there.
+    device: Option<DeviceCounts>,
+    samples: usize,
 }
 
 impl<'g> GpuGain<'g> {
@@ -127,7 +145,8 @@ impl<'g> GpuGain<'g> {
         // Each invocation reads every change of its cell for each of its groups of
         // bins; lavapipe runs an invocation's loops only 65535 times in all (a pass can
         // count twice), and then leaves them without a word.
-        let passes = setup.samples_per_cell * bins.div_ceil(8 * LANES);
+        let passes =
+            setup.samples_per_cell * bins.div_ceil(8 * LANES) + setup.samples_per_cell / LANES;
         if gpu.is_software() && passes > SOFTWARE_LOOP_PASSES {
             return Err(Error::Runtime(format!(
                 "GPU {}: a software adapter cannot keep the gain spectra of {} sampled platelets a cell in {bins} bins (at most {SOFTWARE_LOOP_PASSES} platelets × groups of {} bins); use fewer platelets per cell, or the CPU backend",
@@ -182,18 +201,49 @@ impl<'g> GpuGain<'g> {
             dispatched: gpu.input("cells of a dispatch", 4 * cells as u64),
             stim_back: gpu.readback("cell stimulated gain read-back", spectra),
             abs_back: gpu.readback("cell absorption read-back", spectra),
-            pipeline: gpu.pipeline_with(
-                "cell_gain",
-                "cell_gain",
-                &[(
-                    "GAUSSIAN",
-                    f64::from(u8::from(optics.line.shape == LineShape::Gaussian)),
-                )],
-            )?,
+            pipeline: gain_pipeline(gpu, optics, false)?,
             list: Vec::new(),
+            unbound: [
+                gpu.storage("unbound platelet counts", 4),
+                gpu.storage("unbound held counts", 4),
+            ],
+            device: None,
+            samples: setup.samples_per_cell,
         };
         gpu.write(&gain.bin_energy, bytemuck::cast_slice(&bin_energy));
         Ok(gain)
+    }
+
+    /// Follow the counts of the platelets kept on the device (`counts` and their
+    /// transition energies `energy`, offsets from the mean, cell by cell) from now on:
+    /// [`DeviceGain::follow`] then finds the changes on the device.
+    pub fn attach(&mut self, counts: &wgpu::Buffer, energy: &wgpu::Buffer) -> Result<()> {
+        let held = 4 * (self.cells * self.samples) as u64;
+        self.device = Some(DeviceCounts {
+            counts: counts.clone(),
+            energy: energy.clone(),
+            held: self.gpu.storage("counts the gain spectra hold", held),
+            pipeline: gain_pipeline(self.gpu, &self.optics, true)?,
+        });
+        Ok(())
+    }
+
+    /// The buffers every dispatch of the kernel binds, after its uniform.
+    fn bound<'a>(&'a self, first: &'a wgpu::Buffer) -> [&'a wgpu::Buffer; 8] {
+        let (counts, energy, held) = match &self.device {
+            Some(d) => (&d.counts, &d.energy, &d.held),
+            None => (&self.unbound[0], &self.unbound[0], &self.unbound[1]),
+        };
+        [
+            first,
+            &self.bin_energy,
+            &self.stim,
+            &self.abs,
+            &self.dispatched,
+            counts,
+            energy,
+            held,
+        ]
     }
 
     /// Apply the changes listed (onto zero spectra when `from_zero`): cell c's are
@@ -226,21 +276,46 @@ impl<'g> GpuGain<'g> {
                 ..self.params
             };
             let uniform = gpu.uniform("cell gain params", &params);
+            let [b1, b2, b3, b4, b5, b6, b7, b8] = self.bound(&self.first);
             let dispatch = Dispatch {
                 pipeline: &self.pipeline,
-                buffers: &[
-                    &uniform,
-                    &self.first,
-                    &self.bin_energy,
-                    &self.stim,
-                    &self.abs,
-                    &self.dispatched,
-                ],
+                buffers: &[&uniform, b1, b2, b3, b4, b5, b6, b7, b8],
                 textures: &[&self.changes_view],
                 workgroups: gpu.grid((k1 - k0) as u32),
             };
             gpu.run_then_read(what, &dispatch, &[], |_| ())?;
             k0 = k1;
+        }
+        Ok(())
+    }
+
+    /// Bring the spectra of `cells` (onto zero spectra when `from_zero`) up to the
+    /// counts on the device, as many cells at a time as [`MAX_CHANGES`] platelets.
+    fn follow_cells(&self, what: &str, cells: &[u32], from_zero: bool) -> Result<()> {
+        let Some(device) = &self.device else {
+            return Err(Error::Runtime(format!(
+                "GPU {}: the gain spectra follow no platelets on the device",
+                self.gpu.info.name
+            )));
+        };
+        let gpu = self.gpu;
+        for batch in cells.chunks((MAX_CHANGES / self.samples).max(1)) {
+            gpu.write(&self.dispatched, bytemuck::cast_slice(batch));
+            let params = GainParams {
+                count: batch.len() as u32,
+                from_zero: u32::from(from_zero),
+                samples: self.samples as u32,
+                ..self.params
+            };
+            let uniform = gpu.uniform("cell gain params", &params);
+            let [b1, b2, b3, b4, b5, b6, b7, b8] = self.bound(&self.first);
+            let dispatch = Dispatch {
+                pipeline: &device.pipeline,
+                buffers: &[&uniform, b1, b2, b3, b4, b5, b6, b7, b8],
+                textures: &[&self.changes_view],
+                workgroups: gpu.grid(batch.len() as u32),
+            };
+            gpu.run_then_read(what, &dispatch, &[], |_| ())?;
         }
         Ok(())
     }
@@ -276,6 +351,14 @@ impl DeviceGain for GpuGain<'_> {
             .iter()
             .map(|p| (p.energy_ev - mean) as f32)
             .collect();
+        if let Some(d) = &self.device {
+            let held: Vec<u32> = film
+                .platelets
+                .iter()
+                .map(|p| self.optics.line_count(p.n))
+                .collect();
+            self.gpu.write(&d.held, bytemuck::cast_slice(&held));
+        }
         self.recompute(film)
     }
 
@@ -322,7 +405,37 @@ impl DeviceGain for GpuGain<'_> {
         self.apply("cell gain update", &first, false)
     }
 
+    fn follow(&mut self, cells: &[u32]) -> Result<()> {
+        if cells.is_empty() {
+            return Ok(());
+        }
+        self.follow_cells("cell gain following the device's counts", cells, false)
+    }
+
+    fn recompute_on_device(&mut self) -> Result<()> {
+        if let Some(d) = &self.device {
+            let none = vec![NONE; self.cells * self.samples];
+            self.gpu.write(&d.held, bytemuck::cast_slice(&none));
+        }
+        let all: Vec<u32> = (0..self.cells as u32).collect();
+        self.follow_cells("cell gain spectra from the device's counts", &all, true)
+    }
+
     fn read(&mut self, film: &mut Film) -> Result<()> {
         self.read_spectra(&mut film.stim, &mut film.abs)
     }
+}
+
+/// The `cell_gain.wgsl` pipeline for `optics`, taking its changes from the device's
+/// counts when `from_device`.
+fn gain_pipeline(gpu: &Gpu, optics: &Optics, from_device: bool) -> Result<wgpu::ComputePipeline> {
+    let gaussian = optics.line.shape == LineShape::Gaussian;
+    gpu.pipeline_with(
+        "cell_gain",
+        "cell_gain",
+        &[
+            ("GAUSSIAN", f64::from(u8::from(gaussian))),
+            ("FROM_DEVICE", f64::from(u8::from(from_device))),
+        ],
+    )
 }

@@ -3,13 +3,16 @@
 //! (`shaders/platelet_decay.wgsl`, the device's [`crate::ase::platelets::loss_events`])
 //! and the booking of whole excitons against them (`shaders/platelet_booking.wgsl`, the
 //! device's [`crate::ase::exchange::Booking`]). Both run one workgroup per listed cell
-//! and return what each cell then holds.
+//! and return what each cell then holds. The spontaneous emission's packets are drawn
+//! from them there too (`shaders/spontaneous_emission.wgsl`, the device's
+//! [`crate::ase::spontaneous::launch`]).
 
 use super::{Dispatch, Gpu};
 use crate::ase::AseSetup;
 use crate::ase::engine::{Booked, CellSummary, DevicePlatelets, Losses};
 use crate::ase::exchange::Order;
 use crate::ase::platelets::Film;
+use crate::ase::spontaneous::Draw;
 use crate::config::{AugerScaling, LineShape};
 use crate::error::{Error, Result};
 use crate::rng::Purpose;
@@ -113,6 +116,62 @@ pub struct CellBooked {
     pub _pad2: u32,
 }
 
+/// `LaunchParams` in spontaneous_emission.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct LaunchParams {
+    pub seed_lo: u32,
+    pub seed_hi: u32,
+    pub point: u32,
+    pub step: u32,
+    pub samples: u32,
+    pub count: u32,
+    pub bins: u32,
+    pub cone: u32,
+    pub cone_cos: f32,
+    pub hwhm_ev: f32,
+    pub biexciton_shift_ev: f32,
+    pub mean_ev: f32,
+    pub min_nm: f32,
+    pub bin_nm: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// `LaunchEntry` in spontaneous_emission.wgsl: packets `k0..k0 + packets` (at most
+/// [`LAUNCH_GROUP`]) of a cell whose platelets hold `excitons`, written from `out` on.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct LaunchEntry {
+    pub cell: u32,
+    pub k0: u32,
+    pub packets: u32,
+    pub excitons: u32,
+    pub out: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
+/// `Launched` in spontaneous_emission.wgsl: a packet's platelet (index in the film) and
+/// bin ([`NOTHING`]: none), start as a fraction of the step, and direction(s).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Launched {
+    pub platelet: u32,
+    pub bin: u32,
+    pub time: f32,
+    pub _pad0: u32,
+    pub dir_a: [f32; 4],
+    pub dir_b: [f32; 4],
+}
+
+/// `NOTHING` in spontaneous_emission.wgsl.
+const NOTHING: u32 = u32::MAX;
+
+/// Packets of one cell a launch workgroup draws (`WORKGROUP` there).
+const LAUNCH_GROUP: u32 = 64;
+
 /// Most platelets one dispatch visits (a dispatch takes several cells while they fit,
 /// and at least one): about a tenth of a second on lavapipe far above threshold.
 const MAX_PLATELETS: usize = 1 << 20;
@@ -124,17 +183,26 @@ fn orders_per_cell(setup: &AseSetup) -> usize {
 }
 
 /// Device memory the platelets of `setup` take, bytes: energies, counts and next event
-/// times and the read-back copies of the last two; a cell list, where each cell's orders
+/// times and the read-back copies of the last two, and the counts the gain spectra
+/// hold (`gpu::gain::GpuGain::attach`); a step's launch entries and packets drawn (and
+/// read-back copy); a cell list, where each cell's orders
 /// begin, and a `CellDecay` and a `CellBooked` (and their read-back copies) for every
 /// cell; the orders of a booking and their unbooked excitons (and read-back copy).
 pub fn memory_needed(setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells();
     let platelets = cells * setup.samples_per_cell;
     let orders = cells * orders_per_cell(setup);
-    (4 * 5 * platelets
+    // A step launches at most `packets_per_step` packets (a shorter step, fewer), in
+    // entries of up to LAUNCH_GROUP a cell; both buffers grow to powers of two.
+    let packets = setup.packets_per_step as usize;
+    let entries = cells + packets.div_ceil(LAUNCH_GROUP as usize);
+    let launch = (entries * std::mem::size_of::<LaunchEntry>()).next_power_of_two()
+        + 2 * (packets * std::mem::size_of::<Launched>()).next_power_of_two();
+    (4 * 6 * platelets
         + cells
             * (8 + 2 * std::mem::size_of::<CellDecay>() + 2 * std::mem::size_of::<CellBooked>())
-        + orders * (std::mem::size_of::<GpuOrder>() + 8)) as u64
+        + orders * (std::mem::size_of::<GpuOrder>() + 8)
+        + launch) as u64
 }
 
 /// The platelets of one film on a GPU.
@@ -150,7 +218,7 @@ pub struct GpuPlatelets<'g> {
     /// Every platelet's next loss event time, ps (f32).
     pub next: wgpu::Buffer,
     /// Every platelet's transition energy, offset from the mean, eV.
-    energy: wgpu::Buffer,
+    pub energy: wgpu::Buffer,
     counts_back: wgpu::Buffer,
     next_back: wgpu::Buffer,
     dispatched: wgpu::Buffer,
@@ -166,6 +234,11 @@ pub struct GpuPlatelets<'g> {
     booked: wgpu::Buffer,
     booked_back: wgpu::Buffer,
     booking_pipeline: wgpu::ComputePipeline,
+    launch: LaunchParams,
+    launch_pipeline: wgpu::ComputePipeline,
+    /// A launch's entries and packets, as many as the largest so far.
+    launch_entries: Option<wgpu::Buffer>,
+    launched: Option<(wgpu::Buffer, wgpu::Buffer)>,
 }
 
 /// Loop passes a workgroup of the platelet kernels makes before it stops and leaves the
@@ -236,6 +309,20 @@ impl<'g> GpuPlatelets<'g> {
             biexciton_shift_ev: optics.biexciton_shift_ev as f32,
             ..BookingParams::default()
         };
+        let launch = LaunchParams {
+            seed_lo: params.seed_lo,
+            seed_hi: params.seed_hi,
+            samples: params.samples,
+            bins: setup.spectrum.bins as u32,
+            cone: u32::from(setup.axial_cone_cos.is_some()),
+            cone_cos: setup.axial_cone_cos.unwrap_or(1.0) as f32,
+            hwhm_ev: optics.line.hwhm_ev as f32,
+            biexciton_shift_ev: optics.biexciton_shift_ev as f32,
+            mean_ev: optics.mean_energy_ev as f32,
+            min_nm: setup.spectrum.min_nm as f32,
+            bin_nm: setup.spectrum.width_nm() as f32,
+            ..LaunchParams::default()
+        };
         let cubic = f64::from(u8::from(kinetics.auger == AugerScaling::Cubic));
         let gaussian = f64::from(u8::from(optics.line.shape == LineShape::Gaussian));
         let per_cell = (cells * std::mem::size_of::<CellDecay>()) as u64;
@@ -274,6 +361,14 @@ impl<'g> GpuPlatelets<'g> {
                 "platelet_booking",
                 &[("CUBIC", cubic), ("GAUSSIAN", gaussian), ("PASSES", passes)],
             )?,
+            launch,
+            launch_pipeline: gpu.pipeline_with(
+                "spontaneous_emission",
+                "spontaneous_emission",
+                &[("GAUSSIAN", gaussian)],
+            )?,
+            launch_entries: None,
+            launched: None,
         })
     }
 
@@ -372,6 +467,95 @@ impl<'g> GpuPlatelets<'g> {
             )?;
         }
         Ok(out)
+    }
+
+    /// Draw the spontaneous-emission packets of step `step` of sweep point `point`:
+    /// `launches` lists (cell, packets, sampled excitons its platelets hold). Returns
+    /// the packets cell by cell, in the order listed.
+    pub fn launch(
+        &mut self,
+        point: u32,
+        step: u32,
+        launches: &[(u32, u32, u64)],
+    ) -> Result<Vec<Launched>> {
+        let gpu = self.gpu;
+        let mut entries = Vec::new();
+        let mut total = 0u32;
+        for &(cell, packets, excitons) in launches {
+            if cell as usize >= self.cells || excitons > u64::from(u32::MAX) {
+                return Err(Error::Runtime(format!(
+                    "GPU {}: a launch from cell {cell} (of {}) holding {excitons} excitons",
+                    gpu.info.name, self.cells
+                )));
+            }
+            for k0 in (0..packets).step_by(LAUNCH_GROUP as usize) {
+                let n = (packets - k0).min(LAUNCH_GROUP);
+                entries.push(LaunchEntry {
+                    cell,
+                    k0,
+                    packets: n,
+                    excitons: excitons as u32,
+                    out: total,
+                    ..LaunchEntry::default()
+                });
+                total += n;
+            }
+        }
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entry_bytes = std::mem::size_of_val(entries.as_slice()) as u64;
+        if self
+            .launch_entries
+            .as_ref()
+            .is_none_or(|b| b.size() < entry_bytes)
+        {
+            self.launch_entries =
+                Some(gpu.input("launch entries", entry_bytes.next_power_of_two()));
+        }
+        let out_bytes = u64::from(total) * std::mem::size_of::<Launched>() as u64;
+        if self
+            .launched
+            .as_ref()
+            .is_none_or(|(b, _)| b.size() < out_bytes)
+        {
+            let size = out_bytes.next_power_of_two();
+            self.launched = Some((
+                gpu.storage("launched packets", size),
+                gpu.readback("launched packets read-back", size),
+            ));
+        }
+        let (Some(entries_buffer), Some((launched, launched_back))) =
+            (&self.launch_entries, &self.launched)
+        else {
+            unreachable!("made above");
+        };
+        gpu.write(entries_buffer, bytemuck::cast_slice(&entries));
+        let params = LaunchParams {
+            point,
+            step,
+            count: entries.len() as u32,
+            ..self.launch
+        };
+        let uniform = gpu.uniform("spontaneous emission params", &params);
+        let dispatch = Dispatch {
+            pipeline: &self.launch_pipeline,
+            buffers: &[
+                &uniform,
+                &self.counts,
+                &self.energy,
+                entries_buffer,
+                launched,
+            ],
+            textures: &[],
+            workgroups: gpu.grid(entries.len() as u32),
+        };
+        gpu.run_then_read(
+            "spontaneous emission",
+            &dispatch,
+            &[(launched, launched_back, out_bytes)],
+            |bytes| bytemuck::cast_slice::<u8, Launched>(bytes[0]).to_vec(),
+        )
     }
 
     /// Book `orders` at time `t_now` of step `step` of sweep point `point`, on streams of
@@ -616,5 +800,31 @@ impl DevicePlatelets for GpuPlatelets<'_> {
 
     fn counts(&mut self, cells: &[u32]) -> Result<Vec<u32>> {
         self.counts_of(cells)
+    }
+
+    fn launch(
+        &mut self,
+        (point, step): (u32, u32),
+        launches: &[(u32, u32, u64)],
+    ) -> Result<Vec<Draw>> {
+        let samples = self.samples as u32;
+        let first: Vec<u32> = launches.iter().map(|&(c, _, _)| c * samples).collect();
+        let mut cell_of = launches
+            .iter()
+            .zip(&first)
+            .flat_map(|(&(_, packets, _), &first)| std::iter::repeat_n(first, packets as usize));
+        let dir = |d: [f32; 4]| [d[0], d[1], d[2]].map(f64::from);
+        Ok(GpuPlatelets::launch(self, point, step, launches)?
+            .into_iter()
+            .map(|l| {
+                let first = cell_of.next().unwrap_or(0);
+                Draw {
+                    platelet: (l.platelet != NOTHING).then(|| (l.platelet - first) as usize),
+                    bin: (l.bin != NOTHING).then_some(l.bin),
+                    time_fraction: f64::from(l.time),
+                    dirs: [dir(l.dir_a), dir(l.dir_b)],
+                }
+            })
+            .collect())
     }
 }

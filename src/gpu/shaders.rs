@@ -2,14 +2,16 @@
 //! the same composition `build.rs` validates.
 
 /// The shared files of `shaders/shared/`, in name order.
-const SHARED: [&str; 3] = [
+const SHARED: [&str; 5] = [
     include_str!("../../shaders/shared/kinetics.wgsl"),
+    include_str!("../../shaders/shared/lanes.wgsl"),
+    include_str!("../../shaders/shared/lines.wgsl"),
     include_str!("../../shaders/shared/optics.wgsl"),
     include_str!("../../shaders/shared/philox.wgsl"),
 ];
 
 /// Kernel files of `shaders/` by name.
-const KERNELS: [(&str, &str); 7] = [
+const KERNELS: [(&str, &str); 8] = [
     (
         "ase_transport",
         include_str!("../../shaders/ase_transport.wgsl"),
@@ -28,6 +30,10 @@ const KERNELS: [(&str, &str); 7] = [
         include_str!("../../shaders/random_walk.wgsl"),
     ),
     ("rng_check", include_str!("../../shaders/rng_check.wgsl")),
+    (
+        "spontaneous_emission",
+        include_str!("../../shaders/spontaneous_emission.wgsl"),
+    ),
     ("transport", include_str!("../../shaders/transport.wgsl")),
 ];
 
