@@ -12,7 +12,8 @@ const SUBSTRATE: u32 = 1u;
 const PURPOSE_PHOTON: u32 = 4u;
 
 // Fates, as photons::Fate; OVERFLOW: the packet met more cells than it has entries
-// for, and the host follows it on the CPU instead.
+// for, or took more segments than the device's loops allow (`passes`), and the host
+// follows it on the CPU instead.
 const ALIVE: u32 = 0u;
 const EXITED: u32 = 1u;
 const KILLED: u32 = 2u;
@@ -75,7 +76,10 @@ struct AseParams {
     // A film ray with |u_z| at most this is totally reflected at both faces
     // (Stack::film_guides; −1: never).
     guide_cos: f32,
-    _pad0: f32,
+    // Segments a packet may take in the step before it is left to the host: lavapipe
+    // runs an invocation's loops 65535 times in all and then leaves them without a
+    // word (a segment can count twice); no limit on a hardware GPU.
+    passes: u32,
 }
 
 // A packet (photons::AsePacket) with its time counted from the step's start.
@@ -273,6 +277,10 @@ fn move_packet(index: u32) {
     var used = 0u;
     var tau = 0.0;
     for (var segment = 0u; segment < p.max_segments; segment++) {
+        if (segment == p.passes) {
+            rec.fate = OVERFLOW;
+            break;
+        }
         rec.segments += 1u;
         // A segment draws at most 4 numbers (depth, scattering, roulette).
         refill();

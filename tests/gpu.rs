@@ -478,7 +478,7 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
             cell_lo_y,
             cell_lo_z,
             guide_cos,
-            _pad0,
+            passes,
         ]
     );
     check!(

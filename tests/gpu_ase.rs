@@ -921,6 +921,48 @@ fn packets_meeting_many_cells_in_a_step_are_followed_on_the_cpu() {
     }
 }
 
+/// Steps of 20 ps through a thick, strongly scattering substrate (2·10⁵ cm⁻¹, 4 mm of
+/// path a step): some packets take more segments in a step than a software adapter's
+/// loops run (it would leave them without a word, the packets lagging behind), and are
+/// followed on the CPU. Below threshold the streams are the CPU run's: the segments,
+/// exits and light in flight agree.
+#[test]
+fn packets_past_the_devices_loop_limit_in_a_step_are_followed_on_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let c = small_film(&[
+        "pump.fluence_uj_cm2=1",
+        "grid.cells_x=1",
+        "grid.cells_y=1",
+        "run.packets_per_step=4096",
+        "run.time_step_fs=20000",
+        "run.duration_ps=40",
+        "tally.time_bins=2",
+        "substrate.thickness_um=2000",
+        "substrate.scattering_per_cm=2e5",
+    ]);
+    let setup = AseSetup::from_config(&c).unwrap();
+    let mut transport = GpuTransport::new(&gpu, &setup).unwrap();
+    let g = ase::run_with(&setup, 0, &mut transport, &|_| {}).unwrap();
+    let cpu = on_cpu(&c, 0);
+    println!(
+        "{} packet steps followed on the CPU; path segments gpu {}, cpu {}; in flight gpu {:.6e}, cpu {:.6e}",
+        transport.overflowed,
+        g.photon_segments,
+        cpu.photon_segments,
+        g.ledger.in_flight,
+        cpu.ledger.in_flight
+    );
+    if gpu.is_software() {
+        assert!(transport.overflowed > 0);
+    }
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-3 * b.abs();
+    assert!(close(g.photon_segments as f64, cpu.photon_segments as f64));
+    assert!(close(g.ledger.in_flight, cpu.ledger.in_flight));
+    for (k, (a, b)) in g.ledger.exits.iter().zip(&cpu.ledger.exits).enumerate() {
+        assert!(close(*a, *b), "exit {k}: gpu {a:e}, cpu {b:e}");
+    }
+}
+
 #[test]
 fn ase_sets_in_on_the_gpu_as_on_the_cpu() {
     // The edge output across threshold, its collapse to a line on the biexciton side,

@@ -7,8 +7,10 @@
 //! packets, which the host then starts; the host settles the exchange.
 //!
 //! A packet meets at most [`ENTRIES`] film cells in a step on the GPU; one that meets
-//! more (a long step through a fine grid) is followed on the CPU from its state at the
-//! step's start, with the same random stream and the device's gain spectra.
+//! more (a long step through a fine grid), or takes more path segments than a software
+//! adapter's loops allow ([`SOFTWARE_LOOP_PASSES`]: a long step through a strongly
+//! scattering layer), is followed on the CPU from its state at the step's start, with
+//! the same random stream and the device's gain spectra.
 
 use super::gain::{self, GpuGain};
 use super::platelets::{self, GpuPlatelets};
@@ -25,6 +27,10 @@ use crate::transport::geometry::{SUBSTRATE, Stack};
 pub const ENTRIES: usize = 8;
 /// Segments after which a packet is stopped for the step, as on the CPU.
 const MAX_SEGMENTS_PER_STEP: u32 = 1_000_000;
+/// Segments a packet may take in a step on a software adapter such as lavapipe, which
+/// runs an invocation's loops 65535 times in all and then leaves them without a word
+/// (a segment can count twice); more are left to the host.
+pub const SOFTWARE_LOOP_PASSES: u32 = 30_000;
 /// Threads per workgroup of the kernel.
 const WORKGROUP: u32 = 64;
 /// Most packets in one dispatch (a few segments each: well under a second on
@@ -64,7 +70,7 @@ pub struct AseParams {
     pub cell_lo_y: f32,
     pub cell_lo_z: f32,
     pub guide_cos: f32,
-    pub _pad0: f32,
+    pub passes: u32,
 }
 
 /// `GpuPacket` in ase_transport.wgsl: an [`AsePacket`] with its time counted from the
@@ -163,7 +169,7 @@ pub fn memory_needed(gpu: &Gpu, setup: &AseSetup) -> u64 {
 }
 
 impl AseParams {
-    fn new(setup: &AseSetup) -> Self {
+    fn new(gpu: &Gpu, setup: &AseSetup) -> Self {
         let stack = &setup.stack;
         let size = setup.grid.size();
         let lo = setup.grid.corner([0, 0, 0]);
@@ -194,6 +200,11 @@ impl AseParams {
             cell_lo_y: lo[1] as f32,
             cell_lo_z: lo[2] as f32,
             guide_cos: guide_cos(stack) as f32,
+            passes: if gpu.is_software() {
+                SOFTWARE_LOOP_PASSES
+            } else {
+                u32::MAX
+            },
             ..Self::default()
         }
     }
@@ -283,7 +294,7 @@ impl<'g> GpuTransport<'g> {
                 "ase_transport",
                 &[("SCATTERING", f64::from(u8::from(scatters)))],
             )?,
-            params: AseParams::new(setup),
+            params: AseParams::new(gpu, setup),
             gain,
             platelets,
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
