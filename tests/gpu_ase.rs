@@ -757,7 +757,7 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
 
 /// On a software adapter, whose loops stop after 65535 passes, a film whose cells hold
 /// more platelets than the gain kernel can read in that many is refused with a clear
-/// message, not computed wrong.
+/// message, not computed wrong (fewer with the platelets on the device).
 #[test]
 fn a_software_adapter_refuses_cells_too_large_for_its_loops() {
     let Some(gpu) = gpu() else { return };
@@ -769,6 +769,23 @@ fn a_software_adapter_refuses_cells_too_large_for_its_loops() {
             println!("{message}");
             assert!(
                 message.contains("40000 sampled platelets a cell"),
+                "{message}"
+            );
+        }
+        Err(e) => panic!("a hardware GPU refused the film: {e}"),
+        Ok(_) => assert!(!gpu.is_software(), "the software adapter took the film"),
+    }
+    // With the platelets on the device, the gain kernel also lists each cell's changes:
+    // 28500 a cell fit the host's lists, not the device's.
+    let c = small_film(&["platelets.samples_per_cell=28500"]);
+    let setup = AseSetup::from_config(&c).unwrap();
+    assert!(GpuTransport::new(&gpu, &setup).is_ok());
+    match GpuTransport::with_platelets(&gpu, &setup, true) {
+        Err(e) if gpu.is_software() => {
+            let message = e.to_string();
+            println!("{message}");
+            assert!(
+                message.contains("28500 sampled platelets a cell on the device"),
                 "{message}"
             );
         }

@@ -218,6 +218,18 @@ impl<'g> GpuGain<'g> {
     /// transition energies `energy`, offsets from the mean, cell by cell) from now on:
     /// [`DeviceGain::follow`] then finds the changes on the device.
     pub fn attach(&mut self, counts: &wgpu::Buffer, energy: &wgpu::Buffer) -> Result<()> {
+        // Each invocation lists a cell's changes a chunk of 8·LANES platelets at a time
+        // (two loops of 8) and applies them, for each of its groups of bins, then notes
+        // the counts held: on a software adapter, within its loops' limit.
+        let s = self.samples;
+        let passes =
+            self.bins.div_ceil(8 * LANES) * (s + 16 * s.div_ceil(8 * LANES)) + s.div_ceil(LANES);
+        if self.gpu.is_software() && passes > SOFTWARE_LOOP_PASSES {
+            return Err(Error::Runtime(format!(
+                "GPU {}: a software adapter cannot follow the counts of {s} sampled platelets a cell on the device in {} bins; keep the platelets on the host, use fewer a cell, or the CPU backend",
+                self.gpu.info.name, self.bins,
+            )));
+        }
         let held = 4 * (self.cells * self.samples) as u64;
         self.device = Some(DeviceCounts {
             counts: counts.clone(),
