@@ -506,11 +506,13 @@ pub struct Losses {
 pub type Booked = (Vec<(CellSummary, u64)>, Vec<u32>);
 
 /// The platelets kept on a device (`gpu::platelets::GpuPlatelets`), which alone changes
-/// them: their loss events and the booking of whole excitons against them run there.
-/// The host's [`Film`] keeps a copy of their counts, brought up to date from the device
-/// for the cells that changed before it is read (to launch packets from and for
-/// snapshots); its next loss times are the sampled ones. Comes with a [`DeviceGain`]
-/// whose spectra follow the device's counts ([`DeviceGain::follow`]).
+/// them: their loss events and the booking of whole excitons against them run there,
+/// and spontaneous emission's packets are drawn there (the host starts them at their
+/// platelets' positions, which it alone keeps). The host's [`Film`] keeps a copy of
+/// their counts, brought up to date from the device for the cells that changed before
+/// it is read (snapshots, and the run's end); its next loss times are the sampled
+/// ones. Comes with a [`DeviceGain`] whose spectra follow the device's counts
+/// ([`DeviceGain::follow`]).
 pub trait DevicePlatelets {
     /// Take a newly sampled film.
     fn load(&mut self, film: &Film) -> Result<()>;

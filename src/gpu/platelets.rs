@@ -807,23 +807,20 @@ impl DevicePlatelets for GpuPlatelets<'_> {
         (point, step): (u32, u32),
         launches: &[(u32, u32, u64)],
     ) -> Result<Vec<Draw>> {
-        let samples = self.samples as u32;
-        let first: Vec<u32> = launches.iter().map(|&(c, _, _)| c * samples).collect();
-        let mut cell_of = launches
-            .iter()
-            .zip(&first)
-            .flat_map(|(&(_, packets, _), &first)| std::iter::repeat_n(first, packets as usize));
+        // Each packet's cell's first platelet, in the order drawn.
+        let samples = self.samples;
+        let firsts = launches.iter().flat_map(|&(c, packets, _)| {
+            std::iter::repeat_n(c as usize * samples, packets as usize)
+        });
         let dir = |d: [f32; 4]| [d[0], d[1], d[2]].map(f64::from);
         Ok(GpuPlatelets::launch(self, point, step, launches)?
             .into_iter()
-            .map(|l| {
-                let first = cell_of.next().unwrap_or(0);
-                Draw {
-                    platelet: (l.platelet != NOTHING).then(|| (l.platelet - first) as usize),
-                    bin: (l.bin != NOTHING).then_some(l.bin),
-                    time_fraction: f64::from(l.time),
-                    dirs: [dir(l.dir_a), dir(l.dir_b)],
-                }
+            .zip(firsts)
+            .map(|(l, first)| Draw {
+                platelet: (l.platelet != NOTHING).then(|| l.platelet as usize - first),
+                bin: (l.bin != NOTHING).then_some(l.bin),
+                time_fraction: f64::from(l.time),
+                dirs: [dir(l.dir_a), dir(l.dir_b)],
             })
             .collect())
     }
