@@ -20,6 +20,11 @@
 //! complement. The total is exact and the estimate unbiased, and the light that runs
 //! along the stripe to the detector, which carries ASE, is sampled 2/(1 − cos θ) times
 //! more densely than by isotropic packets.
+//!
+//! A packet is drawn ([`draw`]: platelet, photon bin, time, directions) and then made
+//! ([`emit`]: packets and ledger); where the platelets are kept on a device, the device
+//! draws (`shaders/spontaneous_emission.wgsl`) and the host makes the packets the same
+//! way.
 
 use super::exchange::{Booking, Moved};
 use super::photons::{AsePacket, Fate};

@@ -137,7 +137,7 @@ const OVERFLOW: u32 = 3;
 
 /// Bytes of device memory per packet of one dispatch: its state as moved and its
 /// entries, each with a read-back copy, and its state as uploaded (a texture).
-const PER_PACKET: u64 = (2
+pub const PER_PACKET: u64 = (2
     * (std::mem::size_of::<MovedPacket>() + ENTRIES * std::mem::size_of::<Entry>())
     + std::mem::size_of::<GpuPacket>()) as u64;
 

@@ -167,10 +167,10 @@ pub struct Launched {
 }
 
 /// `NOTHING` in spontaneous_emission.wgsl.
-const NOTHING: u32 = u32::MAX;
+pub const NOTHING: u32 = u32::MAX;
 
 /// Packets of one cell a launch workgroup draws (`WORKGROUP` there).
-const LAUNCH_GROUP: u32 = 64;
+pub const LAUNCH_GROUP: u32 = 64;
 
 /// Most platelets one dispatch visits (a dispatch takes several cells while they fit,
 /// and at least one): about a tenth of a second on lavapipe far above threshold.
