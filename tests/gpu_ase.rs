@@ -18,7 +18,7 @@ use asemc::config::{Config, load};
 use asemc::gpu::Gpu;
 use asemc::gpu::ase::GpuTransport;
 use asemc::gpu::gain::GpuGain;
-use asemc::gpu::platelets::{GpuPlatelets, LOOP_PASSES};
+use asemc::gpu::platelets::{GpuPlatelets, LOOP_PASSES, MAX_PLATELETS};
 use asemc::spectral::peak_and_fwhm;
 use common::{assert_within_sigma, configs_dir, gpu, mean_and_error, small_film, stripe_film};
 
@@ -489,7 +489,10 @@ fn platelet_decay_on_the_device_is_the_hosts() {
                 on_host[usize::from(loss == Loss::Auger)] += 1
             });
         }
-        let mut device = GpuPlatelets::with_loop_passes(&gpu, &setup, 210).unwrap();
+        // Three cells a dispatch, too.
+        let mut device = GpuPlatelets::with_loop_passes(&gpu, &setup, 210)
+            .unwrap()
+            .with_dispatch_platelets(3 * s);
         device.load(&film);
         let all: Vec<u32> = (0..cells as u32).collect();
         let decayed = device.decay(0, 0, 100.0, &all).unwrap();
@@ -655,10 +658,16 @@ fn platelet_booking_on_the_device_draws_as_the_host() {
             let after: Vec<u32> = platelets.iter().map(|p| p.n).collect();
             moves(&after, &mut host);
 
-            // The device's, likewise.
+            // The device's, likewise (stopping early, it also takes 2 cells a dispatch).
             for (passes, device) in [LOOP_PASSES, 70].into_iter().zip(&mut device) {
-                let mut device_platelets =
-                    GpuPlatelets::with_loop_passes(&gpu, &setup, passes).unwrap();
+                let most = if passes == LOOP_PASSES {
+                    MAX_PLATELETS
+                } else {
+                    2 * s
+                };
+                let mut device_platelets = GpuPlatelets::with_loop_passes(&gpu, &setup, passes)
+                    .unwrap()
+                    .with_dispatch_platelets(most);
                 device_platelets.load(&film);
                 let purpose = if kind == OrderKind::Radiative {
                     Purpose::Radiative

@@ -172,9 +172,10 @@ pub const NOTHING: u32 = u32::MAX;
 /// Packets of one cell a launch workgroup draws (`WORKGROUP` there).
 pub const LAUNCH_GROUP: u32 = 64;
 
-/// Most platelets one dispatch visits (a dispatch takes several cells while they fit,
-/// and at least one): about a tenth of a second on lavapipe far above threshold.
-const MAX_PLATELETS: usize = 1 << 20;
+/// Most platelets one dispatch of loss events or bookings visits (a dispatch takes
+/// several cells while they fit, and at least one): a dispatch of loss events is then
+/// about a tenth of a second on lavapipe far above threshold.
+pub const MAX_PLATELETS: usize = 1 << 20;
 
 /// Orders a cell can have in one booking: two a bin (stimulated and absorbed), or one
 /// (radiative).
@@ -239,6 +240,8 @@ pub struct GpuPlatelets<'g> {
     /// A launch's entries and packets, as many as the largest so far.
     launch_entries: Option<wgpu::Buffer>,
     launched: Option<(wgpu::Buffer, wgpu::Buffer)>,
+    /// Most platelets a dispatch of loss events or bookings visits.
+    dispatch_platelets: usize,
 }
 
 /// Loop passes a workgroup of the platelet kernels makes before it stops and leaves the
@@ -369,7 +372,17 @@ impl<'g> GpuPlatelets<'g> {
             )?,
             launch_entries: None,
             launched: None,
+            dispatch_platelets: MAX_PLATELETS,
         })
+    }
+
+    /// The same, each dispatch of loss events or bookings visiting at most `platelets`
+    /// platelets ([`MAX_PLATELETS`]; fewer split them into more dispatches: for tests).
+    pub fn with_dispatch_platelets(self, platelets: usize) -> Self {
+        Self {
+            dispatch_platelets: platelets,
+            ..self
+        }
     }
 
     /// Take the transition energies, counts and next loss times of `film`'s platelets.
@@ -433,7 +446,7 @@ impl<'g> GpuPlatelets<'g> {
         cells: &[u32],
     ) -> Result<Vec<CellDecay>> {
         let gpu = self.gpu;
-        let per_dispatch = (MAX_PLATELETS / self.samples).max(1);
+        let per_dispatch = (self.dispatch_platelets / self.samples).max(1);
         let mut out = Vec::with_capacity(cells.len());
         for batch in cells.chunks(per_dispatch) {
             gpu.write(&self.dispatched, bytemuck::cast_slice(batch));
@@ -648,7 +661,10 @@ impl<'g> GpuPlatelets<'g> {
         Ok((booked, left))
     }
 
-    /// One dispatch of a booking (its `part`-th): see `book`.
+    /// The `part`-th dispatches of a booking (see `book`): the k-th of `cells` has
+    /// `orders[first[k]..first[k + 1]]`. As many cells at a time as hold
+    /// [`MAX_PLATELETS`] platelets (at least one), as the loss events are dispatched.
+    /// Returns each cell's [`CellBooked`] and each order's excitons left, in order.
     #[allow(clippy::too_many_arguments)]
     fn book_part(
         &self,
@@ -660,50 +676,57 @@ impl<'g> GpuPlatelets<'g> {
         orders: &[GpuOrder],
     ) -> Result<(Vec<CellBooked>, Vec<u32>)> {
         let gpu = self.gpu;
-        gpu.write(&self.dispatched, bytemuck::cast_slice(cells));
-        gpu.write(&self.first, bytemuck::cast_slice(first));
-        gpu.write(&self.orders, bytemuck::cast_slice(orders));
-        let params = BookingParams {
-            point,
-            step,
-            count: cells.len() as u32,
-            purpose: purpose as u32,
-            t_now: t_now as f32,
-            part,
-            ..self.booking
-        };
-        let uniform = gpu.uniform("platelet booking params", &params);
-        let dispatch = Dispatch {
-            pipeline: &self.booking_pipeline,
-            buffers: &[
-                &uniform,
-                &self.counts,
-                &self.next,
-                &self.energy,
-                &self.dispatched,
-                &self.first,
-                &self.orders,
-                &self.left,
-                &self.booked,
-            ],
-            textures: &[],
-            workgroups: gpu.grid(cells.len() as u32),
-        };
-        let booked = (cells.len() * std::mem::size_of::<CellBooked>()) as u64;
-        gpu.run_then_read(
-            "platelet booking",
-            &dispatch,
-            &[
-                (&self.booked, &self.booked_back, booked),
-                (&self.left, &self.left_back, 4 * orders.len() as u64),
-            ],
-            |bytes| {
-                (
-                    bytemuck::cast_slice(bytes[0]).to_vec(),
-                    bytemuck::cast_slice(bytes[1]).to_vec(),
-                )
-            },
-        )
+        let per_dispatch = (self.dispatch_platelets / self.samples).max(1);
+        let (mut booked, mut left) = (Vec::with_capacity(cells.len()), Vec::new());
+        for (b, batch) in cells.chunks(per_dispatch).enumerate() {
+            let k0 = b * per_dispatch;
+            let bounds = &first[k0..=k0 + batch.len()];
+            let own = &orders[bounds[0] as usize..bounds[batch.len()] as usize];
+            let starts: Vec<u32> = bounds.iter().map(|&f| f - bounds[0]).collect();
+            gpu.write(&self.dispatched, bytemuck::cast_slice(batch));
+            gpu.write(&self.first, bytemuck::cast_slice(&starts));
+            gpu.write(&self.orders, bytemuck::cast_slice(own));
+            let params = BookingParams {
+                point,
+                step,
+                count: batch.len() as u32,
+                purpose: purpose as u32,
+                t_now: t_now as f32,
+                part,
+                ..self.booking
+            };
+            let uniform = gpu.uniform("platelet booking params", &params);
+            let dispatch = Dispatch {
+                pipeline: &self.booking_pipeline,
+                buffers: &[
+                    &uniform,
+                    &self.counts,
+                    &self.next,
+                    &self.energy,
+                    &self.dispatched,
+                    &self.first,
+                    &self.orders,
+                    &self.left,
+                    &self.booked,
+                ],
+                textures: &[],
+                workgroups: gpu.grid(batch.len() as u32),
+            };
+            let size = (batch.len() * std::mem::size_of::<CellBooked>()) as u64;
+            gpu.run_then_read(
+                "platelet booking",
+                &dispatch,
+                &[
+                    (&self.booked, &self.booked_back, size),
+                    (&self.left, &self.left_back, 4 * own.len() as u64),
+                ],
+                |bytes| {
+                    booked.extend_from_slice(bytemuck::cast_slice::<u8, CellBooked>(bytes[0]));
+                    left.extend_from_slice(bytemuck::cast_slice::<u8, u32>(bytes[1]));
+                },
+            )?;
+        }
+        Ok((booked, left))
     }
 
     /// The exciton counts of the platelets of `cells`, cell after cell.
