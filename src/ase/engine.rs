@@ -767,15 +767,9 @@ pub fn run_with(
                     let mut led = Ledger::default();
                     if on_device {
                         for d in drawn {
-                            let span = (t0, t1);
+                            let (weight, span) = (packet_weight, (t0, t1));
                             spontaneous::emit(
-                                setup,
-                                platelets,
-                                d,
-                                packet_weight,
-                                span,
-                                &mut born,
-                                &mut led,
+                                setup, platelets, d, weight, span, &mut born, &mut led,
                             );
                         }
                     } else {

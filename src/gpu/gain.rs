@@ -175,6 +175,7 @@ impl<'g> GpuGain<'g> {
             inv_hwhm: (1.0 / optics.line.hwhm_ev) as f32,
             biexciton_shift_ev: optics.biexciton_shift_ev as f32,
             scale: Film::gain_scale(setup) as f32,
+            samples: setup.samples_per_cell as u32,
             ..GainParams::default()
         };
         let bin_energy: Vec<f32> = setup
@@ -240,22 +241,45 @@ impl<'g> GpuGain<'g> {
         Ok(())
     }
 
-    /// The buffers every dispatch of the kernel binds, after its uniform.
-    fn bound<'a>(&'a self, first: &'a wgpu::Buffer) -> [&'a wgpu::Buffer; 8] {
+    /// Run `pipeline` (the host's lists or the device's counts) on `cells`, a workgroup
+    /// each, with `params`.
+    fn run_cells(
+        &self,
+        what: &str,
+        pipeline: &wgpu::ComputePipeline,
+        cells: &[u32],
+        params: GainParams,
+    ) -> Result<()> {
+        let gpu = self.gpu;
+        gpu.write(&self.dispatched, bytemuck::cast_slice(cells));
+        let uniform = gpu.uniform(
+            "cell gain params",
+            &GainParams {
+                count: cells.len() as u32,
+                ..params
+            },
+        );
         let (counts, energy, held) = match &self.device {
             Some(d) => (&d.counts, &d.energy, &d.held),
             None => (&self.unbound[0], &self.unbound[0], &self.unbound[1]),
         };
-        [
-            first,
-            &self.bin_energy,
-            &self.stim,
-            &self.abs,
-            &self.dispatched,
-            counts,
-            energy,
-            held,
-        ]
+        let dispatch = Dispatch {
+            pipeline,
+            buffers: &[
+                &uniform,
+                &self.first,
+                &self.bin_energy,
+                &self.stim,
+                &self.abs,
+                &self.dispatched,
+                counts,
+                energy,
+                held,
+            ],
+            textures: &[&self.changes_view],
+            workgroups: gpu.grid(cells.len() as u32),
+        };
+        gpu.run_then_read(what, &dispatch, &[], |_| ())
     }
 
     /// Apply the changes listed (onto zero spectra when `from_zero`): cell c's are
@@ -280,22 +304,12 @@ impl<'g> GpuGain<'g> {
             let end = begin(cells[k1 - 1] + 1);
             let batch = &self.list[start as usize..end as usize];
             gpu.write_rows(&self.changes, bytemuck::cast_slice(batch));
-            gpu.write(&self.dispatched, bytemuck::cast_slice(&cells[k0..k1]));
             let params = GainParams {
                 first_cell: cells[k0],
-                count: (k1 - k0) as u32,
                 from_zero: u32::from(from_zero),
                 ..self.params
             };
-            let uniform = gpu.uniform("cell gain params", &params);
-            let [b1, b2, b3, b4, b5, b6, b7, b8] = self.bound(&self.first);
-            let dispatch = Dispatch {
-                pipeline: &self.pipeline,
-                buffers: &[&uniform, b1, b2, b3, b4, b5, b6, b7, b8],
-                textures: &[&self.changes_view],
-                workgroups: gpu.grid((k1 - k0) as u32),
-            };
-            gpu.run_then_read(what, &dispatch, &[], |_| ())?;
+            self.run_cells(what, &self.pipeline, &cells[k0..k1], params)?;
             k0 = k1;
         }
         Ok(())
@@ -310,24 +324,12 @@ impl<'g> GpuGain<'g> {
                 self.gpu.info.name
             )));
         };
-        let gpu = self.gpu;
+        let params = GainParams {
+            from_zero: u32::from(from_zero),
+            ..self.params
+        };
         for batch in cells.chunks((MAX_CHANGES / self.samples).max(1)) {
-            gpu.write(&self.dispatched, bytemuck::cast_slice(batch));
-            let params = GainParams {
-                count: batch.len() as u32,
-                from_zero: u32::from(from_zero),
-                samples: self.samples as u32,
-                ..self.params
-            };
-            let uniform = gpu.uniform("cell gain params", &params);
-            let [b1, b2, b3, b4, b5, b6, b7, b8] = self.bound(&self.first);
-            let dispatch = Dispatch {
-                pipeline: &device.pipeline,
-                buffers: &[&uniform, b1, b2, b3, b4, b5, b6, b7, b8],
-                textures: &[&self.changes_view],
-                workgroups: gpu.grid(batch.len() as u32),
-            };
-            gpu.run_then_read(what, &dispatch, &[], |_| ())?;
+            self.run_cells(what, &device.pipeline, batch, params)?;
         }
         Ok(())
     }

@@ -376,6 +376,12 @@ impl<'g> GpuPlatelets<'g> {
         })
     }
 
+    /// Cells a dispatch of loss events or bookings takes: as many as hold
+    /// `dispatch_platelets` platelets, and at least one.
+    fn cells_per_dispatch(&self) -> usize {
+        (self.dispatch_platelets / self.samples).max(1)
+    }
+
     /// The same, each dispatch of loss events or bookings visiting at most `platelets`
     /// platelets ([`MAX_PLATELETS`]; fewer split them into more dispatches: for tests).
     pub fn with_dispatch_platelets(self, platelets: usize) -> Self {
@@ -446,7 +452,7 @@ impl<'g> GpuPlatelets<'g> {
         cells: &[u32],
     ) -> Result<Vec<CellDecay>> {
         let gpu = self.gpu;
-        let per_dispatch = (self.dispatch_platelets / self.samples).max(1);
+        let per_dispatch = self.cells_per_dispatch();
         let mut out = Vec::with_capacity(cells.len());
         for batch in cells.chunks(per_dispatch) {
             gpu.write(&self.dispatched, bytemuck::cast_slice(batch));
@@ -676,7 +682,7 @@ impl<'g> GpuPlatelets<'g> {
         orders: &[GpuOrder],
     ) -> Result<(Vec<CellBooked>, Vec<u32>)> {
         let gpu = self.gpu;
-        let per_dispatch = (self.dispatch_platelets / self.samples).max(1);
+        let per_dispatch = self.cells_per_dispatch();
         let (mut booked, mut left) = (Vec::with_capacity(cells.len()), Vec::new());
         for (b, batch) in cells.chunks(per_dispatch).enumerate() {
             let k0 = b * per_dispatch;
