@@ -2,9 +2,9 @@
 //! platelet steps per second of the whole engine, photon steps (packet path segments)
 //! per second of its photon transport alone, and the process's peak memory, on the CPU
 //! backend and, when wgpu finds an adapter, on the GPU backend (photon transport and
-//! cell gain spectra on the device; the platelets on the host as on a software adapter,
-//! and on the device as on a hardware one), with the bare photon
-//! random walk on the same adapter as its ceiling. Run with
+//! cell gain spectra on the device; the platelets and the sums of the tallies on the
+//! host as on a software adapter, and on the device as on a hardware one), with the
+//! bare photon random walk on the same adapter as its ceiling. Run with
 //! `cargo bench --bench ase`.
 
 use std::path::Path;
@@ -39,7 +39,8 @@ fn report(backend: &str, label: &str, out: &AseOutput, s: f64) -> f64 {
 }
 
 /// Run point `c` on the CPU and, when there is an adapter, on the GPU backend (and, when
-/// `device_platelets`, on it with the platelets on the device too); print them all, and
+/// `device_platelets`, on it with the platelets and the tallies' sums on the device
+/// too); print them all, and
 /// the GPU transport's rate against the bare random walk.
 fn compare(gpu: Option<&Gpu>, c: &asemc::config::Config, label: &str, device_platelets: bool) {
     let setup = AseSetup::from_config(c).unwrap();
@@ -52,11 +53,12 @@ fn compare(gpu: Option<&Gpu>, c: &asemc::config::Config, label: &str, device_pla
         let out = ase::run_with(&setup, 0, &mut transport, &|_| {}).expect("GPU run");
         let rate = report("gpu", label, &out, start.elapsed().as_secs_f64());
         if device_platelets {
-            let mut transport =
-                GpuTransport::with_platelets(gpu, &setup, true).expect("GPU transport");
+            let mut transport = GpuTransport::with_platelets(gpu, &setup, true)
+                .expect("GPU transport")
+                .with_device_tallies(true);
             let start = Instant::now();
             let out = ase::run_with(&setup, 0, &mut transport, &|_| {}).expect("GPU run");
-            let backend = "gpu, platelets on the device";
+            let backend = "gpu, platelets and tallies on the device";
             report(backend, label, &out, start.elapsed().as_secs_f64());
         }
         let walk = random_walk_rate(gpu, 16_384, 4, 1000).expect("random walk");

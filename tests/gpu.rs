@@ -259,7 +259,7 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
 /// field offsets on both sides (WGSL layout as naga computes it).
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
-    use asemc::gpu::ase::{AseParams, Entry, GpuPacket, MovedPacket};
+    use asemc::gpu::ase::{AseParams, Entry, GpuPacket, MovedPacket, TallyParams};
     use asemc::gpu::gain::{CountChange, GainParams};
     use asemc::gpu::platelets::{
         BookingParams, CellBooked, CellDecay, DecayParams, GpuOrder, LaunchEntry, LaunchParams,
@@ -274,6 +274,7 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         "platelet_decay",
         "platelet_booking",
         "spontaneous_emission",
+        "tallies",
     ]
     .iter()
     .map(|k| naga::front::wgsl::parse_str(&asemc::gpu::shaders::source(k)).unwrap())
@@ -363,6 +364,20 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         ]
     );
     check!("CountChange", CountChange, [energy, counts]);
+    check!(
+        "TallyParams",
+        TallyParams,
+        [
+            count,
+            bins,
+            time_bins,
+            start_bin,
+            start_fraction,
+            per_time_bin,
+            scale,
+            _pad0
+        ]
+    );
     check!(
         "LaunchParams",
         LaunchParams,

@@ -46,10 +46,13 @@ fn on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
     ase::run_with(&setup, point, &mut transport, &|_| {}).unwrap()
 }
 
-/// A run on the GPU backend with the platelets on the device too.
+/// A run on the GPU backend as on a hardware GPU: the platelets on the device too, and
+/// the tallies summed there.
 fn platelets_on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
     let setup = AseSetup::from_config(c).unwrap();
-    let mut transport = GpuTransport::with_platelets(gpu, &setup, true).unwrap();
+    let mut transport = GpuTransport::with_platelets(gpu, &setup, true)
+        .unwrap()
+        .with_device_tallies(true);
     ase::run_with(&setup, point, &mut transport, &|_| {}).unwrap()
 }
 
@@ -854,6 +857,98 @@ fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
                 "{factor}×: no exchange"
             );
         }
+    }
+}
+
+/// The tallies summed on the device in fixed point (tallies.wgsl) against the host's
+/// sums of the same packets (every term out of a tiny unit's range, so that the host
+/// sums every dispatch, as it does one with a term too large): the runs take the same paths, so every total differs by
+/// the rounding of the host's double-precision sums (the device's are exact sums of
+/// the terms in single precision), at most 2^-52 of the photons that ever flew (the
+/// spontaneous and the stimulated ones) an added term (a packet's exchange with a
+/// cell takes a path segment at least, its exit one packet); everything else is the
+/// same to the bit. Time bins of 10 fs against 20 fs
+/// steps: steps straddle bins.
+#[test]
+fn tallies_summed_on_the_device_are_the_hosts() {
+    let Some(gpu) = gpu() else { return };
+    let c = small_film(&[
+        "pump.fluence_uj_cm2=8",
+        "run.duration_ps=3",
+        "tally.time_bins=300",
+    ]);
+    let setup = AseSetup::from_config(&c).unwrap();
+    let run = |host: bool| {
+        let mut t = GpuTransport::new(&gpu, &setup)
+            .unwrap()
+            .with_device_tallies(true);
+        if host {
+            // Every term out of the fixed point's range: the host sums them all.
+            t = t.with_tally_unit(2f64.powi(-126));
+        }
+        let out = ase::run_with(&setup, 0, &mut t, &|_| {}).unwrap();
+        (out, t.tallied_on_host)
+    };
+    let ((device, on_host_d), (host, on_host_h)) = (run(false), run(true));
+    assert_eq!(on_host_d, 0);
+    assert!(on_host_h >= host.steps);
+    assert_eq!(device.photon_segments, host.photon_segments);
+    assert_eq!(device.populations, host.populations);
+    let flew = host.ledger.spontaneous + host.ledger.stimulated;
+    let allowed_for = |terms: u64| move |_: f64| terms as f64 * f64::EPSILON * flew;
+    let allowed_exits = allowed_for(host.packets);
+    let (d, h) = (&device.ledger, &host.ledger);
+    let (segments, packets) = (host.photon_segments, host.packets);
+    let summed = [
+        ("stimulated", d.stimulated, h.stimulated, segments),
+        ("absorbed", d.absorbed, h.absorbed, segments),
+        ("background", d.background, h.background, segments),
+        ("roulette", d.roulette_net, h.roulette_net, segments),
+        ("detector", d.exits[0], h.exits[0], packets),
+        ("other edges", d.exits[1], h.exits[1], packets),
+        ("surface", d.exits[2], h.exits[2], packets),
+        ("substrate", d.exits[3], h.exits[3], packets),
+    ];
+    for (name, a, b, terms) in summed {
+        let allowed = allowed_for(terms)(b);
+        println!(
+            "{name}: device {a:.9e}, host {b:.9e}, difference {:.2e} (allowed {allowed:.2e})",
+            a - b
+        );
+        assert!(b != 0.0, "{name}: nothing to compare");
+        assert!((a - b).abs() <= allowed, "{name}: device {a:e}, host {b:e}");
+    }
+    let mut rest = (d.clone(), h.clone());
+    for l in [&mut rest.0, &mut rest.1] {
+        (
+            l.stimulated,
+            l.absorbed,
+            l.background,
+            l.roulette_net,
+            l.exits,
+        ) = (0.0, 0.0, 0.0, 0.0, [0.0; 4]);
+    }
+    assert_eq!(rest.0, rest.1);
+    let channels = [
+        ("spectrum", &device.tally.spectrum, &host.tally.spectrum),
+        ("trace", &device.tally.trace, &host.tally.trace),
+    ];
+    for (name, a, b) in channels {
+        let filled = b.iter().filter(|&&x| x > 0.0).count();
+        let worst = a
+            .iter()
+            .zip(b.iter())
+            .map(|(x, y)| (x - y).abs() / allowed_exits(*y))
+            .fold(0.0, f64::max);
+        println!(
+            "{name}: {filled} of {} bins filled; largest difference {worst:.2e} of allowed",
+            b.len()
+        );
+        assert!(filled > b.len() / 10, "{name}: {filled} bins filled");
+        assert!(
+            worst <= 1.0,
+            "{name}: a bin differs by {worst:.2} times the allowed"
+        );
     }
 }
 

@@ -55,9 +55,15 @@ impl Backend for GpuBackend {
                 .install(|| ase::run_with(&setup, point, &mut transport, progress))?;
             if transport.overflowed > 0 {
                 eprintln!(
-                    "asemc: point {point}: {} packet steps met more than {} cells and were followed on the CPU",
+                    "asemc: point {point}: {} packet steps met more than {} cells (or took more segments than the adapter's loops run) and were followed on the CPU",
                     transport.overflowed,
                     crate::gpu::ase::ENTRIES
+                );
+            }
+            if transport.tallied_on_host > 0 {
+                eprintln!(
+                    "asemc: point {point}: {} dispatches had a photon count beyond the range of the device's tallies and were tallied on the host",
+                    transport.tallied_on_host
                 );
             }
             return Ok(ase::report::point_result(

@@ -1,10 +1,13 @@
 //! The ASE engine's photon transport on the GPU: `shaders/ase_transport.wgsl` moves
-//! every packet of a time step, one invocation each, and the host books what they did
-//! in packet order, exactly as it books the CPU transport's chunks. The cells' gain
-//! spectra stay on the device ([`GpuGain`]), which follows the platelets' counts. On a
-//! hardware GPU the platelets stay there too ([`GpuPlatelets`]), with their loss
-//! events, the booking of whole excitons and the drawing of the spontaneous emission's
-//! packets, which the host then starts; the host settles the exchange.
+//! every packet of a time step, one invocation each; the host continues the packets
+//! and collects their exchange with the cells in packet order, as it does the CPU
+//! transport's chunks. The cells' gain spectra stay on the device ([`GpuGain`]),
+//! which follows the platelets' counts. On a hardware GPU the platelets stay there
+//! too ([`GpuPlatelets`]), with their loss events, the booking of whole excitons and
+//! the drawing of the spontaneous emission's packets, which the host then starts; and
+//! `shaders/tallies.wgsl` sums what the packets gained, lost and took out of the film
+//! (in fixed point, so that the sums do not depend on the order they are added in),
+//! which the host does on a software adapter. The host settles the exchange.
 //!
 //! A packet meets at most [`ENTRIES`] film cells in a step on the GPU; one that meets
 //! more (a long step through a fine grid), or takes more path segments than a software
@@ -31,8 +34,25 @@ const MAX_SEGMENTS_PER_STEP: u32 = 1_000_000;
 /// runs an invocation's loops 65535 times in all and then leaves them without a word
 /// (a segment can count twice); more are left to the host.
 pub const SOFTWARE_LOOP_PASSES: u32 = 30_000;
-/// Threads per workgroup of the kernel.
+/// Threads per workgroup of the kernels.
 const WORKGROUP: u32 = 64;
+/// Packets an invocation of tallies.wgsl sums (`RUN` there).
+const TALLY_RUN: u32 = 64;
+/// Totals of tallies.wgsl before the exits' spectra and time traces: stimulated,
+/// absorbed, background, roulette, segments, terms out of range.
+const TALLY_SCALARS: usize = 6;
+/// The units of tallies.wgsl's fixed point a photon for a dispatch whose heaviest
+/// packet at the step's start carries `heaviest` photons: 2^64 a power of two at or
+/// above it (so that a photon count times it is exact in single precision), within
+/// single precision's range.
+fn tally_scale(heaviest: f64) -> f64 {
+    let above = if heaviest > 0.0 {
+        heaviest.log2().ceil()
+    } else {
+        0.0
+    };
+    (64.0 - above).clamp(-100.0, 100.0).exp2()
+}
 /// Most packets in one dispatch (a few segments each: well under a second on
 /// lavapipe).
 const MAX_DISPATCH: u32 = 1 << 18;
@@ -71,6 +91,23 @@ pub struct AseParams {
     pub cell_lo_z: f32,
     pub guide_cos: f32,
     pub passes: u32,
+}
+
+/// `TallyParams` in tallies.wgsl.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct TallyParams {
+    pub count: u32,
+    pub bins: u32,
+    pub time_bins: u32,
+    /// The step's start in time bins: its whole part and its fraction.
+    pub start_bin: u32,
+    pub start_fraction: f32,
+    /// 1/(a time bin), 1/ps.
+    pub per_time_bin: f32,
+    /// Units of the fixed point a photon.
+    pub scale: f32,
+    pub _pad0: u32,
 }
 
 /// `GpuPacket` in ase_transport.wgsl: an [`AsePacket`] with its time counted from the
@@ -163,6 +200,7 @@ pub fn memory_needed(gpu: &Gpu, setup: &AseSetup) -> u64 {
         platelets::memory_needed(setup)
     };
     u64::from(max_dispatch(&gpu.limits)) * PER_PACKET
+        + 2 * tally_bytes(setup)
         + 4 * cells
         + gain::memory_needed(setup)
         + platelets
@@ -210,6 +248,76 @@ impl AseParams {
     }
 }
 
+/// Bytes of tallies.wgsl's totals for `setup`: four words each.
+fn tally_bytes(setup: &AseSetup) -> u64 {
+    let exits = EXITS.len() * (setup.spectrum.bins + setup.time_bins);
+    16 * (TALLY_SCALARS + exits) as u64
+}
+
+/// Total `k` of tallies.wgsl: the 128-bit integer in words `4k` (lowest) to `4k + 3`.
+fn total(words: &[u32], k: usize) -> i128 {
+    (0..4).fold(0u128, |t, j| t | (u128::from(words[4 * k + j]) << (32 * j))) as i128
+}
+
+/// Add the totals of tallies.wgsl (`words`, in units of 1/`scale` photons) to
+/// `ledger` and `tally`; returns the path segments.
+fn add_device_tallies(
+    words: &[u32],
+    scale: f64,
+    ledger: &mut Ledger,
+    tally: &mut ExitTally,
+) -> u64 {
+    let photons = |k: usize| total(words, k) as f64 / scale;
+    ledger.stimulated += photons(0);
+    ledger.absorbed += photons(1);
+    ledger.background += photons(2);
+    ledger.roulette_net += photons(3);
+    let (bins, time_bins) = (tally.bins, tally.time_bins);
+    let traces = TALLY_SCALARS + EXITS.len() * bins;
+    for e in 0..EXITS.len() {
+        let spectrum = TALLY_SCALARS + e * bins;
+        for b in 0..bins {
+            tally.spectrum[e * bins + b] += photons(spectrum + b);
+        }
+        for t in 0..time_bins {
+            tally.trace[e * time_bins + t] += photons(traces + e * time_bins + t);
+        }
+        let left: i128 = (0..bins).map(|b| total(words, spectrum + b)).sum();
+        ledger.exits[e] += left as f64 / scale;
+    }
+    total(words, 4) as u64
+}
+
+/// What tallies.wgsl sums, summed on the host instead from the packets as moved
+/// (`chunk` already continued from `moved`; packets followed on the CPU left out):
+/// returns the path segments.
+fn add_host_tallies(
+    chunk: &[AsePacket],
+    moved: &[MovedPacket],
+    entries: &[Entry],
+    ledger: &mut Ledger,
+    tally: &mut ExitTally,
+) -> u64 {
+    let mut segments = 0u64;
+    for (j, (p, m)) in chunk.iter().zip(moved).enumerate() {
+        if m.fate() == OVERFLOW {
+            continue;
+        }
+        ledger.background += f64::from(m.background);
+        ledger.roulette_net += f64::from(m.roulette_net);
+        segments += u64::from(m.segments);
+        if let Fate::Exited(exit) = p.fate {
+            tally.add(exit, p.bin as usize, p.time_ps, p.weight);
+            ledger.exits[exit as usize] += p.weight;
+        }
+        for e in &entries[j * ENTRIES..j * ENTRIES + m.entries()] {
+            ledger.stimulated += f64::from(e.stimulated);
+            ledger.absorbed += f64::from(e.absorbed);
+        }
+    }
+    segments
+}
+
 /// The largest |u_z| of a film ray that both faces reflect totally
 /// (`Stack::film_guides` holds for |u_z| up to it); 0 when a face never does.
 fn guide_cos(stack: &Stack) -> f64 {
@@ -240,12 +348,23 @@ struct Buffers {
     entries_back: wgpu::Buffer,
 }
 
+/// tallies.wgsl's pipeline and totals, with their read-back copy.
+struct Tallies {
+    pipeline: wgpu::ComputePipeline,
+    totals: wgpu::Buffer,
+    back: wgpu::Buffer,
+    bytes: u64,
+    /// Photons a unit of the fixed point, when set for every dispatch (tests).
+    unit: Option<f64>,
+}
+
 /// The ASE transport of one sweep point on a GPU (the point and step come with each
 /// call).
 pub struct GpuTransport<'g> {
     gpu: &'g Gpu,
     pipeline: wgpu::ComputePipeline,
     params: AseParams,
+    tallies: Tallies,
     gain: GpuGain<'g>,
     /// The platelets, when they are kept on the device too.
     platelets: Option<GpuPlatelets<'g>>,
@@ -256,21 +375,29 @@ pub struct GpuTransport<'g> {
     state: Vec<GpuPacket>,
     /// Packets followed on the CPU because they met more cells than the GPU holds.
     pub overflowed: u64,
+    /// Whether tallies.wgsl sums the tallies (else the host does).
+    device_tallies: bool,
+    /// Dispatches whose tallies the host summed in place of the device, a term being
+    /// beyond the device's fixed point.
+    pub tallied_on_host: u64,
 }
 
 impl<'g> GpuTransport<'g> {
-    /// Set up the transport of `setup` on `gpu`, with the platelets on the device
-    /// where it is a hardware GPU and on the host where it is a software one such as
-    /// lavapipe: that runs the device's work on the host's cores, and moves the
-    /// platelets' excitons one round of a workgroup after another several times slower
-    /// than the host books them.
+    /// Set up the transport of `setup` on `gpu`, with the platelets and the sums of
+    /// the tallies on the device where it is a hardware GPU, and on the host where it
+    /// is a software one such as lavapipe: that runs the device's work on the host's
+    /// cores, moves the platelets' excitons one round of a workgroup after another
+    /// several times slower than the host books them, and takes about 45 ns a packet
+    /// to sum the tallies (its loads from a storage buffer go one lane at a time),
+    /// where the host, which reads every packet back anyway, takes a few.
     pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
-        Self::with_platelets(gpu, setup, !gpu.is_software())
+        let hardware = !gpu.is_software();
+        Ok(Self::with_platelets(gpu, setup, hardware)?.with_device_tallies(hardware))
     }
 
     /// Set up the transport of `setup` on `gpu`, the platelets on the device when
     /// `on_device` (their loss events and bookings then run there, see
-    /// [`crate::ase::engine::DevicePlatelets`]).
+    /// [`crate::ase::engine::DevicePlatelets`]), the tallies summed on the host.
     pub fn with_platelets(gpu: &'g Gpu, setup: &AseSetup, on_device: bool) -> Result<Self> {
         if !setup.stack.half_length.is_finite() || !setup.stack.half_width.is_finite() {
             return Err(Error::Runtime(
@@ -295,6 +422,13 @@ impl<'g> GpuTransport<'g> {
                 &[("SCATTERING", f64::from(u8::from(scatters)))],
             )?,
             params: AseParams::new(gpu, setup),
+            tallies: Tallies {
+                pipeline: gpu.pipeline("tallies", "tallies")?,
+                totals: gpu.storage("ase tallies", tally_bytes(setup)),
+                back: gpu.readback("ase tallies read-back", tally_bytes(setup)),
+                bytes: tally_bytes(setup),
+                unit: None,
+            },
             gain,
             platelets,
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
@@ -302,7 +436,25 @@ impl<'g> GpuTransport<'g> {
             max_dispatch: max_dispatch(&gpu.limits),
             state: Vec::new(),
             overflowed: 0,
+            device_tallies: false,
+            tallied_on_host: 0,
         })
+    }
+
+    /// The transport with the tallies summed on the device (tallies.wgsl) when `on`,
+    /// else on the host.
+    pub fn with_device_tallies(mut self, on: bool) -> Self {
+        self.device_tallies = on;
+        self
+    }
+
+    /// The transport with a unit of `photons` (a power of two) for the device's
+    /// tallies of every dispatch. With a tiny one every term is out of its range,
+    /// and the host sums every dispatch: the sums to test the device's against, taken
+    /// the same way as it takes a term too large.
+    pub fn with_tally_unit(mut self, photons: f64) -> Self {
+        self.tallies.unit = Some(photons);
+        self
     }
 
     /// Make the buffers hold `count` packets, growing them (doubling) when the step
@@ -375,13 +527,32 @@ impl PacketTransport for GpuTransport<'_> {
             let mut params = self.params;
             params.count = count;
             let uniform = self.gpu.uniform("ase params", &params);
+            // The tallies' parameters, where the device sums them.
+            let tally_uniform = self.device_tallies.then(|| {
+                let start = t0 / tally.time_bin_ps;
+                let heaviest = chunk.iter().map(|p| p.weight).fold(0.0, f64::max);
+                let scale = self.tallies.unit.map_or(tally_scale(heaviest), |u| 1.0 / u);
+                let params = TallyParams {
+                    count,
+                    bins,
+                    time_bins: tally.time_bins as u32,
+                    start_bin: start.floor() as u32,
+                    start_fraction: start.fract() as f32,
+                    per_time_bin: (1.0 / tally.time_bin_ps) as f32,
+                    scale: scale as f32,
+                    _pad0: 0,
+                };
+                (self.gpu.uniform("ase tally params", &params), scale)
+            });
             self.buffers(count);
             let b = self.buffers.as_ref().expect("made above");
+            let t = &self.tallies;
             let gpu = self.gpu;
             gpu.write_rows(&b.packets_in, bytemuck::cast_slice(&self.state));
             let size = |bytes: usize| u64::from(count) * bytes as u64;
             let overflow = &mut overflow;
-            let dispatch = Dispatch {
+            let textures = [&b.packets_in_view];
+            let transport = Dispatch {
                 pipeline: &self.pipeline,
                 buffers: &[
                     &uniform,
@@ -391,28 +562,44 @@ impl PacketTransport for GpuTransport<'_> {
                     &self.gain.abs,
                     &self.cell_excitons,
                 ],
-                textures: &[&b.packets_in_view],
+                textures: &textures,
                 workgroups: gpu.grid(count.div_ceil(WORKGROUP)),
             };
-            let booked = gpu.run_then_read(
+            let mut copies = vec![
+                (
+                    &b.packets,
+                    &b.packets_back,
+                    size(std::mem::size_of::<MovedPacket>()),
+                ),
+                (
+                    &b.entries,
+                    &b.entries_back,
+                    size(ENTRIES * std::mem::size_of::<Entry>()),
+                ),
+            ];
+            let tally_buffers = tally_uniform
+                .as_ref()
+                .map(|(params, _)| [params, &b.packets, &b.entries, &t.totals]);
+            let tallies = tally_buffers.as_ref().map(|buffers| Dispatch {
+                pipeline: &t.pipeline,
+                buffers,
+                textures: &textures,
+                workgroups: gpu.grid(count.div_ceil(TALLY_RUN * WORKGROUP)),
+            });
+            let mut dispatches = vec![&transport];
+            if let Some(d) = &tallies {
+                gpu.write(&t.totals, &vec![0; t.bytes as usize]);
+                dispatches.push(d);
+                copies.push((&t.totals, &t.back, t.bytes));
+            }
+            let scale = tally_uniform.as_ref().map(|(_, scale)| *scale);
+            let booked = gpu.runs_then_read(
                 &format!("ASE transport, step {step}, packets {first}…"),
-                &dispatch,
-                &[
-                    (
-                        &b.packets,
-                        &b.packets_back,
-                        size(std::mem::size_of::<MovedPacket>()),
-                    ),
-                    (
-                        &b.entries,
-                        &b.entries_back,
-                        size(ENTRIES * std::mem::size_of::<Entry>()),
-                    ),
-                ],
-                |bytes| -> std::result::Result<u64, u32> {
+                &dispatches,
+                &copies,
+                |bytes| -> std::result::Result<(u64, bool), u32> {
                     let moved: &[MovedPacket] = bytemuck::cast_slice(bytes[0]);
                     let entries: &[Entry] = bytemuck::cast_slice(bytes[1]);
-                    let mut segments = 0u64;
                     for (j, (p, m)) in chunk.iter_mut().zip(moved).enumerate() {
                         let index = (first + j) as u32;
                         if m.fate() == OVERFLOW {
@@ -424,26 +611,15 @@ impl PacketTransport for GpuTransport<'_> {
                         p.weight = f64::from(m.weight);
                         p.time_ps = t0 + f64::from(m.time_ps);
                         p.layer = m.layer();
-                        ledger.background += f64::from(m.background);
-                        ledger.roulette_net += f64::from(m.roulette_net);
-                        segments += u64::from(m.segments);
                         match m.fate() {
                             ALIVE => {}
-                            EXITED => {
-                                let exit = EXITS[m.exit()];
-                                tally.add(exit, p.bin as usize, p.time_ps, p.weight);
-                                ledger.exits[exit as usize] += p.weight;
-                                p.fate = Fate::Exited(exit);
-                            }
+                            EXITED => p.fate = Fate::Exited(EXITS[m.exit()]),
                             KILLED => p.fate = Fate::Killed,
                             other => return Err(other),
                         }
                         // Only the film's cells give and take photons: the packet's
                         // exchange is all in its entries.
-                        let own = &entries[j * ENTRIES..j * ENTRIES + m.entries()];
-                        for e in own {
-                            ledger.stimulated += f64::from(e.stimulated);
-                            ledger.absorbed += f64::from(e.absorbed);
+                        for e in &entries[j * ENTRIES..j * ENTRIES + m.entries()] {
                             if e.stimulated > 0.0 || e.absorbed > 0.0 {
                                 exchange.push(Exchange {
                                     cell_bin: e.cell * bins + p.bin,
@@ -454,15 +630,30 @@ impl PacketTransport for GpuTransport<'_> {
                             }
                         }
                     }
-                    Ok(segments)
+                    // The device's sums, unless a term was beyond their range.
+                    let summed = scale.zip(bytes.get(2)).and_then(|(scale, b)| {
+                        let words: &[u32] = bytemuck::cast_slice(b);
+                        (total(words, TALLY_SCALARS - 1) == 0).then_some((words, scale))
+                    });
+                    Ok(match summed {
+                        Some((words, scale)) => {
+                            (add_device_tallies(words, scale, ledger, tally), false)
+                        }
+                        None => (
+                            add_host_tallies(chunk, moved, entries, ledger, tally),
+                            scale.is_some(),
+                        ),
+                    })
                 },
             )?;
-            segments += booked.map_err(|fate| {
+            let (batch_segments, on_host) = booked.map_err(|fate| {
                 Error::Runtime(format!(
                     "GPU {}: ASE transport, step {step}: a packet came back with fate {fate}",
                     gpu.info.name
                 ))
             })?;
+            segments += batch_segments;
+            self.tallied_on_host += u64::from(on_host);
         }
         if !overflow.is_empty() {
             // Followed again on the CPU from the step's start, with the same stream and
@@ -503,5 +694,151 @@ impl PacketTransport for GpuTransport<'_> {
         self.platelets
             .as_mut()
             .map(|p| p as &mut dyn DevicePlatelets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, Stream};
+
+    /// tallies.wgsl on made-up packets (a thousand of each run of `TALLY_RUN` and
+    /// more: every fate, up to every entry, terms of either sign across 2^60 of
+    /// magnitude, exits in every bin) gives the exact integer sums of the terms in
+    /// its fixed point, word for word, as Rust's 128-bit integers give them.
+    #[test]
+    fn the_device_tallies_are_exact_sums_in_fixed_point() {
+        let Some(gpu) = Gpu::open().expect("the GPU opens") else {
+            assert!(
+                std::env::var_os("ASEMC_REQUIRE_GPU").is_none(),
+                "ASEMC_REQUIRE_GPU is set but wgpu finds no adapter"
+            );
+            println!("skipped: wgpu finds no adapter here");
+            return;
+        };
+        let (bins, time_bins, count) = (16usize, 7usize, 70_000u32);
+        let heaviest = 3.0e4;
+        let scale = tally_scale(heaviest);
+        let mut rng = Stream::new(5, Purpose::Photon, 0, 0, 0);
+        // A term of 2^-40 to 2^20 of the heaviest weight (most of them exact in the
+        // fixed point, the smallest rounded), of either sign where `signed`.
+        let mut term = |signed: bool| -> f32 {
+            let x = (heaviest * (rng.uniform() * 60.0 - 40.0).exp2()) as f32;
+            if signed && rng.uniform() < 0.5 { -x } else { x }
+        };
+        let mut packets_in = Vec::new();
+        let mut moved = Vec::new();
+        let mut entries = vec![Entry::default(); count as usize * ENTRIES];
+        for i in 0..count as usize {
+            let fate = [ALIVE, EXITED, KILLED, OVERFLOW, EXITED][i % 5];
+            let exit = (i / 5) % EXITS.len();
+            let used = (i / 3) % (ENTRIES + 1);
+            packets_in.push(GpuPacket {
+                bin: ((i * 7) % bins) as u32,
+                ..GpuPacket::default()
+            });
+            moved.push(MovedPacket {
+                weight: term(false),
+                time_ps: (i % 97) as f32 * 0.0123,
+                background: term(false),
+                roulette_net: term(true),
+                segments: (i % 13) as u32 + 1,
+                state: (fate << 8) | ((exit as u32) << 16) | ((used as u32) << 24),
+                ..MovedPacket::default()
+            });
+            for e in &mut entries[i * ENTRIES..i * ENTRIES + used] {
+                *e = Entry {
+                    cell: 0,
+                    stimulated: term(false),
+                    absorbed: term(false),
+                    _pad0: 0,
+                };
+            }
+        }
+        let params = TallyParams {
+            count,
+            bins: bins as u32,
+            time_bins: time_bins as u32,
+            start_bin: 2,
+            start_fraction: 0.75,
+            per_time_bin: 2.5,
+            scale: scale as f32,
+            _pad0: 0,
+        };
+
+        // The sums Rust makes of the same terms, rounded as the kernel rounds them.
+        let units = |x: f32| (f64::from(x) * scale).round_ties_even() as i128;
+        let mut expected = vec![0i128; TALLY_SCALARS + EXITS.len() * (bins + time_bins)];
+        for (i, m) in moved.iter().enumerate() {
+            if m.fate() == OVERFLOW {
+                continue;
+            }
+            expected[0] += entries[i * ENTRIES..i * ENTRIES + m.entries()]
+                .iter()
+                .map(|e| units(e.stimulated))
+                .sum::<i128>();
+            expected[1] += entries[i * ENTRIES..i * ENTRIES + m.entries()]
+                .iter()
+                .map(|e| units(e.absorbed))
+                .sum::<i128>();
+            expected[2] += units(m.background);
+            expected[3] += units(m.roulette_net);
+            expected[4] += i128::from(m.segments);
+            if m.fate() == EXITED {
+                let e = m.exit();
+                let within = (0.75f32 + m.time_ps * 2.5).floor() as usize;
+                let t = (2 + within).min(time_bins - 1);
+                let w = units(m.weight);
+                expected[TALLY_SCALARS + e * bins + packets_in[i].bin as usize] += w;
+                expected[TALLY_SCALARS + EXITS.len() * bins + e * time_bins + t] += w;
+            }
+        }
+        // Every word of the totals in use, and negative terms among them.
+        assert!(expected[0] > 1 << 96 && moved.iter().any(|m| m.roulette_net < 0.0));
+
+        let bytes = 16 * expected.len() as u64;
+        let (texture, view) = gpu.texture(
+            "packets in",
+            wgpu::TextureFormat::Rgba32Uint,
+            3 * PACKETS_PER_ROW,
+            count.div_ceil(PACKETS_PER_ROW),
+        );
+        gpu.write_rows(&texture, bytemuck::cast_slice(&packets_in));
+        let packets = gpu.storage("moved", std::mem::size_of_val(moved.as_slice()) as u64);
+        gpu.write(&packets, bytemuck::cast_slice(&moved));
+        let entry_buffer = gpu.storage("entries", std::mem::size_of_val(entries.as_slice()) as u64);
+        gpu.write(&entry_buffer, bytemuck::cast_slice(&entries));
+        let totals = gpu.storage("totals", bytes);
+        gpu.write(&totals, &vec![0; bytes as usize]);
+        let back = gpu.readback("totals back", bytes);
+        let uniform = gpu.uniform("params", &params);
+        let pipeline = gpu.pipeline("tallies", "tallies").unwrap();
+        let dispatch = Dispatch {
+            pipeline: &pipeline,
+            buffers: &[&uniform, &packets, &entry_buffer, &totals],
+            textures: &[&view],
+            workgroups: gpu.grid(count.div_ceil(TALLY_RUN * WORKGROUP)),
+        };
+        let got: Vec<i128> = gpu
+            .run_then_read("tallies", &dispatch, &[(&totals, &back, bytes)], |b| {
+                let words: &[u32] = bytemuck::cast_slice(b[0]);
+                (0..expected.len()).map(|k| total(words, k)).collect()
+            })
+            .unwrap();
+        assert_eq!(got[5], 0, "terms out of range");
+        for (k, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(g, e, "total {k}");
+        }
+
+        // A term beyond 2^40 of the heaviest weight is counted, not summed.
+        moved[0].background = (heaviest * 2f64.powi(41)) as f32;
+        gpu.write(&packets, bytemuck::cast_slice(&moved));
+        gpu.write(&totals, &vec![0; bytes as usize]);
+        let out_of_range = gpu
+            .run_then_read("tallies", &dispatch, &[(&totals, &back, bytes)], |b| {
+                total(bytemuck::cast_slice(b[0]), 5)
+            })
+            .unwrap();
+        assert_eq!(out_of_range, 1);
     }
 }

@@ -378,7 +378,7 @@ impl Gpu {
             textures: &[],
             workgroups,
         };
-        self.submit_then_read(what, Some(&dispatch), copies, read)
+        self.runs_then_read(what, &[&dispatch], copies, read)
     }
 
     /// [`Gpu::dispatch_then_read`] of a [`Dispatch`] (with textures bound).
@@ -389,7 +389,7 @@ impl Gpu {
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
-        self.submit_then_read(what, Some(dispatch), copies, read)
+        self.runs_then_read(what, &[dispatch], copies, read)
     }
 
     /// Copy and read back as [`Gpu::dispatch_then_read`] does, without a dispatch
@@ -400,14 +400,15 @@ impl Gpu {
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
-        self.submit_then_read(what, None, copies, read)
+        self.runs_then_read(what, &[], copies, read)
     }
 
-    /// A dispatch (or none), then the `copies`, handed to `read` once mapped.
-    fn submit_then_read<R>(
+    /// [`Gpu::run_then_read`] of several dispatches (or none), one after another in
+    /// one submission (each sees what the ones before it wrote).
+    pub fn runs_then_read<R>(
         &self,
         what: &str,
-        dispatch: Option<&Dispatch>,
+        dispatches: &[&Dispatch],
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
     ) -> Result<R> {
@@ -423,7 +424,7 @@ impl Gpu {
             .collect();
         let mapped: Vec<(&wgpu::Buffer, u64)> =
             copies.iter().map(|&(_, to, size)| (to, size)).collect();
-        self.submit_copies_then_read(what, dispatch, &regions, &mapped, read)
+        self.submit_copies_then_read(what, dispatches, &regions, &mapped, read)
     }
 
     /// Copy the byte ranges `ranges` (offset, size) of `from` one after another into
@@ -452,7 +453,7 @@ impl Gpu {
                 r
             })
             .collect();
-        self.submit_copies_then_read(what, None, &regions, &[(readback, to_offset)], |b| {
+        self.submit_copies_then_read(what, &[], &regions, &[(readback, to_offset)], |b| {
             read(b[0])
         })
     }
@@ -462,7 +463,7 @@ impl Gpu {
     fn submit_copies_then_read<R>(
         &self,
         what: &str,
-        dispatch: Option<&Dispatch>,
+        dispatches: &[&Dispatch],
         regions: &[Region],
         mapped: &[(&wgpu::Buffer, u64)],
         read: impl FnOnce(&[&[u8]]) -> R,
@@ -472,7 +473,7 @@ impl Gpu {
         let mut encoder = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(what) });
-        if let Some(d) = dispatch {
+        for d in dispatches {
             self.encode_dispatch(&mut encoder, what, d);
         }
         for r in regions {

@@ -11,7 +11,7 @@ const SHARED: [&str; 5] = [
 ];
 
 /// Kernel files of `shaders/` by name.
-const KERNELS: [(&str, &str); 8] = [
+const KERNELS: [(&str, &str); 9] = [
     (
         "ase_transport",
         include_str!("../../shaders/ase_transport.wgsl"),
@@ -34,6 +34,7 @@ const KERNELS: [(&str, &str); 8] = [
         "spontaneous_emission",
         include_str!("../../shaders/spontaneous_emission.wgsl"),
     ),
+    ("tallies", include_str!("../../shaders/tallies.wgsl")),
     ("transport", include_str!("../../shaders/transport.wgsl")),
 ];
 
