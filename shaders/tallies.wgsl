@@ -8,10 +8,10 @@
 // WGSL has no float atomics, and a float sum depends on the order of its terms: every
 // photon count is rounded to whole units of 1/`scale` photons and summed as a 128-bit
 // integer (four u32 words, lowest first, two's complement), so the totals are the same
-// in whatever order the invocations add to them. The host sets `scale` to 2^64 units
-// a (power of two at or above the) heaviest packet's weight at the step's start: every
-// term of single precision down to 2^-40 of it is then exact, and the totals hold
-// 2^63 of it. Each invocation sums RUN consecutive packets in registers and then adds
+// in whatever order the invocations add to them. The host sets `scale` so that the
+// heaviest packet's weight at the step's start, rounded up to a power of two, is 2^64
+// units: every single-precision term down to 2^-40 of it is then exact, and a total
+// holds up to 2^63 of it. Each invocation sums RUN consecutive packets in registers and then adds
 // its sums to the totals; a packet that left adds its weight to its exit's spectrum
 // and time trace at once (few packets leave in a step). A term of more than 2^40 of
 // the heaviest packet is not summed but counted (OUT_OF_RANGE), and the host then
