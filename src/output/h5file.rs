@@ -64,18 +64,27 @@ mod tests {
     use super::*;
 
     /// A process started while a file is open does not keep its lock: the file can
-    /// be opened for writing as soon as it is closed, the child still running.
+    /// be opened for writing as soon as it is closed, the child still running. The
+    /// child says when its program runs: a spawn returns once the child has begun to
+    /// exec, and for a moment after that it still holds the descriptors it drops.
     #[test]
     fn a_child_process_does_not_keep_an_open_files_lock() {
+        use std::io::BufRead;
         let dir = std::env::temp_dir().join(format!("asemc-h5file-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("locked.h5");
         create(&path).unwrap().create_group("g").unwrap();
         let reader = open(&path).unwrap();
-        let mut child = std::process::Command::new("sleep")
-            .arg("5")
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "echo running; exec sleep 5"])
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "running");
         drop(reader);
         let rw = open_rw(&path);
         child.kill().ok();
