@@ -38,8 +38,15 @@ pub const SOFTWARE_LOOP_PASSES: u32 = 30_000;
 const WORKGROUP: u32 = 64;
 /// Packets an invocation of tallies.wgsl sums (`RUN` there).
 const TALLY_RUN: u32 = 64;
-/// Totals of tallies.wgsl before the exits' spectra and time traces: stimulated,
-/// absorbed, background, roulette, segments, terms out of range.
+/// The totals of tallies.wgsl before the exits' spectra and time traces, by index:
+/// photons stimulated, absorbed and lost to the background, roulette's net weight,
+/// path segments, and terms beyond the fixed point's range.
+const STIMULATED: usize = 0;
+const ABSORBED: usize = 1;
+const BACKGROUND: usize = 2;
+const ROULETTE: usize = 3;
+const SEGMENTS: usize = 4;
+const OUT_OF_RANGE: usize = 5;
 const TALLY_SCALARS: usize = 6;
 /// The units of tallies.wgsl's fixed point a photon for a dispatch whose heaviest
 /// packet at the step's start carries `heaviest` photons: 2^64 a power of two at or
@@ -268,10 +275,10 @@ fn add_device_tallies(
     tally: &mut ExitTally,
 ) -> u64 {
     let photons = |k: usize| total(words, k) as f64 / scale;
-    ledger.stimulated += photons(0);
-    ledger.absorbed += photons(1);
-    ledger.background += photons(2);
-    ledger.roulette_net += photons(3);
+    ledger.stimulated += photons(STIMULATED);
+    ledger.absorbed += photons(ABSORBED);
+    ledger.background += photons(BACKGROUND);
+    ledger.roulette_net += photons(ROULETTE);
     let (bins, time_bins) = (tally.bins, tally.time_bins);
     let traces = TALLY_SCALARS + EXITS.len() * bins;
     for e in 0..EXITS.len() {
@@ -285,7 +292,7 @@ fn add_device_tallies(
         let left: i128 = (0..bins).map(|b| total(words, spectrum + b)).sum();
         ledger.exits[e] += left as f64 / scale;
     }
-    total(words, 4) as u64
+    total(words, SEGMENTS) as u64
 }
 
 /// What tallies.wgsl sums, summed on the host instead from the packets as moved
@@ -633,7 +640,7 @@ impl PacketTransport for GpuTransport<'_> {
                     // The device's sums, unless a term was beyond their range.
                     let summed = scale.zip(bytes.get(2)).and_then(|(scale, b)| {
                         let words: &[u32] = bytemuck::cast_slice(b);
-                        (total(words, TALLY_SCALARS - 1) == 0).then_some((words, scale))
+                        (total(words, OUT_OF_RANGE) == 0).then_some((words, scale))
                     });
                     Ok(match summed {
                         Some((words, scale)) => {
@@ -773,17 +780,17 @@ mod tests {
             if m.fate() == OVERFLOW {
                 continue;
             }
-            expected[0] += entries[i * ENTRIES..i * ENTRIES + m.entries()]
+            expected[STIMULATED] += entries[i * ENTRIES..i * ENTRIES + m.entries()]
                 .iter()
                 .map(|e| units(e.stimulated))
                 .sum::<i128>();
-            expected[1] += entries[i * ENTRIES..i * ENTRIES + m.entries()]
+            expected[ABSORBED] += entries[i * ENTRIES..i * ENTRIES + m.entries()]
                 .iter()
                 .map(|e| units(e.absorbed))
                 .sum::<i128>();
-            expected[2] += units(m.background);
-            expected[3] += units(m.roulette_net);
-            expected[4] += i128::from(m.segments);
+            expected[BACKGROUND] += units(m.background);
+            expected[ROULETTE] += units(m.roulette_net);
+            expected[SEGMENTS] += i128::from(m.segments);
             if m.fate() == EXITED {
                 let e = m.exit();
                 let within = (0.75f32 + m.time_ps * 2.5).floor() as usize;
@@ -794,7 +801,7 @@ mod tests {
             }
         }
         // Every word of the totals in use, and negative terms among them.
-        assert!(expected[0] > 1 << 96 && moved.iter().any(|m| m.roulette_net < 0.0));
+        assert!(expected[STIMULATED] > 1 << 96 && moved.iter().any(|m| m.roulette_net < 0.0));
 
         let bytes = 16 * expected.len() as u64;
         let (texture, view) = gpu.texture(
@@ -825,7 +832,7 @@ mod tests {
                 (0..expected.len()).map(|k| total(words, k)).collect()
             })
             .unwrap();
-        assert_eq!(got[5], 0, "terms out of range");
+        assert_eq!(got[OUT_OF_RANGE], 0, "terms out of range");
         for (k, (g, e)) in got.iter().zip(&expected).enumerate() {
             assert_eq!(g, e, "total {k}");
         }
@@ -836,7 +843,7 @@ mod tests {
         gpu.write(&totals, &vec![0; bytes as usize]);
         let out_of_range = gpu
             .run_then_read("tallies", &dispatch, &[(&totals, &back, bytes)], |b| {
-                total(bytemuck::cast_slice(b[0]), 5)
+                total(bytemuck::cast_slice(b[0]), OUT_OF_RANGE)
             })
             .unwrap();
         assert_eq!(out_of_range, 1);
