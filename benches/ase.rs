@@ -54,8 +54,8 @@ fn compare(gpu: Option<&Gpu>, c: &asemc::config::Config, label: &str, device_pla
         let rate = report("gpu", label, &out, start.elapsed().as_secs_f64());
         if device_platelets {
             let mut transport = GpuTransport::with_platelets(gpu, &setup, true)
-                .expect("GPU transport")
-                .with_device_tallies(true);
+                .and_then(|t| t.with_device_tallies(true))
+                .expect("GPU transport");
             let start = Instant::now();
             let out = ase::run_with(&setup, 0, &mut transport, &|_| {}).expect("GPU run");
             let backend = "gpu, platelets and tallies on the device";

@@ -355,12 +355,12 @@ struct Buffers {
     entries_back: wgpu::Buffer,
 }
 
-/// tallies.wgsl's pipeline and totals, with their read-back copy.
+/// tallies.wgsl's pipeline (where the device sums the tallies) and totals, with
+/// their read-back copy.
 struct Tallies {
-    pipeline: wgpu::ComputePipeline,
+    pipeline: Option<wgpu::ComputePipeline>,
     totals: wgpu::Buffer,
     back: wgpu::Buffer,
-    bytes: u64,
     /// Photons a unit of the fixed point, when set for every dispatch (tests).
     unit: Option<f64>,
 }
@@ -382,8 +382,6 @@ pub struct GpuTransport<'g> {
     state: Vec<GpuPacket>,
     /// Packets followed on the CPU because they met more cells than the GPU holds.
     pub overflowed: u64,
-    /// Whether tallies.wgsl sums the tallies (else the host does).
-    device_tallies: bool,
     /// Dispatches whose tallies the host summed in place of the device, a term being
     /// beyond the device's fixed point.
     pub tallied_on_host: u64,
@@ -399,7 +397,7 @@ impl<'g> GpuTransport<'g> {
     /// where the host, which reads every packet back anyway, takes a few.
     pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
         let hardware = !gpu.is_software();
-        Ok(Self::with_platelets(gpu, setup, hardware)?.with_device_tallies(hardware))
+        Self::with_platelets(gpu, setup, hardware)?.with_device_tallies(hardware)
     }
 
     /// Set up the transport of `setup` on `gpu`, the platelets on the device when
@@ -430,10 +428,9 @@ impl<'g> GpuTransport<'g> {
             )?,
             params: AseParams::new(gpu, setup),
             tallies: Tallies {
-                pipeline: gpu.pipeline("tallies", "tallies")?,
+                pipeline: None,
                 totals: gpu.storage("ase tallies", tally_bytes(setup)),
                 back: gpu.readback("ase tallies read-back", tally_bytes(setup)),
-                bytes: tally_bytes(setup),
                 unit: None,
             },
             gain,
@@ -443,16 +440,17 @@ impl<'g> GpuTransport<'g> {
             max_dispatch: max_dispatch(&gpu.limits),
             state: Vec::new(),
             overflowed: 0,
-            device_tallies: false,
             tallied_on_host: 0,
         })
     }
 
     /// The transport with the tallies summed on the device (tallies.wgsl) when `on`,
     /// else on the host.
-    pub fn with_device_tallies(mut self, on: bool) -> Self {
-        self.device_tallies = on;
-        self
+    pub fn with_device_tallies(mut self, on: bool) -> Result<Self> {
+        self.tallies.pipeline = on
+            .then(|| self.gpu.pipeline("tallies", "tallies"))
+            .transpose()?;
+        Ok(self)
     }
 
     /// The transport with a unit of `photons` (a power of two) for the device's
@@ -535,7 +533,7 @@ impl PacketTransport for GpuTransport<'_> {
             params.count = count;
             let uniform = self.gpu.uniform("ase params", &params);
             // The tallies' parameters, where the device sums them.
-            let tally_uniform = self.device_tallies.then(|| {
+            let tally_uniform = self.tallies.pipeline.is_some().then(|| {
                 let start = t0 / tally.time_bin_ps;
                 let heaviest = chunk.iter().map(|p| p.weight).fold(0.0, f64::max);
                 let scale = self.tallies.unit.map_or(tally_scale(heaviest), |u| 1.0 / u);
@@ -587,17 +585,19 @@ impl PacketTransport for GpuTransport<'_> {
             let tally_buffers = tally_uniform
                 .as_ref()
                 .map(|(params, _)| [params, &b.packets, &b.entries, &t.totals]);
-            let tallies = tally_buffers.as_ref().map(|buffers| Dispatch {
-                pipeline: &t.pipeline,
+            let tallies = t.pipeline.as_ref().zip(tally_buffers.as_ref());
+            let tallies = tallies.map(|(pipeline, buffers)| Dispatch {
+                pipeline,
                 buffers,
                 textures: &textures,
                 workgroups: gpu.grid(count.div_ceil(TALLY_RUN * WORKGROUP)),
             });
             let mut dispatches = vec![&transport];
             if let Some(d) = &tallies {
-                gpu.write(&t.totals, &vec![0; t.bytes as usize]);
+                let bytes = t.totals.size();
+                gpu.write(&t.totals, &vec![0; bytes as usize]);
                 dispatches.push(d);
-                copies.push((&t.totals, &t.back, t.bytes));
+                copies.push((&t.totals, &t.back, bytes));
             }
             let scale = tally_uniform.as_ref().map(|(_, scale)| *scale);
             let booked = gpu.runs_then_read(
