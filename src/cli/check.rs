@@ -1,0 +1,103 @@
+//! `asemc check`: a config printed resolved, with its sweep plan, a cost estimate measured
+//! on a short run, and the device memory a GPU run would need.
+
+use std::fmt::Write as _;
+
+use crate::backend::{Backend, CpuBackend, work_units};
+use crate::config::{Resolved, SourceKind};
+use crate::error::Result;
+use crate::units::PS_PER_FS;
+
+use super::emit;
+
+/// Packets run to measure the rate for the cost estimate.
+const CALIBRATION_PHOTONS: u64 = 20_000;
+/// Time steps run to measure the rate of a pump-source point.
+const CALIBRATION_STEPS: f64 = 50.0;
+
+pub(super) fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
+    let mut out = String::new();
+    writeln!(out, "# {} (resolved)", resolved.path.display()).ok();
+    writeln!(out, "{}", resolved.to_toml()).ok();
+    let plan = &resolved.plan;
+    let pump = resolved.base.source.kind == SourceKind::Pump;
+    let unit = if pump { "time steps" } else { "photon packets" };
+    writeln!(out, "# sweep plan: {} point(s)", plan.len()).ok();
+    let header: Vec<String> = std::iter::once("point".to_string())
+        .chain(plan.keys.iter().cloned())
+        .chain(std::iter::once(
+            if pump { "steps" } else { "photons" }.to_string(),
+        ))
+        .collect();
+    writeln!(out, "{}", header.join("\t")).ok();
+    for (i, c) in resolved.points.iter().enumerate() {
+        let row: Vec<String> = std::iter::once(i.to_string())
+            .chain(plan.points[i].iter().map(|v| format!("{v}")))
+            .chain(std::iter::once(work_units(c).to_string()))
+            .collect();
+        writeln!(out, "{}", row.join("\t")).ok();
+    }
+    let total: u64 = resolved.points.iter().map(work_units).sum();
+    // Measure the rate on a short run of the first point.
+    let cpu = CpuBackend::new(threads)?;
+    let mut sample = resolved.points[0].clone();
+    sample.source.photons = sample.source.photons.min(CALIBRATION_PHOTONS);
+    sample.run.duration_ps = sample
+        .run
+        .duration_ps
+        .min(CALIBRATION_STEPS * sample.run.time_step_fs * PS_PER_FS);
+    let start = std::time::Instant::now();
+    cpu.run_point(&sample, 0, &|_| {})?;
+    let rate = work_units(&sample) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+    writeln!(
+        out,
+        "# cost: {total} {unit} in all; {rate:.3e} {unit}/s measured on point 0 (cpu, {}); about {:.1} s{}",
+        cpu.adapter(),
+        total as f64 / rate,
+        if pump { " (more where saturation shortens the steps)" } else { "" }
+    )
+    .ok();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    match crate::gpu::Gpu::open() {
+        Ok(Some(gpu)) if pump => {
+            let mut most = 0;
+            for c in &resolved.points {
+                let setup = crate::ase::AseSetup::from_config(c)?;
+                most = most.max(crate::gpu::ase::memory_needed(&gpu, &setup));
+            }
+            writeln!(
+                out,
+                "# gpu {}: the ASE photon transport and the cells' gain spectra need at most {:.1} MiB of device memory per point (dispatches of up to {} packets; one storage binding holds {:.0} MiB); the platelets stay in host memory",
+                gpu.describe(),
+                mib(most),
+                crate::gpu::ase::max_dispatch(&gpu.limits),
+                mib(gpu.limits.max_storage_buffer_binding_size)
+            )
+            .ok();
+        }
+        Ok(Some(gpu)) => {
+            let photons = resolved
+                .points
+                .iter()
+                .map(|c| c.source.photons)
+                .max()
+                .unwrap_or(0);
+            writeln!(
+                out,
+                "# gpu {}: the transport needs {:.1} MiB of device memory per point (batches of up to {} packets; one storage binding holds {:.0} MiB)",
+                gpu.describe(),
+                mib(crate::gpu::transport::memory_needed(&gpu.limits, photons)),
+                crate::gpu::transport::max_batch(&gpu.limits),
+                mib(gpu.limits.max_storage_buffer_binding_size)
+            )
+            .ok();
+        }
+        Ok(None) => {
+            writeln!(out, "# gpu: no adapter found; the run uses the CPU").ok();
+        }
+        Err(e) => {
+            writeln!(out, "# gpu: {e}").ok();
+        }
+    }
+    emit(&out)
+}
