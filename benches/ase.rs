@@ -1,10 +1,9 @@
 //! ASE engine throughput on the medium-crown film with 10⁶ sampled platelets:
 //! platelet steps per second of the whole engine, photon steps (packet path segments)
 //! per second of its photon transport alone, and the process's peak memory, on the CPU
-//! backend and, when wgpu finds an adapter, on the GPU backend (photon transport and
-//! cell gain spectra on the device; the platelets and the sums of the tallies on the
-//! host as on a software adapter, and on the device as on a hardware one), with the
-//! bare photon random walk on the same adapter as its ceiling. Run with
+//! backend and, when wgpu finds an adapter, on the GPU backend (the platelets, their
+//! gain spectra, the photon transport and the sums of the tallies on the device), with
+//! the bare photon random walk on the same adapter as its ceiling. Run with
 //! `cargo bench --bench ase`.
 
 use std::path::Path;
@@ -12,7 +11,7 @@ use std::time::Instant;
 
 use asemc::ase::{self, AseOutput, AseSetup};
 use asemc::config::load;
-use asemc::gpu::ase::GpuTransport;
+use asemc::gpu::stages;
 use asemc::gpu::{Gpu, random_walk_rate};
 
 /// Peak resident memory of this process, from /proc (Linux), in MiB.
@@ -38,29 +37,18 @@ fn report(backend: &str, label: &str, out: &AseOutput, s: f64) -> f64 {
     photon_rate
 }
 
-/// Run point `c` on the CPU and, when there is an adapter, on the GPU backend (and, when
-/// `device_platelets`, on it with the platelets and the tallies' sums on the device
-/// too); print them all, and
-/// the GPU transport's rate against the bare random walk.
-fn compare(gpu: Option<&Gpu>, c: &asemc::config::Config, label: &str, device_platelets: bool) {
+/// Run point `c` on the CPU and, when there is an adapter, on the GPU backend (the
+/// platelets, gain spectra and tallies on the device); print them both, and the GPU
+/// transport's rate against the bare random walk.
+fn compare(gpu: Option<&Gpu>, c: &asemc::config::Config, label: &str) {
     let setup = AseSetup::from_config(c).unwrap();
     let start = Instant::now();
     let out = ase::run(&setup, 0, &|_| {});
     report("cpu", label, &out, start.elapsed().as_secs_f64());
     if let Some(gpu) = gpu {
-        let mut transport = GpuTransport::new(gpu, &setup).expect("GPU transport");
         let start = Instant::now();
-        let out = ase::run_with(&setup, 0, &mut transport, &|_| {}).expect("GPU run");
+        let out = stages::run(gpu, &setup, 0, &|_| {}).expect("GPU run");
         let rate = report("gpu", label, &out, start.elapsed().as_secs_f64());
-        if device_platelets {
-            let mut transport = GpuTransport::with_platelets(gpu, &setup, true)
-                .and_then(|t| t.with_device_tallies(true))
-                .expect("GPU transport");
-            let start = Instant::now();
-            let out = ase::run_with(&setup, 0, &mut transport, &|_| {}).expect("GPU run");
-            let backend = "gpu, platelets and tallies on the device";
-            report(backend, label, &out, start.elapsed().as_secs_f64());
-        }
         let walk = random_walk_rate(gpu, 16_384, 4, 1000).expect("random walk");
         println!(
             "    bare random walk on the same adapter: {walk:.3e} steps/s; the engine's photon steps run at {:.1} % of it",
@@ -92,17 +80,10 @@ fn main() {
     println!(
         "\nmedium-crown film, 10⁶ sampled platelets, 64 packets per step, 5 ps after the pump:"
     );
-    // The platelets on the device at 2.7 µJ/cm² only: far above threshold lavapipe
-    // books their excitons far slower than the host.
-    for (fluence, device_platelets) in [(2.7, true), (27.0, false)] {
+    for fluence in [2.7, 27.0] {
         let mut c = resolved.points[0].clone();
         c.pump.as_mut().unwrap().fluence_uj_cm2 = Some(fluence);
-        compare(
-            gpu.as_ref(),
-            &c,
-            &format!("{fluence} µJ/cm²"),
-            device_platelets,
-        );
+        compare(gpu.as_ref(), &c, &format!("{fluence} µJ/cm²"));
     }
 
     // Photon-bound: the fluence sweep's film (1.8·10⁴ platelets, 1024 packets per
@@ -113,7 +94,7 @@ fn main() {
     println!(
         "\nfluence-sweep film, 1.8·10⁴ sampled platelets, 1024 packets per step, 3 ps at 5 µJ/cm²:"
     );
-    compare(gpu.as_ref(), &c, "5 µJ/cm²", true);
+    compare(gpu.as_ref(), &c, "5 µJ/cm²");
 
     if let Some(mib) = peak_memory_mib() {
         println!("\npeak memory: {mib:.0} MiB");

@@ -1,7 +1,8 @@
 //! asemc: Monte Carlo simulation of amplified spontaneous emission in thin films of
 //! colloidal nanoplatelets.
 //!
-//! Layers: `config` (what the user wrote, checked), `transport` and `modes` (physics,
+//! Layers: `config` (what the user wrote, checked), `transport`, `modes` and `ase`
+//! (physics; `ase::engine` the time step, `cpu` and `gpu` its stages on each backend,
 //! no I/O), `analysis` (fits of finished runs), `plot` (their figures), `backend` (where the physics runs), `runner` (sweeps), `output` (HDF5),
 //! `cli` (the command line).
 
@@ -10,6 +11,7 @@ pub mod ase;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod error;
 pub mod gpu;
 pub mod modes;

@@ -8,7 +8,7 @@
 mod common;
 use asemc::ase::{self, AseOutput, AseSetup};
 use asemc::config::{AugerScaling, Config, load};
-use asemc::gpu::ase::GpuTransport;
+use asemc::gpu::stages;
 use common::configs_dir;
 
 fn kinetics_config(mean: f64, auger: &str) -> Config {
@@ -186,12 +186,11 @@ fn cubic_auger_at_mean_eight() {
 }
 
 #[test]
-fn with_the_platelets_on_the_gpu() {
+fn on_the_gpu_backend() {
     let Some(gpu) = common::gpu() else { return };
     for (mean, auger) in [(2.0, "bimolecular"), (8.0, "cubic")] {
         check_run(mean, auger, |setup| {
-            let mut transport = GpuTransport::with_platelets(&gpu, setup, true).unwrap();
-            ase::run_with(setup, 0, &mut transport, &|_| {}).unwrap()
+            stages::run(&gpu, setup, 0, &|_| {}).unwrap()
         });
     }
 }

@@ -3,6 +3,7 @@
 //! layered slab and are amplified or absorbed by the platelets they pass, every photon
 //! gained or absorbed booked against those platelets.
 
+pub mod books;
 pub mod engine;
 pub mod exchange;
 pub mod kinetics;
@@ -15,5 +16,6 @@ pub mod spontaneous;
 pub mod tally;
 pub mod weight_tree;
 
-pub use engine::{AseOutput, CpuTransport, DeviceGain, PacketTransport, run, run_with};
+pub use books::{AseOutput, CellSummary, Span};
+pub use engine::{Stages, run, run_stages};
 pub use setup::AseSetup;

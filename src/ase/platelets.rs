@@ -170,27 +170,17 @@ impl CellGain<'_> {
 /// A logged change of a platelet's count: its index in its cell and its count before.
 pub type LoggedChange = (u32, u32);
 
-/// What follows the counts of a cell's platelets as they change: the host's gain
-/// spectra of the cell, or the log of the changes that a device keeping the spectra
-/// reads before the packets move.
+/// What follows the counts of a cell's platelets as they change: the cell's gain
+/// spectra, or a log of the changes (each platelet's index and count before).
 pub enum GainFollower<'a> {
-    Host(CellGain<'a>),
-    Device(&'a mut Vec<LoggedChange>),
+    Spectra(CellGain<'a>),
+    Log(&'a mut Vec<LoggedChange>),
 }
 
 impl<'a> GainFollower<'a> {
-    /// The cell's spectra `stim` and `abs` when the host keeps them, else its `log`.
-    pub fn new(
-        on_host: bool,
-        stim: &'a mut [f64],
-        abs: &'a mut [f64],
-        log: &'a mut Vec<LoggedChange>,
-    ) -> Self {
-        if on_host {
-            Self::Host(CellGain { stim, abs })
-        } else {
-            Self::Device(log)
-        }
+    /// The cell's spectra `stim` and `abs`, kept up to date.
+    pub fn spectra(stim: &'a mut [f64], abs: &'a mut [f64]) -> Self {
+        Self::Spectra(CellGain { stim, abs })
     }
 
     /// Platelet `j` of the cell went from `before` to `after` (the same platelet).
@@ -203,14 +193,14 @@ impl<'a> GainFollower<'a> {
         scale: f64,
     ) {
         match self {
-            Self::Host(gain) => gain.change(
+            Self::Spectra(gain) => gain.change(
                 &setup.optics,
                 &setup.spectrum.energy_ev,
                 before,
                 after,
                 scale,
             ),
-            Self::Device(log) => log.push((j as u32, before.n)),
+            Self::Log(log) => log.push((j as u32, before.n)),
         }
     }
 }

@@ -117,7 +117,7 @@ impl Ledger {
 }
 
 /// Photons, spectrum and time trace of each exit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExitTally {
     pub bins: usize,
     pub time_bins: usize,

@@ -1,7 +1,6 @@
-//! The GPU backend: the passive transport, and the photon transport and cell gain
-//! spectra of the ASE engine, as WGSL kernels on a wgpu device. The ASE engine's
-//! platelets (decay, spontaneous emission, the booking of the exchange) run on the
-//! host's thread pool.
+//! The GPU backend: the passive transport, and every stage of the ASE engine's time
+//! step, as WGSL kernels on a wgpu device (`gpu::stages`); the host's thread pool
+//! starts the packets, settles their exchange and keeps the books.
 
 use std::time::Instant;
 
@@ -10,8 +9,7 @@ use super::cpu::{CpuBackend, transport_result};
 use crate::ase::{self, AseSetup};
 use crate::config::{Config, SourceKind};
 use crate::error::Result;
-use crate::gpu::ase::GpuTransport;
-use crate::gpu::{Gpu, transport};
+use crate::gpu::{Gpu, stages, transport};
 use crate::result::PointResult;
 use crate::transport::TransportSetup;
 
@@ -49,22 +47,11 @@ impl Backend for GpuBackend {
         let start = Instant::now();
         if config.source.kind == SourceKind::Pump {
             let setup = AseSetup::from_config(config)?;
-            let mut transport = GpuTransport::new(&self.gpu, &setup)?;
             let out = self
                 .host
-                .install(|| ase::run_with(&setup, point, &mut transport, progress))?;
-            if transport.overflowed > 0 {
-                eprintln!(
-                    "asemc: point {point}: {} packet steps met more than {} cells (or took more segments than the adapter's loops run) and were followed on the CPU",
-                    transport.overflowed,
-                    crate::gpu::ase::ENTRIES
-                );
-            }
-            if transport.tallied_on_host > 0 {
-                eprintln!(
-                    "asemc: point {point}: {} dispatches had a photon count beyond the range of the device's tallies and were tallied on the host",
-                    transport.tallied_on_host
-                );
+                .install(|| stages::run(&self.gpu, &setup, point, progress))?;
+            for note in &out.notes {
+                eprintln!("asemc: point {point}: {note}");
             }
             return Ok(ase::report::point_result(
                 &setup,

@@ -1,13 +1,10 @@
-//! The ASE engine's photon transport on the GPU: `shaders/ase_transport.wgsl` moves
-//! every packet of a time step, one invocation each; the host continues the packets
-//! and collects their exchange with the cells in packet order, as it does the CPU
-//! transport's chunks. The cells' gain spectra stay on the device ([`GpuGain`]),
-//! which follows the platelets' counts. On a hardware GPU the platelets stay there
-//! too ([`GpuPlatelets`]), with their loss events, the booking of whole excitons and
-//! the drawing of the spontaneous emission's packets, which the host then starts; and
-//! `shaders/tallies.wgsl` sums what the packets gained, lost and took out of the film
-//! (in fixed point, so that the sums do not depend on the order they are added in),
-//! which the host does on a software adapter. The host settles the exchange.
+//! Stage 3 of the ASE engine on the GPU, the host's side of `shaders/ase_transport.wgsl`
+//! (and of `shaders/tallies.wgsl`): the kernel moves every packet of a time step, one
+//! invocation each, with the device's gain spectra ([`GpuGain`]); the tallies kernel
+//! sums what the packets gained, lost and took out of the film (in fixed point, so that
+//! the sums do not depend on the order they are added in). The host continues the
+//! packets and collects their exchange with the cells in packet order, as it does the
+//! CPU transport's chunks, for the settling of the exchange.
 //!
 //! A packet meets at most [`ENTRIES`] film cells in a step on the GPU; one that meets
 //! more (a long step through a fine grid), or takes more path segments than a software
@@ -16,13 +13,12 @@
 //! the same random stream and the device's gain spectra.
 
 use super::gain::{self, GpuGain};
-use super::platelets::{self, GpuPlatelets};
+use super::platelets;
 use super::transport::GpuLayer;
 use super::{Dispatch, Gpu};
-use crate::ase::engine::DevicePlatelets;
 use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use crate::ase::tally::{EXITS, ExitTally, Ledger};
-use crate::ase::{AseSetup, DeviceGain, PacketTransport};
+use crate::ase::{AseSetup, Span};
 use crate::error::{Error, Result};
 use crate::transport::geometry::{SUBSTRATE, Stack};
 
@@ -197,15 +193,10 @@ pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {
 
 /// Device memory the ASE transport of `setup` uses at most on `gpu`, bytes: one
 /// dispatch's packets and entries ([`PER_PACKET`]), the cells' excitons, their gain
-/// spectra ([`gain::memory_needed`]) and, where [`GpuTransport::new`] keeps them on the
-/// device, the platelets ([`platelets::memory_needed`]).
+/// spectra ([`gain::memory_needed`]) and the platelets ([`platelets::memory_needed`]).
 pub fn memory_needed(gpu: &Gpu, setup: &AseSetup) -> u64 {
     let cells = setup.grid.cells() as u64;
-    let platelets = if gpu.is_software() {
-        0
-    } else {
-        platelets::memory_needed(setup)
-    };
+    let platelets = platelets::memory_needed(setup);
     u64::from(max_dispatch(&gpu.limits)) * PER_PACKET
         + 2 * tally_bytes(setup)
         + 4 * cells
@@ -355,10 +346,9 @@ struct Buffers {
     entries_back: wgpu::Buffer,
 }
 
-/// tallies.wgsl's pipeline (where the device sums the tallies) and totals, with
-/// their read-back copy.
+/// tallies.wgsl's pipeline and totals, with their read-back copy.
 struct Tallies {
-    pipeline: Option<wgpu::ComputePipeline>,
+    pipeline: wgpu::ComputePipeline,
     totals: wgpu::Buffer,
     back: wgpu::Buffer,
     /// Photons a unit of the fixed point, when set for every dispatch (tests).
@@ -372,9 +362,6 @@ pub struct GpuTransport<'g> {
     pipeline: wgpu::ComputePipeline,
     params: AseParams,
     tallies: Tallies,
-    gain: GpuGain<'g>,
-    /// The platelets, when they are kept on the device too.
-    platelets: Option<GpuPlatelets<'g>>,
     cell_excitons: wgpu::Buffer,
     buffers: Option<Buffers>,
     max_dispatch: u32,
@@ -388,22 +375,8 @@ pub struct GpuTransport<'g> {
 }
 
 impl<'g> GpuTransport<'g> {
-    /// Set up the transport of `setup` on `gpu`, with the platelets and the sums of
-    /// the tallies on the device where it is a hardware GPU, and on the host where it
-    /// is a software one such as lavapipe: that runs the device's work on the host's
-    /// cores, moves the platelets' excitons one round of a workgroup after another
-    /// several times slower than the host books them, and takes about 45 ns a packet
-    /// to sum the tallies (its loads from a storage buffer go one lane at a time),
-    /// where the host, which reads every packet back anyway, takes a few.
+    /// Set up the transport of `setup` on `gpu`.
     pub fn new(gpu: &'g Gpu, setup: &AseSetup) -> Result<Self> {
-        let hardware = !gpu.is_software();
-        Self::with_platelets(gpu, setup, hardware)?.with_device_tallies(hardware)
-    }
-
-    /// Set up the transport of `setup` on `gpu`, the platelets on the device when
-    /// `on_device` (their loss events and bookings then run there, see
-    /// [`crate::ase::engine::DevicePlatelets`]), the tallies summed on the host.
-    pub fn with_platelets(gpu: &'g Gpu, setup: &AseSetup, on_device: bool) -> Result<Self> {
         if !setup.stack.half_length.is_finite() || !setup.stack.half_width.is_finite() {
             return Err(Error::Runtime(
                 "the GPU ASE transport needs a film of finite length and width".into(),
@@ -411,14 +384,6 @@ impl<'g> GpuTransport<'g> {
         }
         let cells = setup.grid.cells() as u64;
         let scatters = setup.stack.layers.iter().any(|l| l.mu_s > 0.0);
-        let mut gain = GpuGain::new(gpu, setup)?;
-        let platelets = if on_device {
-            let platelets = GpuPlatelets::new(gpu, setup)?;
-            gain.attach(&platelets.counts, &platelets.energy)?;
-            Some(platelets)
-        } else {
-            None
-        };
         Ok(Self {
             gpu,
             pipeline: gpu.pipeline_with(
@@ -428,13 +393,11 @@ impl<'g> GpuTransport<'g> {
             )?,
             params: AseParams::new(gpu, setup),
             tallies: Tallies {
-                pipeline: None,
+                pipeline: gpu.pipeline("tallies", "tallies")?,
                 totals: gpu.storage("ase tallies", tally_bytes(setup)),
                 back: gpu.readback("ase tallies read-back", tally_bytes(setup)),
                 unit: None,
             },
-            gain,
-            platelets,
             cell_excitons: gpu.input("ase cell excitons", 4 * cells),
             buffers: None,
             max_dispatch: max_dispatch(&gpu.limits),
@@ -442,15 +405,6 @@ impl<'g> GpuTransport<'g> {
             overflowed: 0,
             tallied_on_host: 0,
         })
-    }
-
-    /// The transport with the tallies summed on the device (tallies.wgsl) when `on`,
-    /// else on the host.
-    pub fn with_device_tallies(mut self, on: bool) -> Result<Self> {
-        self.tallies.pipeline = on
-            .then(|| self.gpu.pipeline("tallies", "tallies"))
-            .transpose()?;
-        Ok(self)
     }
 
     /// The transport with a unit of `photons` (a power of two) for the device's
@@ -491,18 +445,28 @@ impl<'g> GpuTransport<'g> {
     }
 }
 
-impl PacketTransport for GpuTransport<'_> {
-    fn advance_all(
+impl GpuTransport<'_> {
+    /// Advance `packets` (the step's list, in order) to the end of `span` with the
+    /// spectra of `gain`, adding what left to `tally` and the photons exchanged, lost
+    /// and gained to `ledger`, as `cpu::ase_transport::advance_all` does. Returns the
+    /// exchange with the cells (each packet's entries together, one per cell, in the
+    /// order it met them) and the path segments taken. `view` gives the cells'
+    /// excitons; its spectra are not read.
+    pub fn advance_all(
         &mut self,
         view: &StepView,
+        gain: &GpuGain,
         packets: &mut [AsePacket],
-        point: u32,
-        step: u32,
-        t0: f64,
-        t1: f64,
+        span: Span,
         tally: &mut ExitTally,
         ledger: &mut Ledger,
     ) -> Result<(Vec<Exchange>, u64)> {
+        let Span {
+            point,
+            step,
+            t0,
+            t1,
+        } = span;
         let setup = view.setup;
         let bins = setup.spectrum.bins as u32;
         let excitons: Vec<f32> = view.cell_excitons.iter().map(|&x| x as f32).collect();
@@ -533,7 +497,7 @@ impl PacketTransport for GpuTransport<'_> {
             params.count = count;
             let uniform = self.gpu.uniform("ase params", &params);
             // The tallies' parameters, where the device sums them.
-            let tally_uniform = self.tallies.pipeline.is_some().then(|| {
+            let tally_uniform = {
                 let start = t0 / tally.time_bin_ps;
                 let heaviest = chunk.iter().map(|p| p.weight).fold(0.0, f64::max);
                 let scale = self.tallies.unit.map_or(tally_scale(heaviest), |u| 1.0 / u);
@@ -548,7 +512,7 @@ impl PacketTransport for GpuTransport<'_> {
                     _pad0: 0,
                 };
                 (self.gpu.uniform("ase tally params", &params), scale)
-            });
+            };
             self.buffers(count);
             let b = self.buffers.as_ref().expect("made above");
             let t = &self.tallies;
@@ -563,8 +527,8 @@ impl PacketTransport for GpuTransport<'_> {
                     &uniform,
                     &b.packets,
                     &b.entries,
-                    &self.gain.stim,
-                    &self.gain.abs,
+                    &gain.stim,
+                    &gain.abs,
                     &self.cell_excitons,
                 ],
                 textures: &textures,
@@ -582,24 +546,19 @@ impl PacketTransport for GpuTransport<'_> {
                     size(ENTRIES * std::mem::size_of::<Entry>()),
                 ),
             ];
-            let tally_buffers = tally_uniform
-                .as_ref()
-                .map(|(params, _)| [params, &b.packets, &b.entries, &t.totals]);
-            let tallies = t.pipeline.as_ref().zip(tally_buffers.as_ref());
-            let tallies = tallies.map(|(pipeline, buffers)| Dispatch {
-                pipeline,
-                buffers,
+            let (tally_params, scale) = &tally_uniform;
+            let tally_buffers = [tally_params, &b.packets, &b.entries, &t.totals];
+            let tallies = Dispatch {
+                pipeline: &t.pipeline,
+                buffers: &tally_buffers,
                 textures: &textures,
                 workgroups: gpu.grid(count.div_ceil(TALLY_RUN * WORKGROUP)),
-            });
-            let mut dispatches = vec![&transport];
-            if let Some(d) = &tallies {
-                let bytes = t.totals.size();
-                gpu.write(&t.totals, &vec![0; bytes as usize]);
-                dispatches.push(d);
-                copies.push((&t.totals, &t.back, bytes));
-            }
-            let scale = tally_uniform.as_ref().map(|(_, scale)| *scale);
+            };
+            let bytes = t.totals.size();
+            gpu.write(&t.totals, &vec![0; bytes as usize]);
+            copies.push((&t.totals, &t.back, bytes));
+            let dispatches = [&transport, &tallies];
+            let scale = *scale;
             let booked = gpu.runs_then_read(
                 &format!("ASE transport, step {step}, packets {first}…"),
                 &dispatches,
@@ -638,18 +597,11 @@ impl PacketTransport for GpuTransport<'_> {
                         }
                     }
                     // The device's sums, unless a term was beyond their range.
-                    let summed = scale.zip(bytes.get(2)).and_then(|(scale, b)| {
-                        let words: &[u32] = bytemuck::cast_slice(b);
-                        (total(words, OUT_OF_RANGE) == 0).then_some((words, scale))
-                    });
-                    Ok(match summed {
-                        Some((words, scale)) => {
-                            (add_device_tallies(words, scale, ledger, tally), false)
-                        }
-                        None => (
-                            add_host_tallies(chunk, moved, entries, ledger, tally),
-                            scale.is_some(),
-                        ),
+                    let words: &[u32] = bytemuck::cast_slice(bytes[2]);
+                    Ok(if total(words, OUT_OF_RANGE) == 0 {
+                        (add_device_tallies(words, scale, ledger, tally), false)
+                    } else {
+                        (add_host_tallies(chunk, moved, entries, ledger, tally), true)
                     })
                 },
             )?;
@@ -668,7 +620,7 @@ impl PacketTransport for GpuTransport<'_> {
             self.overflowed += overflow.len() as u64;
             let mut stim = vec![0.0; view.stim.len()];
             let mut abs = vec![0.0; view.abs.len()];
-            self.gain.read_spectra(&mut stim, &mut abs)?;
+            gain.read_spectra(&mut stim, &mut abs)?;
             let device_view = StepView {
                 stim: &stim,
                 abs: &abs,
@@ -691,16 +643,6 @@ impl PacketTransport for GpuTransport<'_> {
             }
         }
         Ok((exchange, segments))
-    }
-
-    fn device_gain(&mut self) -> Option<&mut dyn DeviceGain> {
-        Some(&mut self.gain)
-    }
-
-    fn device_platelets(&mut self) -> Option<&mut dyn DevicePlatelets> {
-        self.platelets
-            .as_mut()
-            .map(|p| p as &mut dyn DevicePlatelets)
     }
 }
 

@@ -8,9 +8,9 @@
 //! and the host only names the cells whose counts may have changed.
 
 use super::{Dispatch, Gpu};
-use crate::ase::platelets::{Film, LoggedChange};
+use crate::ase::AseSetup;
+use crate::ase::platelets::Film;
 use crate::ase::setup::Optics;
-use crate::ase::{AseSetup, DeviceGain};
 use crate::config::LineShape;
 use crate::error::{Error, Result};
 
@@ -217,7 +217,7 @@ impl<'g> GpuGain<'g> {
 
     /// Follow the counts of the platelets kept on the device (`counts` and their
     /// transition energies `energy`, offsets from the mean, cell by cell) from now on:
-    /// [`DeviceGain::follow`] then finds the changes on the device.
+    /// [`GpuGain::follow`] then finds the changes on the device.
     pub fn attach(&mut self, counts: &wgpu::Buffer, energy: &wgpu::Buffer) -> Result<()> {
         // Each invocation lists a cell's changes a chunk of 8·LANES platelets at a time
         // (two loops of 8) and applies them, for each of its groups of bins, then notes
@@ -227,7 +227,7 @@ impl<'g> GpuGain<'g> {
             self.bins.div_ceil(8 * LANES) * (s + 16 * s.div_ceil(8 * LANES)) + s.div_ceil(LANES);
         if self.gpu.is_software() && passes > SOFTWARE_LOOP_PASSES {
             return Err(Error::Runtime(format!(
-                "GPU {}: a software adapter cannot follow the counts of {s} sampled platelets a cell on the device in {} bins; keep the platelets on the host, use fewer a cell, or the CPU backend",
+                "GPU {}: a software adapter cannot follow the counts of {s} sampled platelets a cell on the device in {} bins; use fewer a cell, or the CPU backend",
                 self.gpu.info.name, self.bins,
             )));
         }
@@ -357,8 +357,11 @@ impl<'g> GpuGain<'g> {
     }
 }
 
-impl DeviceGain for GpuGain<'_> {
-    fn load(&mut self, setup: &AseSetup, film: &Film) -> Result<()> {
+/// The spectra's life on the device: loaded with a film, following the device's
+/// counts, read back for snapshots.
+impl GpuGain<'_> {
+    /// Take a newly sampled film: its platelets' energies and counts.
+    pub fn load(&mut self, setup: &AseSetup, film: &Film) -> Result<()> {
         let mean = setup.optics.mean_energy_ev;
         self.energy = film
             .platelets
@@ -376,6 +379,7 @@ impl DeviceGain for GpuGain<'_> {
         self.recompute(film)
     }
 
+    /// Recompute the spectra from every platelet's count in `film`.
     fn recompute(&mut self, film: &Film) -> Result<()> {
         let samples = film.platelets.len() / self.cells;
         let optics = self.optics;
@@ -390,43 +394,17 @@ impl DeviceGain for GpuGain<'_> {
         self.apply("cell gain spectra", &first, true)
     }
 
-    fn update(&mut self, film: &Film, logs: &mut [Vec<LoggedChange>]) -> Result<()> {
-        let samples = film.platelets.len() / self.cells;
-        let optics = self.optics;
-        let mut first = Vec::with_capacity(self.cells + 1);
-        self.list.clear();
-        for (c, log) in logs.iter_mut().enumerate() {
-            first.push(self.list.len() as u32);
-            // Each platelet once, with its count before its first logged change (the
-            // sort is stable) and its count now.
-            log.sort_by_key(|&(j, _)| j);
-            log.dedup_by_key(|&mut (j, _)| j);
-            for &(j, n) in log.iter() {
-                let i = c * samples + j as usize;
-                let (before, after) =
-                    (optics.line_count(n), optics.line_count(film.platelets[i].n));
-                if before != after {
-                    self.list
-                        .push(CountChange::new(self.energy[i], before, after));
-                }
-            }
-            log.clear();
-        }
-        first.push(self.list.len() as u32);
-        if self.list.is_empty() {
-            return Ok(());
-        }
-        self.apply("cell gain update", &first, false)
-    }
-
-    fn follow(&mut self, cells: &[u32]) -> Result<()> {
+    /// Bring the spectra of `cells` (those whose counts may have changed since) up to
+    /// the device's counts.
+    pub fn follow(&mut self, cells: &[u32]) -> Result<()> {
         if cells.is_empty() {
             return Ok(());
         }
         self.follow_cells("cell gain following the device's counts", cells, false)
     }
 
-    fn recompute_on_device(&mut self) -> Result<()> {
+    /// Recompute the spectra from every count on the device.
+    pub fn recompute_on_device(&mut self) -> Result<()> {
         if let Some(d) = &self.device {
             let none = vec![NONE; self.cells * self.samples];
             self.gpu.write(&d.held, bytemuck::cast_slice(&none));
@@ -435,7 +413,8 @@ impl DeviceGain for GpuGain<'_> {
         self.follow_cells("cell gain spectra from the device's counts", &all, true)
     }
 
-    fn read(&mut self, film: &mut Film) -> Result<()> {
+    /// Copy the spectra into the film's `stim` and `abs`.
+    pub fn read(&mut self, film: &mut Film) -> Result<()> {
         self.read_spectra(&mut film.stim, &mut film.abs)
     }
 }

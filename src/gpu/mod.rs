@@ -10,6 +10,7 @@ pub mod ase;
 pub mod gain;
 pub mod platelets;
 pub mod shaders;
+pub mod stages;
 pub mod transport;
 
 use std::collections::HashMap;

@@ -9,7 +9,7 @@
 
 use super::{Dispatch, Gpu};
 use crate::ase::AseSetup;
-use crate::ase::engine::{Booked, CellSummary, DevicePlatelets, Losses};
+use crate::ase::CellSummary;
 use crate::ase::exchange::Order;
 use crate::ase::platelets::Film;
 use crate::ase::spontaneous::Draw;
@@ -780,13 +780,22 @@ fn summary(excitons: u32, room: u32, next: f32) -> CellSummary {
     }
 }
 
-impl DevicePlatelets for GpuPlatelets<'_> {
-    fn load(&mut self, film: &Film) -> Result<()> {
-        GpuPlatelets::load(self, film);
-        Ok(())
-    }
+/// A cell's loss events in a step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Losses {
+    pub nonradiative: u64,
+    pub auger: u64,
+}
 
-    fn decay(
+/// What a booking did: what each listed cell then holds and the excitons its orders
+/// moved, and each order's excitons that could not be moved.
+pub type Booked = (Vec<(CellSummary, u64)>, Vec<u32>);
+
+/// The device's work in the host's terms: cell summaries, loss counts and draws.
+impl GpuPlatelets<'_> {
+    /// The loss events before `t1` of step `step` of sweep point `point` on the
+    /// platelets of `cells`: what each cell then holds, and its events.
+    pub fn decay_summaries(
         &mut self,
         point: u32,
         step: u32,
@@ -805,7 +814,12 @@ impl DevicePlatelets for GpuPlatelets<'_> {
             .collect())
     }
 
-    fn book(
+    /// Book `orders` at `t_now` on streams of `purpose` of (point, step): the k-th of
+    /// `cells` has `orders[first[k]..first[k + 1]]`, booked in order. Returns what each
+    /// cell then holds and the excitons its orders moved, and each order's excitons
+    /// that could not be moved.
+    #[allow(clippy::too_many_arguments)]
+    pub fn book_summaries(
         &mut self,
         purpose: Purpose,
         (point, step): (u32, u32),
@@ -827,11 +841,10 @@ impl DevicePlatelets for GpuPlatelets<'_> {
         Ok((booked, left))
     }
 
-    fn counts(&mut self, cells: &[u32]) -> Result<Vec<u32>> {
-        self.counts_of(cells)
-    }
-
-    fn launch(
+    /// Draw the spontaneous-emission packets of step `step` of sweep point `point` as
+    /// `spontaneous::launch` draws them: `launches` lists (cell, packets, the sampled
+    /// excitons its platelets hold). Returns each cell's draws, in the order listed.
+    pub fn draws(
         &mut self,
         (point, step): (u32, u32),
         launches: &[(u32, u32, u64)],
