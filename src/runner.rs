@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backend::{BackendChoice, select, work_units};
+use crate::backend::{Backend, BackendChoice, select, work_units};
 use crate::config::{Resolved, Shard, describe_shard};
 use crate::error::{Error, Result};
 use crate::output::{self, OutputFile, OutputReader, RunMetadata, partial_path};
+use crate::result::PointResult;
 
 /// Held while a point is written, so Ctrl-C never cuts a write short; it holds the
 /// partial file being written and the run's point count, for the message on Ctrl-C.
@@ -142,28 +143,13 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     output::check_output_path(&opts.output)?;
     let (backend, why) = select(opts.backend, opts.threads)?;
     let runs = |i: usize| opts.shard.is_none_or(|s| s.holds(i));
-    let total_work: u64 = resolved
-        .points
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| runs(*i))
-        .map(|(_, c)| work_units(c))
-        .sum();
+    let total_work = work_to_run(resolved, &runs);
     let pump = resolved.base.source.kind == crate::config::SourceKind::Pump;
     let unit = if pump { "time steps" } else { "photons" };
     let progress = Progress::new(opts.quiet, total_work, unit);
     progress.log(&why);
     let n_points = resolved.plan.len();
-    let meta = RunMetadata {
-        config_path: resolved.path.display().to_string(),
-        config_toml: resolved.to_toml(),
-        seed: resolved.base.run.seed,
-        backend: backend.name().to_string(),
-        adapter: backend.adapter(),
-        swept_keys: resolved.plan.keys.clone(),
-        points_total: n_points,
-        shard: opts.shard,
-    };
+    let meta = run_metadata(resolved, backend.as_ref(), n_points, opts.shard);
     let n_run = meta.points_expected();
     if let Some(shard) = opts.shard {
         progress.log(&format!(
@@ -185,22 +171,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
             wall_time_s: 0.0,
         });
     }
-    let resumed = if opts.resume {
-        OutputFile::resume(&opts.output, &meta)?
-    } else {
-        None
-    };
-    let (mut out, done) = match resumed {
-        Some((out, done)) => {
-            progress.log(&format!(
-                "resuming {}: {} of {n_run} points already done",
-                out.partial().display(),
-                done.len()
-            ));
-            (out, done)
-        }
-        None => (OutputFile::create(&opts.output, &meta)?, Vec::new()),
-    };
+    let (mut out, done) = open_output(opts, &meta, &progress, n_run)?;
     POINTS_DONE.store(done.len(), Ordering::SeqCst);
     handle_interrupt(out.partial().to_path_buf(), n_run);
     if let Progress::Bar(bar) = &progress {
@@ -216,14 +187,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
             continue;
         }
         let params = resolved.plan.params(i);
-        if let Progress::Bar(bar) = &progress {
-            let rate = if busy_s > 0.0 {
-                format!(", {:.2e} photon packets/s", photons as f64 / busy_s)
-            } else {
-                String::new()
-            };
-            bar.set_message(format!("point {}/{n_points}{rate}", i + 1));
-        }
+        show_point_started(&progress, i, n_points, photons, busy_s);
         let tick = |n: u64| {
             if let Progress::Bar(bar) = &progress {
                 bar.inc(n);
@@ -235,40 +199,14 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
                 out.partial().display()
             ))
         })?;
-        {
-            let _guard = WRITING.lock();
-            out.write_point(i, &params, config.run.seed, &result)?;
-            POINTS_DONE.fetch_add(1, Ordering::SeqCst);
-        }
+        write_point(&mut out, i, &params, config.run.seed, &result)?;
         photon_steps += result.photon_steps;
         photons += result.photons;
         busy_s += result.wall_time_s;
-        let described: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-        progress.log(&format!(
-            "point {}/{n_points} done{}: {} photon packets in {:.2} s ({:.3e} packets/s)",
-            i + 1,
-            if described.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", described.join(", "))
-            },
-            result.photons,
-            result.wall_time_s,
-            result.photons as f64 / result.wall_time_s.max(1e-9),
-        ));
+        log_point_done(&progress, i, n_points, &params, &result);
     }
     let wall_time_s = start.elapsed().as_secs_f64();
-    let output = {
-        let _guard = WRITING.lock();
-        out.finish(wall_time_s)?
-    };
-    if let Progress::Bar(bar) = &progress {
-        bar.finish_and_clear();
-    }
-    progress.log(&format!(
-        "wrote {} ({n_points} points, {wall_time_s:.2} s)",
-        output.display()
-    ));
+    let output = finish_output(out, &progress, wall_time_s, n_points)?;
     Ok(RunReport {
         output,
         points: n_run,
@@ -276,4 +214,129 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         photon_steps,
         wall_time_s,
     })
+}
+
+/// The work units of the points that `runs`, for the progress bar.
+fn work_to_run(resolved: &Resolved, runs: impl Fn(usize) -> bool) -> u64 {
+    resolved
+        .points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| runs(*i))
+        .map(|(_, c)| work_units(c))
+        .sum()
+}
+
+/// What the output file records of the run: the config, its seed, the backend and the sweep.
+fn run_metadata(
+    resolved: &Resolved,
+    backend: &dyn Backend,
+    n_points: usize,
+    shard: Option<Shard>,
+) -> RunMetadata {
+    RunMetadata {
+        config_path: resolved.path.display().to_string(),
+        config_toml: resolved.to_toml(),
+        seed: resolved.base.run.seed,
+        backend: backend.name().to_string(),
+        adapter: backend.adapter(),
+        swept_keys: resolved.plan.keys.clone(),
+        points_total: n_points,
+        shard,
+    }
+}
+
+/// The output file and the points it holds: with `--resume` the partial file, else a new one.
+fn open_output(
+    opts: &RunOptions,
+    meta: &RunMetadata,
+    progress: &Progress,
+    n_run: usize,
+) -> Result<(OutputFile, Vec<usize>)> {
+    let resumed = if opts.resume {
+        OutputFile::resume(&opts.output, meta)?
+    } else {
+        None
+    };
+    Ok(match resumed {
+        Some((out, done)) => {
+            progress.log(&format!(
+                "resuming {}: {} of {n_run} points already done",
+                out.partial().display(),
+                done.len()
+            ));
+            (out, done)
+        }
+        None => (OutputFile::create(&opts.output, meta)?, Vec::new()),
+    })
+}
+
+/// Name point `i` on the bar, with the packet rate of the points run so far.
+fn show_point_started(progress: &Progress, i: usize, n_points: usize, photons: u64, busy_s: f64) {
+    if let Progress::Bar(bar) = progress {
+        let rate = if busy_s > 0.0 {
+            format!(", {:.2e} photon packets/s", photons as f64 / busy_s)
+        } else {
+            String::new()
+        };
+        bar.set_message(format!("point {}/{n_points}{rate}", i + 1));
+    }
+}
+
+/// Write point `i` while holding the write lock, so Ctrl-C waits for the write to end.
+fn write_point(
+    out: &mut OutputFile,
+    i: usize,
+    params: &[(String, f64)],
+    seed: u64,
+    result: &PointResult,
+) -> Result<()> {
+    let _guard = WRITING.lock();
+    out.write_point(i, params, seed, result)?;
+    POINTS_DONE.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Log point `i` as done, with its swept parameters, packets, time and packet rate.
+fn log_point_done(
+    progress: &Progress,
+    i: usize,
+    n_points: usize,
+    params: &[(String, f64)],
+    result: &PointResult,
+) {
+    let described: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    progress.log(&format!(
+        "point {}/{n_points} done{}: {} photon packets in {:.2} s ({:.3e} packets/s)",
+        i + 1,
+        if described.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", described.join(", "))
+        },
+        result.photons,
+        result.wall_time_s,
+        result.photons as f64 / result.wall_time_s.max(1e-9),
+    ));
+}
+
+/// Close the output file under the write lock, clear the bar and log the file written.
+fn finish_output(
+    out: OutputFile,
+    progress: &Progress,
+    wall_time_s: f64,
+    n_points: usize,
+) -> Result<PathBuf> {
+    let output = {
+        let _guard = WRITING.lock();
+        out.finish(wall_time_s)?
+    };
+    if let Progress::Bar(bar) = progress {
+        bar.finish_and_clear();
+    }
+    progress.log(&format!(
+        "wrote {} ({n_points} points, {wall_time_s:.2} s)",
+        output.display()
+    ));
+    Ok(output)
 }

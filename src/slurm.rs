@@ -103,61 +103,9 @@ pub fn write_scripts(opts: &SlurmOptions, submit: bool) -> Result<SlurmJobs> {
         .map_or("asemc".into(), |s| s.to_string_lossy().to_string());
     let n = opts.tasks;
 
-    let header = |job: &str, log: &str, array: bool| {
-        let mut h = String::from("#!/bin/bash\n");
-        let mut line = |k: &str, v: &str| writeln!(h, "#SBATCH --{k}={v}").ok();
-        line("job-name", &format!("asemc-{name}{job}"));
-        if array {
-            line("array", &format!("0-{}", n - 1));
-        }
-        line("ntasks", "1");
-        line("chdir", &cwd.display().to_string());
-        line("output", &dir.join("logs").join(log).display().to_string());
-        if let Some(p) = &opts.resources.partition {
-            line("partition", p);
-        }
-        if let Some(a) = &opts.resources.account {
-            line("account", a);
-        }
-        if let Some(t) = &opts.resources.time {
-            line("time", t);
-        }
-        if array {
-            if let Some(c) = opts.resources.cpus_per_task {
-                line("cpus-per-task", &c.to_string());
-            }
-            if let Some(g) = opts.resources.gpus_per_task {
-                line("gpus-per-task", &g.to_string());
-            }
-            if let Some(m) = &opts.resources.mem {
-                line("mem", m);
-            }
-        }
-        h
-    };
-
     let exe = quote(&exe.display().to_string());
-    let mut run = vec![
-        "\"$ASEMC\"".to_string(),
-        "run".into(),
-        quote(&config.display().to_string()),
-    ];
-    for s in &opts.overrides {
-        run.push("--set".into());
-        run.push(quote(s));
-    }
-    run.extend([
-        "--shard".into(),
-        format!("\"$K/{n}\""),
-        "-o".into(),
-        "\"$PARTS/part_$K.h5\"".into(),
-        "--resume".into(),
-        "--backend".into(),
-        quote(&opts.backend),
-        "--threads".into(),
-        "\"${SLURM_CPUS_PER_TASK:-1}\"".into(),
-    ]);
-    let mut array = header("", "array_%A_%a.out", true);
+    let run = shard_command(opts, &config, n);
+    let mut array = sbatch_header(opts, &name, &cwd, &dir, "", "array_%A_%a.out", true);
     write!(
         array,
         "\n# Written by `asemc slurm`: one shard of the sweep in {config} per array task.\n\
@@ -176,12 +124,8 @@ pub fn write_scripts(opts: &SlurmOptions, submit: bool) -> Result<SlurmJobs> {
     .ok();
 
     let parts: Vec<PathBuf> = (0..n).map(|k| part_path(&dir, k)).collect();
-    let mut merge = header("-merge", "merge_%j.out", false);
-    let mut cmd = String::from("\"$ASEMC\" merge \\\n");
-    for p in &parts {
-        writeln!(cmd, "    {} \\", quote(&p.display().to_string())).ok();
-    }
-    write!(cmd, "    -o {}", quote(&output.display().to_string())).ok();
+    let mut merge = sbatch_header(opts, &name, &cwd, &dir, "-merge", "merge_%j.out", false);
+    let cmd = merge_command(&parts, &output);
     write!(
         merge,
         "\n# Written by `asemc slurm`: join the {n} shard files into {output}.\n\
@@ -213,6 +157,83 @@ pub fn write_scripts(opts: &SlurmOptions, submit: bool) -> Result<SlurmJobs> {
         parts,
         submitted,
     })
+}
+
+/// The `#SBATCH` header of a script; `array` adds the task range and the per-task resources.
+fn sbatch_header(
+    opts: &SlurmOptions,
+    name: &str,
+    cwd: &Path,
+    dir: &Path,
+    job: &str,
+    log: &str,
+    array: bool,
+) -> String {
+    let mut h = String::from("#!/bin/bash\n");
+    let mut line = |k: &str, v: &str| writeln!(h, "#SBATCH --{k}={v}").ok();
+    line("job-name", &format!("asemc-{name}{job}"));
+    if array {
+        line("array", &format!("0-{}", opts.tasks - 1));
+    }
+    line("ntasks", "1");
+    line("chdir", &cwd.display().to_string());
+    line("output", &dir.join("logs").join(log).display().to_string());
+    if let Some(p) = &opts.resources.partition {
+        line("partition", p);
+    }
+    if let Some(a) = &opts.resources.account {
+        line("account", a);
+    }
+    if let Some(t) = &opts.resources.time {
+        line("time", t);
+    }
+    if array {
+        if let Some(c) = opts.resources.cpus_per_task {
+            line("cpus-per-task", &c.to_string());
+        }
+        if let Some(g) = opts.resources.gpus_per_task {
+            line("gpus-per-task", &g.to_string());
+        }
+        if let Some(m) = &opts.resources.mem {
+            line("mem", m);
+        }
+    }
+    h
+}
+
+/// The `asemc run` command of an array task: shard `$K` of `n`, into `$PARTS`, resumable.
+fn shard_command(opts: &SlurmOptions, config: &Path, n: usize) -> Vec<String> {
+    let mut run = vec![
+        "\"$ASEMC\"".to_string(),
+        "run".into(),
+        quote(&config.display().to_string()),
+    ];
+    for s in &opts.overrides {
+        run.push("--set".into());
+        run.push(quote(s));
+    }
+    run.extend([
+        "--shard".into(),
+        format!("\"$K/{n}\""),
+        "-o".into(),
+        "\"$PARTS/part_$K.h5\"".into(),
+        "--resume".into(),
+        "--backend".into(),
+        quote(&opts.backend),
+        "--threads".into(),
+        "\"${SLURM_CPUS_PER_TASK:-1}\"".into(),
+    ]);
+    run
+}
+
+/// The `asemc merge` command joining the shard files `parts` into `output`.
+fn merge_command(parts: &[PathBuf], output: &Path) -> String {
+    let mut cmd = String::from("\"$ASEMC\" merge \\\n");
+    for p in parts {
+        writeln!(cmd, "    {} \\", quote(&p.display().to_string())).ok();
+    }
+    write!(cmd, "    -o {}", quote(&output.display().to_string())).ok();
+    cmd
 }
 
 /// Submit `script` with `sbatch --parsable`; returns the job id.

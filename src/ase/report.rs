@@ -28,6 +28,22 @@ fn array(name: &str, shape: Vec<usize>, data: Vec<f64>, units: &str, description
 /// Convert an engine run into named scalars and arrays.
 pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> PointResult {
     let nm = setup.spectrum.centres_nm();
+    let mut scalars = exit_scalars(&nm, out);
+    push_ledger_scalars(&mut scalars, setup, out);
+
+    let mut arrays = axis_and_exit_arrays(setup, out, &nm);
+    push_snapshot_arrays(&mut arrays, setup, out, &nm);
+    PointResult {
+        scalars,
+        arrays,
+        photons: out.packets,
+        photon_steps: out.photon_segments,
+        wall_time_s,
+    }
+}
+
+/// Photons out of each exit, with the spectral peak and FWHM of the detector and surface exits.
+fn exit_scalars(nm: &[f64], out: &AseOutput) -> Vec<Scalar> {
     let l = &out.ledger;
     let mut scalars = Vec::new();
     for exit in EXITS {
@@ -38,11 +54,17 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
             "photons",
         ));
         if matches!(exit, Exit::Detector | Exit::Surface) {
-            let (peak, fwhm) = peak_and_fwhm(&nm, spectrum).unwrap_or((f64::NAN, f64::NAN));
+            let (peak, fwhm) = peak_and_fwhm(nm, spectrum).unwrap_or((f64::NAN, f64::NAN));
             scalars.push(scalar(&format!("{}_peak_nm", exit.name()), peak, "nm"));
             scalars.push(scalar(&format!("{}_fwhm_nm", exit.name()), fwhm, "nm"));
         }
     }
+    scalars
+}
+
+/// Append the energy balance, the ledger's photon and exciton counts and the run's sizes.
+fn push_ledger_scalars(scalars: &mut Vec<Scalar>, setup: &AseSetup, out: &AseOutput) {
+    let l = &out.ledger;
     let balance = if setup.frozen {
         f64::NAN
     } else {
@@ -96,14 +118,17 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
     ] {
         scalars.push(scalar(name, value, units));
     }
+}
 
+/// The wavelength and time axes, then each exit's spectrum and time trace.
+fn axis_and_exit_arrays(setup: &AseSetup, out: &AseOutput, nm: &[f64]) -> Vec<Array> {
     let time_bins = setup.time_bins;
     let dt = setup.duration_ps / time_bins as f64;
     let mut arrays = vec![
         array(
             "wavelength_nm",
             vec![nm.len()],
-            nm.clone(),
+            nm.to_vec(),
             "nm",
             "centres of the spectral bins",
         ),
@@ -131,6 +156,11 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
             "photons leaving through this exit, by time",
         ));
     }
+    arrays
+}
+
+/// Append the snapshot times, the exciton-number populations and the gain spectra.
+fn push_snapshot_arrays(arrays: &mut Vec<Array>, setup: &AseSetup, out: &AseOutput, nm: &[f64]) {
     let width = out
         .populations
         .iter()
@@ -165,11 +195,4 @@ pub fn point_result(setup: &AseSetup, out: &AseOutput, wall_time_s: f64) -> Poin
         "cm^-1",
         "net material gain of the platelets at the stripe centre at each snapshot",
     ));
-    PointResult {
-        scalars,
-        arrays,
-        photons: out.packets,
-        photon_steps: out.photon_segments,
-        wall_time_s,
-    }
 }

@@ -1,7 +1,10 @@
 //! Range checks on a deserialized configuration: every value is checked before anything
 //! runs, and the first violation is reported with its key and the valid range.
 
-use super::schema::{Config, SourceKind};
+use super::schema::{
+    Config, Detector, Film, Grid, Platelets, Pump, Run, Source, SourceKind, Spectrum, Substrate,
+    Tally,
+};
 use crate::units::HC_EV_NM;
 
 /// A value outside its valid range: the dotted key and a message saying what is valid.
@@ -85,7 +88,21 @@ fn anisotropy(key: &str, v: f64) -> Result<(), Invalid> {
 
 /// Check every value of `config` (the sweep block is checked by the sweep expansion).
 pub fn validate(config: &Config) -> Result<(), Invalid> {
-    let f = &config.film;
+    validate_film(&config.film)?;
+
+    index("cover.refractive_index", config.cover.refractive_index)?;
+
+    validate_substrate(&config.substrate)?;
+    validate_source(&config.source, &config.film)?;
+    validate_roulette(&config.run)?;
+
+    validate_pump_source(config)?;
+
+    validate_tally(&config.tally)
+}
+
+/// The film's thickness, optical constants and lateral size.
+fn validate_film(f: &Film) -> Result<(), Invalid> {
     positive("film.thickness_nm", f.thickness_nm, "the film thickness")?;
     index("film.refractive_index", f.refractive_index)?;
     non_negative(
@@ -105,10 +122,11 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
         "the film length (0 = infinite)",
     )?;
     non_negative("film.width_um", f.width_um, "the film width (0 = infinite)")?;
+    Ok(())
+}
 
-    index("cover.refractive_index", config.cover.refractive_index)?;
-
-    let s = &config.substrate;
+/// The substrate's optical constants and thickness; a semi-infinite substrate must be lossless.
+fn validate_substrate(s: &Substrate) -> Result<(), Invalid> {
     index("substrate.refractive_index", s.refractive_index)?;
     non_negative(
         "substrate.thickness_um",
@@ -146,8 +164,11 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
             }
         }
     }
+    Ok(())
+}
 
-    let src = &config.source;
+/// The source's packet count, its position on the film `f` and an isotropic source's depth.
+fn validate_source(src: &Source, f: &Film) -> Result<(), Invalid> {
     if src.photons == 0 || src.photons > MAX_PHOTONS {
         return Err(Invalid::new(
             "source.photons",
@@ -191,8 +212,11 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
             ));
         }
     }
+    Ok(())
+}
 
-    let r = &config.run;
+/// The Russian-roulette threshold weight and survival probability of the run.
+fn validate_roulette(r: &Run) -> Result<(), Invalid> {
     finite("run.roulette_weight", r.roulette_weight)?;
     if !(r.roulette_weight > 0.0 && r.roulette_weight < 1.0) {
         return Err(Invalid::new(
@@ -207,15 +231,17 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
             format!("{} is not valid: must lie in (0, 1]", r.roulette_survival),
         ));
     }
+    Ok(())
+}
 
-    validate_pump_source(config)?;
-
+/// The time-of-flight range and bin count of the tally.
+fn validate_tally(t: &Tally) -> Result<(), Invalid> {
     positive(
         "tally.time_max_ps",
-        config.tally.time_max_ps,
+        t.time_max_ps,
         "the time-of-flight range",
     )?;
-    let bins = config.tally.time_bins;
+    let bins = t.time_bins;
     if bins == 0 || bins > MAX_TIME_BINS {
         return Err(Invalid::new(
             "tally.time_bins",
@@ -242,6 +268,23 @@ fn count(key: &str, v: u32, min: u32, what: &str) -> Result<(), Invalid> {
 /// The platelets, pump, spectrum, detector, grid and time stepping of the ASE engine.
 fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
     let p = &config.platelets;
+    validate_platelets(p)?;
+    validate_spectrum(&config.spectrum, p)?;
+    validate_detector(&config.detector)?;
+    validate_grid(&config.grid, p)?;
+    validate_time_stepping(&config.run, p)?;
+
+    if config.source.kind != SourceKind::Pump {
+        return Ok(());
+    }
+    let f = &config.film;
+    validate_pumped_film(f)?;
+    validate_platelet_concentration(p)?;
+    validate_pump(config.pump.as_ref(), f)
+}
+
+/// The platelets' concentration, sampling, lifetimes, cross-section, emission line and degeneracy.
+fn validate_platelets(p: &Platelets) -> Result<(), Invalid> {
     if let Some(v) = p.density_per_cm3 {
         positive("platelets.density_per_cm3", v, "the platelet density")?;
     }
@@ -307,8 +350,11 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
         1,
         "the band-edge degeneracy",
     )?;
+    Ok(())
+}
 
-    let sp = &config.spectrum;
+/// The spectral window and bins, which must contain the emission lines of the platelets `p`.
+fn validate_spectrum(sp: &Spectrum, p: &Platelets) -> Result<(), Invalid> {
     positive("spectrum.min_nm", sp.min_nm, "a wavelength")?;
     positive("spectrum.max_nm", sp.max_nm, "a wavelength")?;
     if sp.max_nm <= sp.min_nm {
@@ -343,8 +389,12 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
             ));
         }
     }
+    Ok(())
+}
 
-    let a = config.detector.acceptance_half_angle_deg;
+/// The detector's acceptance half-angle.
+fn validate_detector(d: &Detector) -> Result<(), Invalid> {
+    let a = d.acceptance_half_angle_deg;
     finite("detector.acceptance_half_angle_deg", a)?;
     if !(a > 0.0 && a <= 90.0) {
         return Err(Invalid::new(
@@ -352,8 +402,11 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
             format!("{a} is not valid: must lie in (0, 90] degrees"),
         ));
     }
+    Ok(())
+}
 
-    let g = &config.grid;
+/// The grid's cell counts and the number of platelets `p` they sample.
+fn validate_grid(g: &Grid, p: &Platelets) -> Result<(), Invalid> {
     count("grid.cells_x", g.cells_x, 1, "the number of cells")?;
     count("grid.cells_y", g.cells_y, 1, "the number of cells")?;
     count("grid.cells_z", g.cells_z, 1, "the number of cells")?;
@@ -369,8 +422,11 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
             ),
         ));
     }
+    Ok(())
+}
 
-    let r = &config.run;
+/// The time step (at most the shortest lifetime of `p`), duration, packets, cone, exchange cap.
+fn validate_time_stepping(r: &Run, p: &Platelets) -> Result<(), Invalid> {
     positive("run.time_step_fs", r.time_step_fs, "the time step")?;
     positive("run.duration_ps", r.duration_ps, "the duration")?;
     count(
@@ -427,11 +483,11 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
             ));
         }
     }
+    Ok(())
+}
 
-    if config.source.kind != SourceKind::Pump {
-        return Ok(());
-    }
-    let f = &config.film;
+/// A pumped film must have a finite length and width.
+fn validate_pumped_film(f: &Film) -> Result<(), Invalid> {
     for (key, v) in [
         ("film.length_um", f.length_um),
         ("film.width_um", f.width_um),
@@ -443,6 +499,11 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
             ));
         }
     }
+    Ok(())
+}
+
+/// A pumped film's platelets need a density, or a volume fraction with a platelet volume.
+fn validate_platelet_concentration(p: &Platelets) -> Result<(), Invalid> {
     match (p.density_per_cm3, p.volume_fraction, p.volume_nm3) {
         (Some(_), None, None) | (None, Some(_), Some(_)) => {}
         _ => {
@@ -452,7 +513,12 @@ fn validate_pump_source(config: &Config) -> Result<(), Invalid> {
             ));
         }
     }
-    let Some(pump) = &config.pump else {
+    Ok(())
+}
+
+/// The `[pump]` table: its excitation, wavelength, cross-section and a stripe that fits on `f`.
+fn validate_pump(pump: Option<&Pump>, f: &Film) -> Result<(), Invalid> {
+    let Some(pump) = pump else {
         return Err(Invalid::new(
             "pump",
             "source.kind = \"pump\" needs a [pump] table with stripe_length_um, stripe_width_um and fluence_uj_cm2 or mean_excitons",

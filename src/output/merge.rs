@@ -104,6 +104,37 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
     }
     let parts: Vec<Part> = parts.iter().map(|p| Part::open(p)).collect::<Result<_>>()?;
     let first = &parts[0];
+    check_same_run(&parts)?;
+    let points_total = first.reader.root_u64("points_total")? as usize;
+
+    let owner = point_owners(&parts)?;
+    let missing: Vec<usize> = (0..points_total)
+        .filter(|i| !owner.contains_key(i))
+        .collect();
+    if !missing.is_empty() && !allow_partial {
+        return Err(missing_points(first, owner.len(), &missing, points_total));
+    }
+
+    let partial = partial_path(dest);
+    write_merged(&partial, &parts, &owner, points_total, missing.is_empty()).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        Error::hdf5(&partial, e)
+    })?;
+    std::fs::rename(&partial, dest).map_err(|source| Error::Io {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    Ok(MergeReport {
+        output: dest.to_path_buf(),
+        points: owner.len(),
+        points_total,
+        missing,
+    })
+}
+
+/// Refuse parts whose config or build of asemc differs from the first part's.
+fn check_same_run(parts: &[Part]) -> Result<()> {
+    let first = &parts[0];
     for part in &parts[1..] {
         for name in SAME_IN_EVERY_SHARD {
             if part.root(name)? != first.root(name)? {
@@ -128,9 +159,11 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
             }
         }
     }
-    let points_total = first.reader.root_u64("points_total")? as usize;
+    Ok(())
+}
 
-    // Which file holds each point; a point in two files is refused.
+/// Which file holds each point; a point in two files is refused.
+fn point_owners(parts: &[Part]) -> Result<BTreeMap<usize, usize>> {
     let mut owner: BTreeMap<usize, usize> = BTreeMap::new();
     for (k, part) in parts.iter().enumerate() {
         for &index in part.points.keys() {
@@ -147,95 +180,87 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
             owner.insert(index, k);
         }
     }
-    let missing: Vec<usize> = (0..points_total)
-        .filter(|i| !owner.contains_key(i))
-        .collect();
-    if !missing.is_empty() && !allow_partial {
-        // The shards that would hold the missing points, when the files are shards.
-        let shards: Vec<String> = match first.shard.map(|s| s.count) {
-            Some(n) => missing
-                .iter()
-                .map(|i| i % n)
-                .collect::<std::collections::BTreeSet<_>>()
-                .iter()
-                .map(|k| format!("{k}/{n}"))
-                .collect(),
-            None => Vec::new(),
-        };
-        return Err(input(
-            &first.path,
-            format!(
-                "the shards given hold {} of the sweep's {points_total} points; missing: point{} {}{}. Give every shard, rerun the missing ones (asemc run … --shard K/N --resume), or merge with --allow-partial",
-                owner.len(),
-                if missing.len() == 1 { "" } else { "s" },
-                ranges(&missing),
-                if shards.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " (shard{} {})",
-                        if shards.len() == 1 { "" } else { "s" },
-                        shards.join(", ")
-                    )
-                }
-            ),
-        ));
-    }
+    Ok(owner)
+}
 
-    let partial = partial_path(dest);
-    let write = || -> hdf5::Result<()> {
-        let out = super::h5file::create(&partial)?;
-        // The run's root attributes, less the shard, plus how the file was made.
-        for name in first.file().attr_names()? {
-            if !matches!(
-                name.as_str(),
-                "shard_index" | "shard_count" | "wall_time_s" | "complete"
-            ) {
-                copy_attr(first.file(), &out, &name)?;
-            }
-        }
-        let wall: f64 = parts
+/// The error naming the `missing` points of the sweep, and their shards, that no part holds.
+fn missing_points(first: &Part, held: usize, missing: &[usize], points_total: usize) -> Error {
+    // The shards that would hold the missing points, when the files are shards.
+    let shards: Vec<String> = match first.shard.map(|s| s.count) {
+        Some(n) => missing
             .iter()
-            .filter_map(|p| {
-                p.file()
-                    .attr("wall_time_s")
-                    .and_then(|a| a.read_scalar::<f64>())
-                    .ok()
-            })
-            .sum();
-        write_f64(&out, "wall_time_s", wall)?;
-        write_u64(&out, "merged_files", parts.len() as u64)?;
-        let sources: Vec<String> = parts.iter().map(|p| p.path.display().to_string()).collect();
-        write_str(&out, "merged_from", &sources.join("\n"))?;
-        let group = out.create_group(POINTS_GROUP)?;
-        for (&index, &k) in &owner {
-            let src = parts[k]
-                .file()
-                .group(POINTS_GROUP)?
-                .group(&parts[k].points[&index])?;
-            let dst = group.create_group(&point_name(index, points_total))?;
-            copy_group(&src, &dst)?;
-        }
-        if missing.is_empty() {
-            write_u64(&out, "complete", 1)?;
-        }
-        out.flush()?;
-        out.close()
+            .map(|i| i % n)
+            .collect::<std::collections::BTreeSet<_>>()
+            .iter()
+            .map(|k| format!("{k}/{n}"))
+            .collect(),
+        None => Vec::new(),
     };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        Error::hdf5(&partial, e)
-    })?;
-    std::fs::rename(&partial, dest).map_err(|source| Error::Io {
-        path: dest.to_path_buf(),
-        source,
-    })?;
-    Ok(MergeReport {
-        output: dest.to_path_buf(),
-        points: owner.len(),
-        points_total,
-        missing,
-    })
+    input(
+        &first.path,
+        format!(
+            "the shards given hold {held} of the sweep's {points_total} points; missing: point{} {}{}. Give every shard, rerun the missing ones (asemc run … --shard K/N --resume), or merge with --allow-partial",
+            if missing.len() == 1 { "" } else { "s" },
+            ranges(missing),
+            if shards.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (shard{} {})",
+                    if shards.len() == 1 { "" } else { "s" },
+                    shards.join(", ")
+                )
+            }
+        ),
+    )
+}
+
+/// Write the merged file at `partial`: the run's root attributes, then each owned point.
+fn write_merged(
+    partial: &Path,
+    parts: &[Part],
+    owner: &BTreeMap<usize, usize>,
+    points_total: usize,
+    complete: bool,
+) -> hdf5::Result<()> {
+    let first = &parts[0];
+    let out = super::h5file::create(partial)?;
+    // The run's root attributes, less the shard, plus how the file was made.
+    for name in first.file().attr_names()? {
+        if !matches!(
+            name.as_str(),
+            "shard_index" | "shard_count" | "wall_time_s" | "complete"
+        ) {
+            copy_attr(first.file(), &out, &name)?;
+        }
+    }
+    let wall: f64 = parts
+        .iter()
+        .filter_map(|p| {
+            p.file()
+                .attr("wall_time_s")
+                .and_then(|a| a.read_scalar::<f64>())
+                .ok()
+        })
+        .sum();
+    write_f64(&out, "wall_time_s", wall)?;
+    write_u64(&out, "merged_files", parts.len() as u64)?;
+    let sources: Vec<String> = parts.iter().map(|p| p.path.display().to_string()).collect();
+    write_str(&out, "merged_from", &sources.join("\n"))?;
+    let group = out.create_group(POINTS_GROUP)?;
+    for (&index, &k) in owner {
+        let src = parts[k]
+            .file()
+            .group(POINTS_GROUP)?
+            .group(&parts[k].points[&index])?;
+        let dst = group.create_group(&point_name(index, points_total))?;
+        copy_group(&src, &dst)?;
+    }
+    if complete {
+        write_u64(&out, "complete", 1)?;
+    }
+    out.flush()?;
+    out.close()
 }
 
 /// Copy the attribute `name` of `src` to `dst` (the types asemc writes: f64, u64 and
