@@ -1,6 +1,7 @@
-//! ASE photon packets: moving one packet through one time step in the layered slab,
-//! gaining or losing weight by its cell's net gain at its wavelength, and booking every
-//! photon gained or absorbed against that cell for the platelets to pay.
+//! ASE photon packets: moving one packet through one time step in the layered slab
+//! (the ASE engine's walk of the mover, `transport::mover::walk`), gaining or losing
+//! weight by its cell's net gain at its wavelength, and booking every photon gained or
+//! absorbed against that cell for the platelets to pay.
 //!
 //! Over a path element s in a film cell with stimulated gain g_s, platelet absorption
 //! g_a and background loss α, the weight goes from W to W·e^{(g_s − g_a − α)s}; with
@@ -10,11 +11,8 @@
 use super::setup::AseSetup;
 use super::tally::{Exit, ExitTally, Ledger};
 use crate::rng::{Purpose, Stream};
-use crate::transport::geometry::FILM;
-use crate::transport::interfaces::{
-    Outcome, Plane, meet_edge, meet_face, nearest_edge, nearest_plane,
-};
-use crate::transport::scatter;
+use crate::transport::geometry::{FILM, Layer};
+use crate::transport::mover::{self, End, Left, Walk};
 use crate::units::SPEED_OF_LIGHT_CM_PER_PS;
 
 /// Segments after which a packet is stopped for the step (a guard; never reached in
@@ -97,14 +95,6 @@ impl StepOutput {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Event {
-    Budget,
-    Scatter,
-    Plane(Plane),
-    CellPlane,
-}
-
 fn leave(p: &mut AsePacket, exit: Exit, out: &mut StepOutput) {
     out.tally.add(exit, p.bin as usize, p.time_ps, p.weight);
     out.ledger.exits[exit as usize] += p.weight;
@@ -140,6 +130,136 @@ pub fn advance(
     }
 }
 
+/// An ASE packet's walk through one time step: amplified or absorbed by its cells'
+/// net gain at its wavelength, every photon gained or absorbed noted against the cell
+/// (`taken`: cell, stimulated, absorbed), roulette relative to its birth weight.
+struct Amplified<'a> {
+    view: &'a StepView<'a>,
+    p: &'a mut AsePacket,
+    t_end: f64,
+    out: &'a mut StepOutput,
+    taken: &'a mut Vec<(usize, f64, f64)>,
+}
+
+impl Walk for Amplified<'_> {
+    fn ray(&mut self) -> (&mut [f64; 3], &mut [f64; 3], &mut usize) {
+        (&mut self.p.pos, &mut self.p.dir, &mut self.p.layer)
+    }
+
+    fn segment(&mut self) {
+        self.out.segments += 1;
+    }
+
+    fn budget(&self, layer: &Layer) -> f64 {
+        (self.t_end - self.p.time_ps) * (SPEED_OF_LIGHT_CM_PER_PS / layer.n)
+    }
+
+    fn folds(&self) -> bool {
+        // A guided ray in a film one cell deep meets its faces only to be totally
+        // reflected.
+        let setup = self.view.setup;
+        self.p.layer == FILM && setup.grid.nz == 1 && setup.stack.film_guides(self.p.dir[2])
+    }
+
+    fn cell(&self) -> (f64, Option<usize>) {
+        if self.p.layer != FILM {
+            return (f64::INFINITY, None);
+        }
+        let grid = &self.view.setup.grid;
+        let (pos, dir) = (&self.p.pos, &self.p.dir);
+        let size = grid.size();
+        let probe = [0, 1, 2].map(|k| pos[k] + dir[k] * NUDGE * size[k]);
+        let coords = grid.coords(probe);
+        let corner = grid.corner(coords);
+        let counts = [grid.nx, grid.ny, grid.nz];
+        let mut nearest = f64::INFINITY;
+        for k in 0..3 {
+            // The outermost planes are the film's own faces and edges.
+            let d = if dir[k] > 0.0 && coords[k] + 1 < counts[k] {
+                (corner[k] + size[k] - pos[k]) / dir[k]
+            } else if dir[k] < 0.0 && coords[k] > 0 {
+                (corner[k] - pos[k]) / dir[k]
+            } else {
+                f64::INFINITY
+            };
+            nearest = nearest.min(d);
+        }
+        (nearest, Some(grid.index(coords)))
+    }
+
+    fn travel(&mut self, s: f64, layer: &Layer, cell: Option<usize>) {
+        let (setup, view) = (self.view.setup, self.view);
+        let p = &mut *self.p;
+        p.time_ps += s / (SPEED_OF_LIGHT_CM_PER_PS / layer.n);
+        let (g_s, g_a) = match cell {
+            Some(c) if setup.coupled => {
+                let i = c * setup.spectrum.bins + p.bin as usize;
+                (view.stim[i], view.abs[i])
+            }
+            _ => (0.0, 0.0),
+        };
+        let alpha = layer.mu_a;
+        let rate = g_s - g_a - alpha;
+        if rate == 0.0 || s <= 0.0 {
+            return;
+        }
+        let w0 = p.weight;
+        let integral = if (rate * s).abs() < SMALL_EXPONENT {
+            w0 * s
+        } else {
+            w0 * (rate * s).exp_m1() / rate
+        };
+        let mut stimulated = g_s * integral;
+        let mut absorbed = g_a * integral;
+        let mut background = alpha * integral;
+        let taken = &mut *self.taken;
+        let slot = cell.map(|c| match taken.iter().position(|t| t.0 == c) {
+            Some(k) => k,
+            None => {
+                taken.push((c, 0.0, 0.0));
+                taken.len() - 1
+            }
+        });
+        if let (Some(c), Some(k)) = (cell, slot) {
+            // No packet takes more from a cell in one step than it holds.
+            let room = (view.cell_excitons[c] - taken[k].1).max(0.0);
+            stimulated = stimulated.min(room);
+        }
+        // A packet whose gain was capped cannot lose more than it carries.
+        let losses = absorbed + background;
+        if losses > w0 + stimulated {
+            let k = (w0 + stimulated) / losses;
+            absorbed *= k;
+            background *= k;
+        }
+        if let Some(k) = slot {
+            taken[k].1 += stimulated;
+            taken[k].2 += absorbed;
+        }
+        let ledger = &mut self.out.ledger;
+        ledger.stimulated += stimulated;
+        ledger.absorbed += absorbed;
+        ledger.background += background;
+        p.weight = (w0 + stimulated - absorbed - background).max(0.0);
+    }
+
+    fn roulette(&mut self, rng: &mut Stream) -> bool {
+        let roulette = self.view.setup.roulette;
+        let p = &mut *self.p;
+        if p.weight < roulette.threshold * p.birth_weight {
+            if rng.uniform() < roulette.survival {
+                let gained = p.weight * (1.0 / roulette.survival - 1.0);
+                self.out.ledger.roulette_net += gained;
+                p.weight += gained;
+            } else {
+                self.out.ledger.roulette_net -= p.weight;
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// The path of `advance`; `taken` collects (cell, stimulated, absorbed).
 fn follow(
     view: &StepView,
@@ -149,167 +269,41 @@ fn follow(
     out: &mut StepOutput,
     taken: &mut Vec<(usize, f64, f64)>,
 ) {
-    let setup = view.setup;
-    let stack = &setup.stack;
-    let grid = &setup.grid;
-    let bins = setup.spectrum.bins;
-    let mut tau = 0.0;
-    for _ in 0..MAX_SEGMENTS_PER_STEP {
-        out.segments += 1;
-        let layer = stack.layers[p.layer];
-        if layer.mu_s > 0.0 && tau <= 0.0 {
-            tau = -rng.uniform().ln();
+    let stack = &view.setup.stack;
+    let detector_cos = view.setup.detector_cos;
+    let mut walk = Amplified {
+        view,
+        p,
+        t_end,
+        out,
+        taken,
+    };
+    let end = mover::walk(stack, &mut walk, rng, MAX_SEGMENTS_PER_STEP);
+    let exit = match end {
+        End::Budget => {
+            p.time_ps = t_end;
+            return;
         }
-        let speed = SPEED_OF_LIGHT_CM_PER_PS / layer.n;
-        let mut s = (t_end - p.time_ps) * speed;
-        let mut event = Event::Budget;
-        let consider = |d: f64, e: Event, s: &mut f64, event: &mut Event| {
-            if d < *s {
-                *s = d.max(0.0);
-                *event = e;
-            }
-        };
-        // A guided ray in a film one cell deep meets its faces only to be totally
-        // reflected: follow its zigzag by folding, up to the next edge or cell plane.
-        let guided = p.layer == FILM && grid.nz == 1 && stack.film_guides(p.dir[2]);
-        let (to_plane, plane) = if guided {
-            nearest_edge(stack, &p.pos, &p.dir)
-        } else {
-            nearest_plane(stack, p.layer, &p.pos, &p.dir)
-        };
-        consider(to_plane, Event::Plane(plane), &mut s, &mut event);
-        let mut cell = None;
-        if p.layer == FILM {
-            let size = grid.size();
-            let probe = [0, 1, 2].map(|k| p.pos[k] + p.dir[k] * NUDGE * size[k]);
-            let coords = grid.coords(probe);
-            let corner = grid.corner(coords);
-            let counts = [grid.nx, grid.ny, grid.nz];
-            for k in 0..3 {
-                // The outermost planes are the film's own faces and edges, handled above.
-                let d = if p.dir[k] > 0.0 && coords[k] + 1 < counts[k] {
-                    (corner[k] + size[k] - p.pos[k]) / p.dir[k]
-                } else if p.dir[k] < 0.0 && coords[k] > 0 {
-                    (corner[k] - p.pos[k]) / p.dir[k]
-                } else {
-                    f64::INFINITY
-                };
-                consider(d, Event::CellPlane, &mut s, &mut event);
-            }
-            cell = Some(grid.index(coords));
+        End::Died => {
+            p.fate = Fate::Killed;
+            return;
         }
-        if layer.mu_s > 0.0 {
-            consider(tau / layer.mu_s, Event::Scatter, &mut s, &mut event);
-        }
-
-        // Move and change weight along the segment.
-        if guided {
-            p.pos[0] += s * p.dir[0];
-            p.pos[1] += s * p.dir[1];
-            (p.pos[2], p.dir[2]) = stack.fold_in_film(p.pos[2], p.dir[2], s);
-        } else {
-            for k in 0..3 {
-                p.pos[k] += s * p.dir[k];
-            }
-        }
-        p.time_ps += s / speed;
-        if layer.mu_s > 0.0 {
-            tau -= s * layer.mu_s;
-        }
-        let (g_s, g_a) = match cell {
-            Some(c) if setup.coupled => {
-                let i = c * bins + p.bin as usize;
-                (view.stim[i], view.abs[i])
-            }
-            _ => (0.0, 0.0),
-        };
-        let alpha = layer.mu_a;
-        let rate = g_s - g_a - alpha;
-        if rate != 0.0 && s > 0.0 {
-            let w0 = p.weight;
-            let integral = if (rate * s).abs() < SMALL_EXPONENT {
-                w0 * s
+        // A step's path is finite; a packet that took the most segments a step allows
+        // waits for the next.
+        End::NowhereToGo | End::GaveUp => return,
+        End::Left(Left::Top) => Exit::Surface,
+        End::Left(Left::Bottom) => Exit::Substrate,
+        End::Left(Left::Edge {
+            axis,
+            plus,
+            cos_out,
+        }) => {
+            if axis == 0 && plus && cos_out >= detector_cos {
+                Exit::Detector
             } else {
-                w0 * (rate * s).exp_m1() / rate
-            };
-            let mut stimulated = g_s * integral;
-            let mut absorbed = g_a * integral;
-            let mut background = alpha * integral;
-            let slot = cell.map(|c| match taken.iter().position(|t| t.0 == c) {
-                Some(k) => k,
-                None => {
-                    taken.push((c, 0.0, 0.0));
-                    taken.len() - 1
-                }
-            });
-            if let (Some(c), Some(k)) = (cell, slot) {
-                // No packet takes more from a cell in one step than it holds.
-                let room = (view.cell_excitons[c] - taken[k].1).max(0.0);
-                stimulated = stimulated.min(room);
-            }
-            // A packet whose gain was capped cannot lose more than it carries.
-            let losses = absorbed + background;
-            if losses > w0 + stimulated {
-                let k = (w0 + stimulated) / losses;
-                absorbed *= k;
-                background *= k;
-            }
-            if let Some(k) = slot {
-                taken[k].1 += stimulated;
-                taken[k].2 += absorbed;
-            }
-            out.ledger.stimulated += stimulated;
-            out.ledger.absorbed += absorbed;
-            out.ledger.background += background;
-            p.weight = (w0 + stimulated - absorbed - background).max(0.0);
-        }
-
-        match event {
-            Event::Budget => {
-                p.time_ps = t_end;
-                return;
-            }
-            Event::CellPlane => {}
-            Event::Scatter => {
-                tau = 0.0;
-                p.dir = scatter::scatter_hg(p.dir, layer.g, rng);
-            }
-            Event::Plane(Plane::Face { down }) => {
-                match meet_face(stack, p.layer, down, &mut p.pos, &mut p.dir, rng) {
-                    Outcome::Entered(next) => p.layer = next,
-                    Outcome::LeftTop => return leave(p, Exit::Surface, out),
-                    Outcome::LeftBottom => return leave(p, Exit::Substrate, out),
-                    Outcome::Reflected | Outcome::LeftEdge { .. } => {}
-                }
-            }
-            Event::Plane(Plane::Edge { axis, plus }) => {
-                if let Outcome::LeftEdge { cos_out } =
-                    meet_edge(stack, axis, plus, &mut p.pos, &mut p.dir, rng)
-                {
-                    let detected = axis == 0 && plus && cos_out >= setup.detector_cos;
-                    return leave(
-                        p,
-                        if detected {
-                            Exit::Detector
-                        } else {
-                            Exit::OtherEdges
-                        },
-                        out,
-                    );
-                }
+                Exit::OtherEdges
             }
         }
-
-        if p.weight < setup.roulette.threshold * p.birth_weight {
-            if rng.uniform() < setup.roulette.survival {
-                let gained = p.weight * (1.0 / setup.roulette.survival - 1.0);
-                out.ledger.roulette_net += gained;
-                p.weight += gained;
-            } else {
-                out.ledger.roulette_net -= p.weight;
-                p.fate = Fate::Killed;
-                return;
-            }
-        }
-    }
+    };
+    leave(p, exit, out);
 }

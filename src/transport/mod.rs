@@ -3,6 +3,7 @@
 pub mod fresnel;
 pub mod geometry;
 pub mod interfaces;
+pub mod mover;
 pub mod packet;
 pub mod scatter;
 pub mod simulate;

@@ -1,14 +1,14 @@
 //! Following one photon packet through the layered slab until it leaves, is absorbed,
-//! is found trapped, or loses Russian roulette.
+//! is found trapped, or loses Russian roulette: the passive transport's walk of the
+//! mover (`mover::walk`).
 //!
 //! Absorption is continuous: along a path element s the weight falls by
 //! exp(−µa·s) and the difference is booked as absorbed where it happened. Scattering
 //! distances are sampled from µs alone. Interfaces reflect or transmit stochastically
 //! with the unpolarised Fresnel reflectance, which is unbiased for every tally.
 
-use super::geometry::{FILM, Stack, TrappedFate};
-use super::interfaces::{Outcome, Plane, meet_edge, meet_face, nearest_plane};
-use super::scatter;
+use super::geometry::{FILM, Layer, Stack, TrappedFate};
+use super::mover::{self, End, Left, Walk};
 use super::tally::{Channel, PhotonScore, Tally};
 use crate::rng::Stream;
 use crate::units::SPEED_OF_LIGHT_CM_PER_PS;
@@ -38,13 +38,6 @@ pub struct Packet {
 pub struct Roulette {
     pub threshold: f64,
     pub survival: f64,
-}
-
-/// The nearest event on the packet's straight path.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Event {
-    Scatter,
-    Plane(Plane),
 }
 
 fn edge_channel(axis: usize, plus: bool) -> Channel {
@@ -82,6 +75,63 @@ fn leave(p: &Packet, exit: Channel, score: &mut PhotonScore, tally: &mut Tally) 
     tally.add_time(exit, p.time_ps, p.weight);
 }
 
+/// A passive packet's walk: absorbed continuously where it goes, no time limit,
+/// roulette against an absolute weight.
+struct Passive<'a> {
+    roulette: Roulette,
+    p: &'a mut Packet,
+    score: &'a mut PhotonScore,
+    tally: &'a mut Tally,
+}
+
+impl Walk for Passive<'_> {
+    fn ray(&mut self) -> (&mut [f64; 3], &mut [f64; 3], &mut usize) {
+        (&mut self.p.pos, &mut self.p.dir, &mut self.p.layer)
+    }
+
+    fn segment(&mut self) {
+        self.tally.steps += 1;
+    }
+
+    fn budget(&self, _layer: &Layer) -> f64 {
+        f64::INFINITY
+    }
+
+    fn folds(&self) -> bool {
+        false
+    }
+
+    fn cell(&self) -> (f64, Option<usize>) {
+        (f64::INFINITY, None)
+    }
+
+    fn travel(&mut self, s: f64, layer: &Layer, _cell: Option<usize>) {
+        let p = &mut *self.p;
+        if layer.mu_a > 0.0 {
+            let absorbed = p.weight * (-(-layer.mu_a * s).exp_m1());
+            let channel = if p.layer == FILM {
+                Channel::AbsorbedFilm
+            } else {
+                Channel::AbsorbedSubstrate
+            };
+            self.score.add(channel, absorbed);
+            p.weight -= absorbed;
+        }
+        p.time_ps += s * layer.n / SPEED_OF_LIGHT_CM_PER_PS;
+    }
+
+    fn roulette(&mut self, rng: &mut Stream) -> bool {
+        if self.p.weight < self.roulette.threshold {
+            if rng.uniform() < self.roulette.survival {
+                self.p.weight /= self.roulette.survival;
+            } else {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// Follow packet `p` to the end of its life, booking into `score` (per photon) and
 /// `tally` (time histograms, step count).
 pub fn trace(
@@ -95,78 +145,22 @@ pub fn trace(
     if settle_if_trapped(stack, p, score) {
         return;
     }
-    // Remaining scattering optical depth; sampled when it runs out.
-    let mut tau = 0.0;
-    for _ in 0..MAX_INTERACTIONS {
-        tally.steps += 1;
-        let layer = stack.layers[p.layer];
-        if layer.mu_s > 0.0 && tau <= 0.0 {
-            tau = -rng.uniform().ln();
-        }
-
-        // Distances to the possible events.
-        let (mut s, plane) = nearest_plane(stack, p.layer, &p.pos, &p.dir);
-        let mut event = Event::Plane(plane);
-        if layer.mu_s > 0.0 {
-            let s_scatter = tau / layer.mu_s;
-            if s_scatter < s {
-                s = s_scatter;
-                event = Event::Scatter;
-            }
-        }
-        if !s.is_finite() {
+    let mut walk = Passive {
+        roulette,
+        p,
+        score,
+        tally,
+    };
+    let end = mover::walk(stack, &mut walk, rng, MAX_INTERACTIONS);
+    let exit = match end {
+        End::Left(Left::Top) => Channel::Top,
+        End::Left(Left::Bottom) => Channel::Bottom,
+        End::Left(Left::Edge { axis, plus, .. }) => edge_channel(axis, plus),
+        End::Died => return,
+        End::Budget | End::NowhereToGo | End::GaveUp => {
             score.add(Channel::Unresolved, p.weight);
             return;
         }
-
-        // Move, absorb, age.
-        for k in 0..3 {
-            p.pos[k] += s * p.dir[k];
-        }
-        if layer.mu_a > 0.0 {
-            let absorbed = p.weight * (-(-layer.mu_a * s).exp_m1());
-            let channel = if p.layer == FILM {
-                Channel::AbsorbedFilm
-            } else {
-                Channel::AbsorbedSubstrate
-            };
-            score.add(channel, absorbed);
-            p.weight -= absorbed;
-        }
-        if layer.mu_s > 0.0 {
-            tau -= s * layer.mu_s;
-        }
-        p.time_ps += s * layer.n / SPEED_OF_LIGHT_CM_PER_PS;
-
-        match event {
-            Event::Scatter => {
-                tau = 0.0;
-                p.dir = scatter::scatter_hg(p.dir, layer.g, rng);
-            }
-            Event::Plane(Plane::Face { down }) => {
-                match meet_face(stack, p.layer, down, &mut p.pos, &mut p.dir, rng) {
-                    Outcome::Entered(next) => p.layer = next,
-                    Outcome::LeftTop => return leave(p, Channel::Top, score, tally),
-                    Outcome::LeftBottom => return leave(p, Channel::Bottom, score, tally),
-                    Outcome::Reflected | Outcome::LeftEdge { .. } => {}
-                }
-            }
-            Event::Plane(Plane::Edge { axis, plus }) => {
-                if let Outcome::LeftEdge { .. } =
-                    meet_edge(stack, axis, plus, &mut p.pos, &mut p.dir, rng)
-                {
-                    return leave(p, edge_channel(axis, plus), score, tally);
-                }
-            }
-        }
-
-        if p.weight < roulette.threshold {
-            if rng.uniform() < roulette.survival {
-                p.weight /= roulette.survival;
-            } else {
-                return;
-            }
-        }
-    }
-    score.add(Channel::Unresolved, p.weight);
+    };
+    leave(p, exit, score, tally);
 }
