@@ -4,10 +4,17 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Every kernel in `shaders/`, prefixed with the shared files in `shaders/shared/` (in
-/// name order) exactly as `src/gpu/shaders.rs` composes them, must parse and validate.
+/// The constants the kernels share with Rust, emitted for WGSL as the crate emits them.
+#[path = "src/gpu/shared.rs"]
+#[allow(dead_code)]
+mod shared;
+
+/// Every kernel in `shaders/`, prefixed with the shared constants of `src/gpu/shared.rs`
+/// and the shared files in `shaders/shared/` (in name order) exactly as
+/// `src/gpu/shaders.rs` composes them, must parse and validate.
 fn validate_shaders() {
     println!("cargo:rerun-if-changed=shaders");
+    println!("cargo:rerun-if-changed=src/gpu/shared.rs");
     let files = |dir: &Path| -> Vec<std::path::PathBuf> {
         let mut v: Vec<_> = std::fs::read_dir(dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -17,9 +24,12 @@ fn validate_shaders() {
         v.sort();
         v
     };
-    let shared: String = files(Path::new("shaders/shared"))
-        .iter()
-        .map(|p| std::fs::read_to_string(p).expect("readable shader"))
+    let shared: String = std::iter::once(shared::wgsl())
+        .chain(
+            files(Path::new("shaders/shared"))
+                .iter()
+                .map(|p| std::fs::read_to_string(p).expect("readable shader")),
+        )
         .collect::<Vec<_>>()
         .join("\n");
     for kernel in files(Path::new("shaders")) {

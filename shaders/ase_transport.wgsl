@@ -7,27 +7,13 @@
 // (Photon, point, step, packet id), the stream of the CPU. Single precision; times
 // are counted from the step's start.
 
-const FILM: u32 = 0u;
-const SUBSTRATE: u32 = 1u;
-const PURPOSE_PHOTON: u32 = 4u;
-
-// Fates, as photons::Fate; OVERFLOW: the packet met more cells than it has entries
-// for, or took more segments than the device's loops allow (`passes`), and the host
-// follows it on the CPU instead.
-const ALIVE: u32 = 0u;
-const EXITED: u32 = 1u;
-const KILLED: u32 = 2u;
-const OVERFLOW: u32 = 3u;
-
-// Exits, as tally::Exit.
-const DETECTOR: u32 = 0u;
-const OTHER_EDGES: u32 = 1u;
-const SURFACE: u32 = 2u;
-const SUBSTRATE_EXIT: u32 = 3u;
-
-// Exchange entries a packet holds for one step: one per cell it meets (two vec4s of
-// registers each for their cells and photons, e_cell, e_stim and e_abs below).
-const ENTRIES: u32 = 8u;
+// From src/gpu/shared.rs: the layers FILM and SUBSTRATE, PURPOSE_PHOTON, the fates
+// (ALIVE, EXITED, KILLED, OVERFLOW: the packet met more cells than it has entries for,
+// or took more segments than the device's loops allow (`passes`), and the host follows
+// it on the CPU instead), the exits (DETECTOR, OTHER_EDGES, SURFACE, SUBSTRATE_EXIT),
+// ENTRIES (exchange entries a packet holds for one step, one per cell it meets: two
+// vec4s of registers each for their cells and photons, e_cell, e_stim and e_abs below)
+// and PACKETS_PER_ROW.
 const_assert ENTRIES == 8u;
 
 // Events ending a segment.
@@ -141,8 +127,6 @@ struct Entry {
 @group(0) @binding(4) var<storage, read> absorb: array<f32>;
 @group(0) @binding(5) var<storage, read> cell_excitons: array<f32>;
 @group(0) @binding(6) var packets_in: texture_2d<u32>;
-
-const PACKETS_PER_ROW: u32 = 1024u;
 
 // Packet i as the host wrote it.
 fn load_packet(i: u32) -> GpuPacket {

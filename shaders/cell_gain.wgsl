@@ -70,8 +70,7 @@ struct CountChange {
 // it loads a storage buffer's words one lane at a time.
 @group(0) @binding(9) var changes: texture_2d<u32>;
 
-const CHANGES_PER_ROW: u32 = 4096u;
-
+// CHANGES_PER_ROW (src/gpu/shared.rs): changes a row of `changes` holds.
 // The host's change j of this dispatch.
 fn change(j: u32) -> CountChange {
     let t = textureLoad(changes, vec2<i32>(i32(j % CHANGES_PER_ROW), i32(j / CHANGES_PER_ROW)), 0);
@@ -89,9 +88,8 @@ fn put_bin(i: u32, s: f32, a: f32) {
     }
 }
 
-// Invocations per workgroup; each takes 8 neighbouring bins, so that a change, loaded
-// once, serves them all.
-const LANES: u32 = 32u;
+// LANES (src/gpu/shared.rs) invocations per workgroup; each takes 8 neighbouring bins,
+// so that a change, loaded once, serves them all.
 
 fn lines(e_i: f32, n: u32) -> vec4<f32> {
     return platelet_lines(e_i, n, p.degeneracy, p.biexciton_shift_ev);

@@ -31,20 +31,15 @@
 
 override CUBIC: bool = false;
 override GAUSSIAN: bool = false;
-const WORKGROUP: u32 = 64u;
 // Loop passes a workgroup makes before it stops: lavapipe leaves every loop once an
 // invocation's loops have counted 65535 (all its loops together; a pass can count
 // twice). Lower in the tests of stopping.
-override PASSES: u32 = 30000u;
+override PASSES: u32 = LOOP_PASSES;
 // Slots of the table of platelets accepted in a round (platelet index modulo SLOTS).
 const SLOTS: u32 = 1024u;
 const NO_LANE: u32 = 0xffffffffu;
-// Blocks of the cell's stream a dispatch can use: PASSES rounds of 64.
-const PART_BLOCKS: u32 = 1u << 22u;
-// Order kinds.
-const STIMULATED: u32 = 0u;
-const ABSORBED: u32 = 1u;
-const RADIATIVE: u32 = 2u;
+// From src/gpu/shared.rs: WORKGROUP, LOOP_PASSES, PART_BLOCKS (blocks of the cell's
+// stream a dispatch can use: PASSES rounds of 64) and the order kinds ORDER_*.
 
 struct BookingParams {
     seed_lo: u32,
@@ -186,10 +181,10 @@ fn weight(o: Order, i: u32) -> f32 {
 fn weight_at(o: Order, i: u32, n: u32) -> f32 {
     let g = f32(p.degeneracy);
     let nf = f32(n);
-    if (o.kind == RADIATIVE) {
+    if (o.kind == ORDER_RADIATIVE) {
         return nf;
     }
-    if (o.kind == STIMULATED) {
+    if (o.kind == ORDER_STIMULATED) {
         if (n == 0u) {
             return 0.0;
         }
@@ -209,11 +204,11 @@ fn weight_at(o: Order, i: u32, n: u32) -> f32 {
 // for radiative decay.
 fn reachable_bound(o: Order, i: u32) -> f32 {
     let n = counts[i];
-    if (o.kind == RADIATIVE) {
+    if (o.kind == ORDER_RADIATIVE) {
         return f32(n);
     }
     var b = 0.0;
-    if (o.kind == STIMULATED) {
+    if (o.kind == ORDER_STIMULATED) {
         for (var m = 1u; m <= min(n, max(p.degeneracy, 2u)); m++) {
             b = max(b, weight_at(o, i, m));
         }
@@ -229,7 +224,7 @@ fn reachable_bound(o: Order, i: u32) -> f32 {
 // drawn from `u`.
 fn shift(o: Order, i: u32, u: f32) {
     var n = counts[i];
-    if (o.kind == ABSORBED) {
+    if (o.kind == ORDER_ABSORBED) {
         n += 1u;
     } else {
         n -= 1u;

@@ -20,15 +20,13 @@
 // The Auger rate's scaling with n, fixed when the pipeline is built: cubic, else
 // bimolecular (loss_rates in shared/kinetics.wgsl).
 override CUBIC: bool = false;
-// Purpose::Decay of src/rng.rs.
-const DECAY: u32 = 3u;
-const WORKGROUP: u32 = 64u;
+// From src/gpu/shared.rs: PURPOSE_DECAY (Purpose::Decay of src/rng.rs), WORKGROUP,
+// LOOP_PASSES and PART_BLOCKS (blocks of a platelet's stream each dispatch of a cell
+// starts after).
 // Loop passes an invocation makes before it stops: lavapipe leaves every loop once an
 // invocation's loops have counted 65535 (all its loops together; a pass can count
 // twice). Lower in the tests of stopping.
-override PASSES: u32 = 30000u;
-// Blocks of a platelet's stream each dispatch of a cell starts after.
-const PART_BLOCKS: u32 = 1u << 22u;
+override PASSES: u32 = LOOP_PASSES;
 
 struct DecayParams {
     seed_lo: u32,
@@ -128,7 +126,7 @@ fn platelet_decay(
         var n = counts[i];
         var t = next[i];
         if (t < p.t1) {
-            var s = stream_new(seed, DECAY, p.point, p.step, i);
+            var s = stream_new(seed, PURPOSE_DECAY, p.point, p.step, i);
             s.counter.x = p.part * PART_BLOCKS;
             while (t < p.t1 && passes < PASSES) {
                 passes += 1u;

@@ -15,13 +15,11 @@
 // The homogeneous line shape, fixed when the pipeline is built: Gaussian, else
 // Lorentzian (lineshape::Line::sample_offset).
 override GAUSSIAN: bool = false;
-// Purpose::Spontaneous of src/rng.rs.
-const SPONTANEOUS: u32 = 6u;
-const WORKGROUP: u32 = 64u;
+// From src/gpu/shared.rs: PURPOSE_SPONTANEOUS (Purpose::Spontaneous of src/rng.rs),
+// WORKGROUP and NOTHING (a platelet or bin that is none: the packet is booked as
+// outside the window).
 // Platelets a pass over the cell takes at once, 4 a lane.
 const CHUNK: u32 = 4u * WORKGROUP;
-// A platelet or bin that is none (the packet is booked as outside the window).
-const NOTHING: u32 = 0xffffffffu;
 const PI: f32 = 3.141592653589793;
 // hc, eV·nm (units::HC_EV_NM).
 const HC_EV_NM: f32 = 1239.841984;
@@ -126,7 +124,7 @@ fn spontaneous_emission(
     }
     let e = entries[k];
     let mine = lane < e.packets;
-    var rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), SPONTANEOUS, p.point, p.step, e.cell);
+    var rng = stream_new(vec2<u32>(p.seed_lo, p.seed_hi), PURPOSE_SPONTANEOUS, p.point, p.step, e.cell);
     rng.counter.x = 2u * (e.k0 + lane);
     let target_exciton = target_of(next_u32(&rng) >> 8u, e.excitons);
     var platelet = NOTHING;

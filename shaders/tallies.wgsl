@@ -11,33 +11,18 @@
 // in whatever order the invocations add to them. The host sets `scale` so that the
 // heaviest packet's weight at the step's start, rounded up to a power of two, is 2^64
 // units: every single-precision term down to 2^-40 of it is then exact, and a total
-// holds up to 2^63 of it. Each invocation sums RUN consecutive packets in registers and then adds
+// holds up to 2^63 of it. Each invocation sums TALLY_RUN consecutive packets in registers and then adds
 // its sums to the totals; a packet that left adds its weight to its exit's spectrum
 // and time trace at once (few packets leave in a step). A term of more than 2^40 of
-// the heaviest packet is not summed but counted (OUT_OF_RANGE), and the host then
+// the heaviest packet is not summed but counted (TOTAL_OUT_OF_RANGE), and the host then
 // tallies the dispatch itself.
-
-const RUN: u32 = 64u;
-const WORKGROUP: u32 = 64u;
-const PACKETS_PER_ROW: u32 = 1024u;
-const ENTRIES: u32 = 8u;
-const EXITS: u32 = 4u;
-
-// Fates, as in ase_transport.wgsl.
-const EXITED: u32 = 1u;
-const OVERFLOW: u32 = 3u;
-
-// The totals: each four words of a 128-bit integer.
-const STIMULATED: u32 = 0u;
-const ABSORBED: u32 = 1u;
-const BACKGROUND: u32 = 2u;
-const ROULETTE: u32 = 3u;
-// Path segments (whole numbers, not scaled).
-const SEGMENTS: u32 = 4u;
-// Terms beyond the range of the fixed point (whole numbers).
-const OUT_OF_RANGE: u32 = 5u;
-// Then each exit's spectrum (bins), then each exit's time trace (time bins).
-const SPECTRA: u32 = 6u;
+//
+// From src/gpu/shared.rs: TALLY_RUN, WORKGROUP, PACKETS_PER_ROW, ENTRIES, EXITS, the
+// fates EXITED and OVERFLOW, and the totals' indices, each total four words of a
+// 128-bit integer: TOTAL_STIMULATED, TOTAL_ABSORBED, TOTAL_BACKGROUND, TOTAL_ROULETTE,
+// TOTAL_SEGMENTS (whole numbers, not scaled), TOTAL_OUT_OF_RANGE (terms beyond the
+// range of the fixed point, whole numbers), then from TOTAL_SCALARS each exit's
+// spectrum (bins), then each exit's time trace (time bins).
 
 // 2^104 units (2^40 of the heaviest packet): the largest term summed.
 const MAX_UNITS: f32 = 20282409603651670423947251286016.0;
@@ -130,7 +115,7 @@ fn add_total(k: u32, v: vec4<u32>) {
 
 @compute @workgroup_size(64)
 fn tallies(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let first = (gid.x + gid.y * groups.x * WORKGROUP) * RUN;
+    let first = (gid.x + gid.y * groups.x * WORKGROUP) * TALLY_RUN;
     if (first >= p.count) {
         return;
     }
@@ -140,7 +125,7 @@ fn tallies(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     var background = vec4<u32>(0u);
     var roulette = vec4<u32>(0u);
     var segments = vec4<u32>(0u);
-    for (var i = first; i < min(first + RUN, p.count); i++) {
+    for (var i = first; i < min(first + TALLY_RUN, p.count); i++) {
         let words = packets[3u * i + 2u];
         let state = words.w;
         let fate = (state >> 8u) & 0xffu;
@@ -164,14 +149,14 @@ fn tallies(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
             let bin = textureLoad(packets_in, texel, 0).y;
             let within = u32(floor(p.start_fraction + moved.w * p.per_time_bin));
             let time_bin = min(p.start_bin + within, p.time_bins - 1u);
-            add_total(SPECTRA + exit * p.bins + bin, weight);
-            add_total(SPECTRA + EXITS * p.bins + exit * p.time_bins + time_bin, weight);
+            add_total(TOTAL_SCALARS + exit * p.bins + bin, weight);
+            add_total(TOTAL_SCALARS + EXITS * p.bins + exit * p.time_bins + time_bin, weight);
         }
     }
-    add_total(STIMULATED, stimulated);
-    add_total(ABSORBED, absorbed);
-    add_total(BACKGROUND, background);
-    add_total(ROULETTE, roulette);
-    add_total(SEGMENTS, segments);
-    add_total(OUT_OF_RANGE, whole(out_of_range));
+    add_total(TOTAL_STIMULATED, stimulated);
+    add_total(TOTAL_ABSORBED, absorbed);
+    add_total(TOTAL_BACKGROUND, background);
+    add_total(TOTAL_ROULETTE, roulette);
+    add_total(TOTAL_SEGMENTS, segments);
+    add_total(TOTAL_OUT_OF_RANGE, whole(out_of_range));
 }

@@ -17,10 +17,7 @@ const GUIDED: u32 = 10u;
 const UNRESOLVED: u32 = 11u;
 const CHANNELS: u32 = 12u;
 const NO_EXIT: u32 = 0xFFFFFFFFu;
-
-const FILM: u32 = 0u;
-const SUBSTRATE: u32 = 1u;
-const PURPOSE_TRANSPORT: u32 = 1u;
+// FILM, SUBSTRATE, PURPOSE_TRANSPORT and LOOP_PASSES come from src/gpu/shared.rs.
 
 struct TransportParams {
     film: Layer,
@@ -52,7 +49,7 @@ struct TransportParams {
 // Loop passes an invocation makes before it stops: lavapipe leaves every loop once an
 // invocation's loops have counted 65535 (all its loops together; a pass of this loop
 // counts about twice).
-const PASSES: u32 = 30000u;
+const PASSES: u32 = LOOP_PASSES;
 // `exit_channel` of a packet the kernel stopped before finishing.
 const UNFINISHED: u32 = 0xfffffffeu;
 

@@ -180,9 +180,10 @@ fn run_on_both_backends(dir: &std::path::Path, config: &str, args: &[&str]) {
     }
 }
 
-/// `asemc run --backend gpu` on a pump config: the ASE engine runs with its photon
-/// transport on the GPU, and below threshold (same streams, photons too few to move
-/// the populations) its edge output is the CPU backend's to single precision.
+/// `asemc run --backend gpu` on a pump config: the ASE engine runs on the GPU, the file
+/// says so, the detector sees light and the books balance. (The GPU draws its packets
+/// on its own streams; its agreement with the CPU backend within the errors is
+/// `tests/gpu_ase.rs`'s.)
 #[test]
 fn a_pump_run_on_the_gpu_backend() {
     let Some(_) = gpu() else { return };
@@ -208,12 +209,13 @@ fn a_pump_run_on_the_gpu_backend() {
         )
     };
     let (gb, g_edge, g_balance) = read("gpu.h5");
-    let (_, c_edge, _) = read("cpu.h5");
-    assert_eq!(gb, "gpu");
-    assert!(g_edge > 0.0 && g_balance.abs() <= 1e-3);
+    let (cb, c_edge, _) = read("cpu.h5");
+    assert_eq!((gb.as_str(), cb.as_str()), ("gpu", "cpu"));
+    println!("edge photons: gpu {g_edge}, cpu {c_edge}; energy balance error {g_balance:.2e}");
+    assert!(g_edge > 0.0 && c_edge > 0.0);
     assert!(
-        (g_edge - c_edge).abs() <= 1e-4 * c_edge,
-        "edge photons: gpu {g_edge} vs cpu {c_edge}"
+        g_balance.abs() <= 1e-6,
+        "energy balance error {g_balance:e}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -259,12 +261,13 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
 /// field offsets on both sides (WGSL layout as naga computes it).
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
-    use asemc::gpu::ase::{AseParams, Entry, GpuPacket, MovedPacket, TallyParams};
+    use asemc::gpu::ase_transport::{AseParams, Entry, GpuPacket, MovedPacket};
     use asemc::gpu::gain::{CountChange, GainParams};
     use asemc::gpu::platelets::{
         BookingParams, CellBooked, CellDecay, DecayParams, GpuOrder, LaunchEntry, LaunchParams,
         Launched,
     };
+    use asemc::gpu::tallies::TallyParams;
     use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
     use std::mem::{offset_of, size_of};
     let modules: Vec<naga::Module> = [
@@ -542,14 +545,15 @@ fn check_reports_the_gpu_memory_of_a_run() {
     // A pump run: one dispatch of up to 2¹⁸ packets (limited by the 128 MiB binding
     // on lavapipe to no fewer) at 176 bytes (48 of state, 8 exchange entries of 16)
     // with read-back copies, and 48 bytes of uploaded state, plus the gain of
-    // 30 × 3 cells × 80 bins with its read-back copy, the cells' excitons, and all
-    // 18000 platelets listed once (8 bytes each, in whole rows of 4096): 100.3 MiB.
+    // 30 × 3 cells × 80 bins with its read-back copy, the cells' excitons, all
+    // 18000 platelets listed once (8 bytes each, in whole rows of 4096), and the
+    // platelets' own buffers (`gpu::platelets::memory_needed`, 0.9 MiB): 101.2 MiB.
     let line = gpu_line(
         "examples/fluence_sweep.toml",
         &["--set", "run.duration_ps=0.1"],
     );
     assert!(
-        line.contains("gain spectra need at most 100.3 MiB")
+        line.contains("needs at most 101.2 MiB")
             && line.contains("dispatches of up to 262144 packets"),
         "{line}"
     );

@@ -20,7 +20,7 @@ use asemc::config::{Config, load};
 use asemc::cpu::ase_transport::advance_all;
 use asemc::cpu::spontaneous_emission::spontaneous_emission;
 use asemc::gpu::Gpu;
-use asemc::gpu::ase::GpuTransport;
+use asemc::gpu::ase_transport::GpuTransport;
 use asemc::gpu::gain::GpuGain;
 use asemc::gpu::platelets::{GpuPlatelets, LOOP_PASSES, MAX_PLATELETS};
 use asemc::gpu::stages::{self, GpuAse};
@@ -49,14 +49,6 @@ fn strings(v: &[&str]) -> Vec<String> {
 fn on_gpu(gpu: &Gpu, c: &Config, point: u32) -> AseOutput {
     let setup = AseSetup::from_config(c).unwrap();
     stages::run(gpu, &setup, point, &|_| {}).unwrap()
-}
-
-/// A run on the GPU backend, and the packet steps it followed on the CPU.
-fn on_gpu_counting(gpu: &Gpu, c: &Config) -> (AseOutput, u64) {
-    let setup = AseSetup::from_config(c).unwrap();
-    let mut state = GpuAse::new(gpu, &setup, 0).unwrap();
-    let out = ase::run_stages(&setup, 0, &mut state, &|_| {}).unwrap();
-    (out, state.followed_on_cpu())
 }
 
 fn on_cpu(c: &Config, point: u32) -> AseOutput {

@@ -5,8 +5,9 @@
 //! platelets beside it, the GPU a copy of their counts for the snapshots.
 
 use super::exchange::Moved;
-use super::photons::{AsePacket, Fate};
+use super::photons::{AsePacket, Exchange, Fate};
 use super::platelets::{Film, Platelet};
+use super::settle::settle_exchange;
 use super::setup::AseSetup;
 use super::spontaneous;
 use super::tally::{ExitTally, Ledger};
@@ -211,9 +212,25 @@ impl Books {
         self.gain.push(centre_gain(setup, film));
     }
 
-    /// Drop the packets that left or died.
-    pub fn keep_alive(&mut self) {
+    /// The packets were moved through a step (started at `started`, taking `segments`
+    /// path segments, exchanging `exchange` with the cells): settle the exchange where
+    /// it is booked, drop the packets that left or died, and return the step's load.
+    pub fn moved(
+        &mut self,
+        setup: &AseSetup,
+        exchange: &[Exchange],
+        segments: u64,
+        started: std::time::Instant,
+    ) -> f64 {
+        self.transport_s += started.elapsed().as_secs_f64();
+        self.photon_segments += segments;
+        let load = if setup.coupled && !setup.frozen {
+            settle_exchange(setup, self, exchange)
+        } else {
+            0.0
+        };
         self.packets.retain(|p| p.fate == Fate::Alive);
+        load
     }
 
     /// Everything the point produced, its film's counts final (the books are left empty).

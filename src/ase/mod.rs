@@ -11,6 +11,7 @@ pub mod lineshape;
 pub mod photons;
 pub mod platelets;
 pub mod report;
+pub mod settle;
 pub mod setup;
 pub mod spontaneous;
 pub mod tally;

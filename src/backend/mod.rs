@@ -41,7 +41,7 @@ pub trait Backend {
 
 /// The backend for `choice`, with a line for the log saying what was chosen and why.
 /// `threads` sizes the CPU backend's pool, or the GPU backend's host pool (the ASE
-/// engine's platelets).
+/// engine's books: starting the packets and settling their exchange).
 pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn Backend>, String)> {
     let cpu = |why: &str| -> Result<(Box<dyn Backend>, String)> {
         let cpu = CpuBackend::new(threads)?;

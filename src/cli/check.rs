@@ -63,14 +63,14 @@ pub(super) fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
             let mut most = 0;
             for c in &resolved.points {
                 let setup = crate::ase::AseSetup::from_config(c)?;
-                most = most.max(crate::gpu::ase::memory_needed(&gpu, &setup));
+                most = most.max(crate::gpu::ase_transport::memory_needed(&gpu, &setup));
             }
             writeln!(
                 out,
-                "# gpu {}: the ASE photon transport and the cells' gain spectra need at most {:.1} MiB of device memory per point (dispatches of up to {} packets; one storage binding holds {:.0} MiB); the platelets stay in host memory",
+                "# gpu {}: the ASE engine (the platelets, the cells' gain spectra, the tallies and the photon transport) needs at most {:.1} MiB of device memory per point (dispatches of up to {} packets; one storage binding holds {:.0} MiB)",
                 gpu.describe(),
                 mib(most),
-                crate::gpu::ase::max_dispatch(&gpu.limits),
+                crate::gpu::ase_transport::max_dispatch(&gpu.limits),
                 mib(gpu.limits.max_storage_buffer_binding_size)
             )
             .ok();

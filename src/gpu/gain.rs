@@ -42,7 +42,7 @@ pub struct CountChange {
 }
 
 /// `NONE` in cell_gain.wgsl: the count of a platelet not yet counted.
-pub const NONE: u32 = 0xffff;
+pub use super::shared::NONE;
 
 impl CountChange {
     fn new(energy: f32, before: u32, after: u32) -> Self {
@@ -54,11 +54,11 @@ impl CountChange {
 }
 
 /// Invocations of a `cell_gain.wgsl` workgroup (`LANES`), each taking 8 bins at a time.
-const LANES: usize = 32;
+const LANES: usize = super::shared::LANES as usize;
 
 /// The most passes a `cell_gain.wgsl` invocation's loop may make on a software adapter
 /// such as lavapipe, which runs an invocation's loops 65535 times in all.
-const SOFTWARE_LOOP_PASSES: usize = 30_000;
+const SOFTWARE_LOOP_PASSES: usize = super::shared::LOOP_PASSES as usize;
 
 /// Most changes applied in one dispatch (more are applied a few cells at a time): a
 /// quarter of a second on lavapipe.
@@ -66,7 +66,7 @@ const MAX_CHANGES: usize = 1 << 18;
 
 /// Changes a row of the texture they are uploaded in (`CHANGES_PER_ROW` in
 /// cell_gain.wgsl): a texel each.
-const CHANGES_PER_ROW: usize = 4096;
+const CHANGES_PER_ROW: usize = super::shared::CHANGES_PER_ROW as usize;
 
 /// Rows of the changes' texture for `setup`: every platelet (a recomputation) up to
 /// [`MAX_CHANGES`], and at least one cell's.

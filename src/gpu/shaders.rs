@@ -1,5 +1,6 @@
-//! The WGSL sources of the kernels: each kernel file prefixed with the shared files,
-//! the same composition `build.rs` validates.
+//! The WGSL sources of the kernels: each kernel file prefixed with the constants shared
+//! with Rust (`gpu::shared`) and the shared files, the same composition `build.rs`
+//! validates.
 
 /// The shared files of `shaders/shared/`, in name order.
 const SHARED: [&str; 5] = [
@@ -45,5 +46,5 @@ pub fn source(name: &str) -> String {
         .find(|(n, _)| *n == name)
         .unwrap_or_else(|| panic!("no kernel {name} in shaders/"))
         .1;
-    format!("{}\n{kernel}", SHARED.join("\n"))
+    format!("{}\n{}\n{kernel}", super::shared::wgsl(), SHARED.join("\n"))
 }

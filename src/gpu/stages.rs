@@ -4,14 +4,14 @@
 //! kernels there. The host keeps the books: the packets between steps (it starts the
 //! device's draws of spontaneous emission at their platelets' positions, which it
 //! alone keeps, and continues the moved packets), the settling of the exchange
-//! (`cpu::ase_transport::settle_exchange`) and the orders it books, the cells'
+//! (`ase::settle`) and the orders it books, the cells'
 //! summaries as the device returns them, and a copy of the platelets' counts brought
 //! up to date for the snapshots and the run's end.
 
 use rayon::prelude::*;
 
 use super::Gpu;
-use super::ase::GpuTransport;
+use super::ase_transport::GpuTransport;
 use super::gain::GpuGain;
 use super::platelets::GpuPlatelets;
 use crate::ase::books::{AseOutput, Books, Launch, Span};
@@ -22,7 +22,6 @@ use crate::ase::platelets::Film;
 use crate::ase::setup::AseSetup;
 use crate::ase::spontaneous::{self, Draw};
 use crate::ase::tally::Ledger;
-use crate::cpu::ase_transport::settle_exchange;
 use crate::error::Result;
 use crate::rng::Purpose;
 
@@ -325,15 +324,7 @@ impl Stages for GpuAse<'_, '_> {
             &mut books.tally,
             &mut books.ledger,
         )?;
-        books.transport_s += started.elapsed().as_secs_f64();
-        books.photon_segments += segments;
-        let load = if setup.coupled && !setup.frozen {
-            settle_exchange(setup, books, &exchange)
-        } else {
-            0.0
-        };
-        books.keep_alive();
-        Ok(load)
+        Ok(books.moved(setup, &exchange, segments, started))
     }
 
     /// Each cell's pending exchange booked as whole sampled excitons, bin by bin, as
@@ -404,7 +395,7 @@ impl Stages for GpuAse<'_, '_> {
             self.books.notes.push(format!(
                 "{} packet steps met more than {} cells (or took more segments than the adapter's loops run) and were followed on the CPU",
                 overflowed,
-                super::ase::ENTRIES
+                super::ase_transport::ENTRIES
             ));
         }
         if on_host > 0 {

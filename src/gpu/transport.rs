@@ -104,7 +104,7 @@ const NO_EXIT: u32 = u32::MAX;
 /// transport.wgsl): lavapipe leaves a loop after 65535 passes in an invocation.
 const UNFINISHED: u32 = u32::MAX - 1;
 /// Threads per workgroup of the kernel.
-const WORKGROUP: u32 = 64;
+use super::shared::WORKGROUP;
 /// Packets each invocation traces one after another (fewer in a batch's last
 /// workgroups): enough that the lanes of a SIMD group finish at about the same time.
 const PACKETS_PER_INVOCATION: u32 = 64;

@@ -1,0 +1,95 @@
+//! The host sides of the check kernels: `shaders/rng_check.wgsl` (the WGSL Philox
+//! generator against [`crate::rng`]) and `shaders/random_walk.wgsl` (the device's bare
+//! random walk, for the benchmarks).
+
+use super::Gpu;
+use crate::error::{Error, Result};
+
+/// The first `per_stream` raw numbers of Philox streams `0..streams` computed by the
+/// WGSL generator: the check that it equals [`crate::rng`].
+pub fn philox_numbers(
+    gpu: &Gpu,
+    seed: u64,
+    purpose: crate::rng::Purpose,
+    point: u32,
+    step: u32,
+    streams: u32,
+    per_stream: u32,
+) -> Result<Vec<u32>> {
+    #[repr(C)]
+    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+    struct RngCheck {
+        seed: [u32; 2],
+        purpose: u32,
+        point: u32,
+        step: u32,
+        streams: u32,
+        per_stream: u32,
+        _pad: u32,
+    }
+    let params = gpu.uniform(
+        "rng_check params",
+        &RngCheck {
+            seed: [seed as u32, (seed >> 32) as u32],
+            purpose: purpose as u32,
+            point,
+            step,
+            streams,
+            per_stream,
+            _pad: 0,
+        },
+    );
+    let size = u64::from(streams) * u64::from(per_stream) * 4;
+    let out = gpu.storage("rng_check out", size);
+    let pipeline = gpu.pipeline("rng_check", "rng_check")?;
+    let bytes = gpu.dispatch_and_read(
+        "rng_check",
+        &pipeline,
+        &[&params, &out],
+        streams.div_ceil(64),
+        &out,
+        size,
+    )?;
+    Ok(bytemuck::cast_slice(&bytes).to_vec())
+}
+
+/// Photon steps per second of the bare random walk of `shaders/random_walk.wgsl`
+/// (`invocations` walkers of `steps` steps each, `walkers` times over): the device's
+/// practical ceiling, for the benchmarks.
+pub fn random_walk_rate(gpu: &Gpu, invocations: u32, walkers: u32, steps: u32) -> Result<f64> {
+    #[repr(C)]
+    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+    struct WalkParams {
+        seed_lo: u32,
+        seed_hi: u32,
+        steps: u32,
+        walkers: u32,
+    }
+    let params = gpu.uniform(
+        "random_walk params",
+        &WalkParams {
+            seed_lo: 1,
+            seed_hi: 0,
+            steps,
+            walkers,
+        },
+    );
+    let size = u64::from(invocations) * 4;
+    let out = gpu.storage("random_walk out", size);
+    let pipeline = gpu.pipeline("random_walk", "random_walk")?;
+    let start = std::time::Instant::now();
+    let bytes = gpu.dispatch_and_read(
+        "random_walk",
+        &pipeline,
+        &[&params, &out],
+        invocations.div_ceil(64),
+        &out,
+        size,
+    )?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let sum: f32 = bytemuck::cast_slice::<u8, f32>(&bytes).iter().sum();
+    if !sum.is_finite() {
+        return Err(Error::Runtime("random_walk: non-finite result".into()));
+    }
+    Ok(f64::from(invocations) * f64::from(walkers) * f64::from(steps) / elapsed)
+}
