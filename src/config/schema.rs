@@ -1,6 +1,6 @@
 //! The configuration as the user writes it: one simulation point plus an optional
 //! `[sweep]`. Units are in the key names; unknown keys are rejected; defaults are
-//! documented on each field and in the README's config reference.
+//! documented on each field and in docs/configuration.md.
 
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 //! The file is written as `OUT.h5.partial` beside the requested name and renamed to
 //! `OUT.h5` only when every point is in it, so a crash never leaves a truncated file
 //! under the requested name. Each point is written and flushed as soon as it finishes.
-//! The layout is documented in the README ("Output format").
+//! The layout is documented in docs/output-format.md.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ use crate::result::PointResult;
 
 /// Value of the root attribute `format`.
 pub const FORMAT: &str = "asemc";
-/// Version of the layout described in the README; bumped on incompatible changes.
+/// Version of the layout described in docs/output-format.md; bumped on incompatible changes.
 pub const FORMAT_VERSION: u64 = 1;
 /// Name of the group holding the sweep points.
 pub const POINTS_GROUP: &str = "points";
