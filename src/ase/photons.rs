@@ -142,18 +142,22 @@ struct Amplified<'a> {
 }
 
 impl Walk for Amplified<'_> {
+    #[inline(always)]
     fn ray(&mut self) -> (&mut [f64; 3], &mut [f64; 3], &mut usize) {
         (&mut self.p.pos, &mut self.p.dir, &mut self.p.layer)
     }
 
+    #[inline(always)]
     fn segment(&mut self) {
         self.out.segments += 1;
     }
 
+    #[inline(always)]
     fn budget(&self, layer: &Layer) -> f64 {
         (self.t_end - self.p.time_ps) * (SPEED_OF_LIGHT_CM_PER_PS / layer.n)
     }
 
+    #[inline(always)]
     fn folds(&self) -> bool {
         // A guided ray in a film one cell deep meets its faces only to be totally
         // reflected.
@@ -161,6 +165,7 @@ impl Walk for Amplified<'_> {
         self.p.layer == FILM && setup.grid.nz == 1 && setup.stack.film_guides(self.p.dir[2])
     }
 
+    #[inline(always)]
     fn cell(&self) -> (f64, Option<usize>) {
         if self.p.layer != FILM {
             return (f64::INFINITY, None);
@@ -187,6 +192,7 @@ impl Walk for Amplified<'_> {
         (nearest, Some(grid.index(coords)))
     }
 
+    #[inline(always)]
     fn travel(&mut self, s: f64, layer: &Layer, cell: Option<usize>) {
         let (setup, view) = (self.view.setup, self.view);
         let p = &mut *self.p;
@@ -243,6 +249,7 @@ impl Walk for Amplified<'_> {
         p.weight = (w0 + stimulated - absorbed - background).max(0.0);
     }
 
+    #[inline(always)]
     fn roulette(&mut self, rng: &mut Stream) -> bool {
         let roulette = self.view.setup.roulette;
         let p = &mut *self.p;

@@ -85,26 +85,32 @@ struct Passive<'a> {
 }
 
 impl Walk for Passive<'_> {
+    #[inline(always)]
     fn ray(&mut self) -> (&mut [f64; 3], &mut [f64; 3], &mut usize) {
         (&mut self.p.pos, &mut self.p.dir, &mut self.p.layer)
     }
 
+    #[inline(always)]
     fn segment(&mut self) {
         self.tally.steps += 1;
     }
 
+    #[inline(always)]
     fn budget(&self, _layer: &Layer) -> f64 {
         f64::INFINITY
     }
 
+    #[inline(always)]
     fn folds(&self) -> bool {
         false
     }
 
+    #[inline(always)]
     fn cell(&self) -> (f64, Option<usize>) {
         (f64::INFINITY, None)
     }
 
+    #[inline(always)]
     fn travel(&mut self, s: f64, layer: &Layer, _cell: Option<usize>) {
         let p = &mut *self.p;
         if layer.mu_a > 0.0 {
@@ -120,6 +126,7 @@ impl Walk for Passive<'_> {
         p.time_ps += s * layer.n / SPEED_OF_LIGHT_CM_PER_PS;
     }
 
+    #[inline(always)]
     fn roulette(&mut self, rng: &mut Stream) -> bool {
         if self.p.weight < self.roulette.threshold {
             if rng.uniform() < self.roulette.survival {
