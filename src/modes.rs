@@ -18,13 +18,18 @@ use std::f64::consts::PI;
 /// Bisection steps on n_eff: 2⁻²⁰⁰ of the bracket, far below f64 resolution.
 const BISECTION_STEPS: usize = 200;
 
-/// A three-layer slab at one wavelength.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A three-layer slab at one wavelength (the options of `asemc modes`).
+#[derive(Debug, Clone, Copy, PartialEq, clap::Args)]
 pub struct Slab {
+    #[arg(long)]
     pub n_film: f64,
+    #[arg(long)]
     pub n_substrate: f64,
+    #[arg(long, default_value_t = 1.0)]
     pub n_cover: f64,
+    #[arg(long)]
     pub thickness_nm: f64,
+    #[arg(long)]
     pub wavelength_nm: f64,
 }
 

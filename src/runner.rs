@@ -70,18 +70,28 @@ fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
     Ok(reader.points()?.len() == meta.points_expected())
 }
 
-/// How to run.
-#[derive(Debug, Clone)]
+/// How to run: the options of `asemc run` (their docs are its help).
+#[derive(Debug, Clone, clap::Args)]
 pub struct RunOptions {
+    /// Output file (HDF5).
+    #[arg(short, long, value_name = "OUT.h5")]
     pub output: PathBuf,
+    /// Where to run: auto (GPU if any adapter exists, else CPU), cpu or gpu.
+    #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendChoice,
-    /// CPU threads (all cores when `None`).
+    /// CPU threads (default: all cores).
+    #[arg(long)]
     pub threads: Option<usize>,
     /// No progress bar or log lines.
+    #[arg(short, long)]
     pub quiet: bool,
-    /// Continue an interrupted run: keep the points already in its partial file.
+    /// Continue an interrupted run: keep the points already in OUT.h5.partial and
+    /// run the rest (the config and overrides must be the same).
+    #[arg(long)]
     pub resume: bool,
-    /// Run only this shard's points.
+    /// Run shard K of N (K from 0): sweep points K, K+N, K+2N, … with the seeds they
+    /// have in the whole sweep; `asemc merge` joins the shards.
+    #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
 }
 

@@ -2,32 +2,40 @@
 //! and their errors for files and arguments they cannot use.
 
 mod common;
-use common::{SMALL_FILM, configs_dir, run_asemc, scratch, set_args};
+use common::{SMALL_FILM, run_asemc, run_config, scratch, set_args};
 
 /// Run an example config made small and quick, into `out`.
 fn run_small(dir: &std::path::Path, config: &str, out: &str, extra: &[&str]) {
-    let cfg = configs_dir().join(config);
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        cfg.to_str().unwrap().into(),
-        "-o".into(),
-        out.into(),
-        "-q".into(),
-    ];
     let own = [
         "platelets.samples_per_cell=100",
         "run.duration_ps=1",
         "run.packets_per_step=64",
     ];
-    args.extend(set_args(
+    let sets = set_args(
         SMALL_FILM
             .into_iter()
             .chain(own)
             .chain(extra.iter().copied()),
-    ));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    );
+    let mut args = vec!["-o", out, "-q"];
+    args.extend(sets.iter().map(String::as_str));
+    let o = run_config("run", config, &args, dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `asemc plot FILE -o OUT EXTRA…` in `dir`, which must succeed: the figures'
+/// directory and the command's output.
+fn plot(
+    dir: &std::path::Path,
+    file: &str,
+    out: &str,
+    extra: &[&str],
+) -> (std::path::PathBuf, std::process::Output) {
+    let mut args = vec!["plot", file, "-o", out];
+    args.extend_from_slice(extra);
     let o = run_asemc(&args, dir);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (dir.join(out), o)
 }
 
 fn json(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
@@ -80,11 +88,9 @@ fn fit_returns_the_gain_of_a_stripe_length_sweep_and_the_threshold_of_a_fluence_
     assert_eq!(s["fit"]["threshold_uj_cm2"].as_f64(), Some(t));
 
     // The figures of both sweeps.
-    let o = run_asemc(&["plot", "fl.h5", "-o", "fl-plots"], &dir);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (plots, o) = plot(&dir, "fl.h5", "fl-plots", &[]);
     let listed = String::from_utf8_lossy(&o.stdout).lines().count();
     assert_eq!(listed, 6, "{}", String::from_utf8_lossy(&o.stdout));
-    let plots = dir.join("fl-plots");
     check_figure(
         &plots,
         "light_in_out",
@@ -107,21 +113,12 @@ fn fit_returns_the_gain_of_a_stripe_length_sweep_and_the_threshold_of_a_fluence_
             "n = 0",
         ],
     );
-    let o = run_asemc(
-        &[
-            "plot",
-            "vsl.h5",
-            "-o",
-            "vsl-plots",
-            "--point",
-            "2",
-            "--max-length-um",
-            "80",
-        ],
+    let (plots, _) = plot(
         &dir,
+        "vsl.h5",
+        "vsl-plots",
+        &["--point", "2", "--max-length-um", "80"],
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let plots = dir.join("vsl-plots");
     check_figure(
         &plots,
         "vsl",
@@ -138,23 +135,14 @@ fn fit_returns_the_gain_of_a_stripe_length_sweep_and_the_threshold_of_a_fluence_
     assert!(!plots.join("light_in_out.png").exists());
 
     // A passive-transport sweep (the quickstart, with fewer photons).
-    let cfg = configs_dir().join("quickstart.toml");
-    let o = run_asemc(
-        &[
-            "run",
-            cfg.to_str().unwrap(),
-            "-o",
-            "quick.h5",
-            "-q",
-            "--set",
-            "source.photons=20000",
-        ],
+    let o = run_config(
+        "run",
+        "quickstart.toml",
+        &["-o", "quick.h5", "-q", "--set", "source.photons=20000"],
         &dir,
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = run_asemc(&["plot", "quick.h5", "-o", "quick-plots"], &dir);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let plots = dir.join("quick-plots");
+    let (plots, _) = plot(&dir, "quick.h5", "quick-plots", &[]);
     check_figure(
         &plots,
         "escape",

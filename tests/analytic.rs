@@ -8,7 +8,7 @@ use asemc::transport::Channel;
 use asemc::transport::fresnel::{interface, normal_reflectance};
 use asemc::transport::scatter::hg_cos_theta;
 use asemc::units::SPEED_OF_LIGHT_CM_PER_PS;
-use common::{assert_within_sigma, config, transport};
+use common::{assert_channel_within_sigma, assert_within_sigma, config, transport};
 
 #[test]
 fn fresnel_normal_incidence() {
@@ -73,20 +73,8 @@ fn free_standing_slab_reflects_2r_over_1_plus_r() {
     let t = transport(&c, 2);
     let r = 0.04;
     let r_total = 2.0 * r / (1.0 + r);
-    assert_within_sigma(
-        "diffuse",
-        t.mean(Channel::Top),
-        t.stderr(Channel::Top),
-        r_total - r,
-        3.0,
-    );
-    assert_within_sigma(
-        "transmitted",
-        t.mean(Channel::Bottom),
-        t.stderr(Channel::Bottom),
-        1.0 - r_total,
-        3.0,
-    );
+    assert_channel_within_sigma("diffuse", &t, Channel::Top, r_total - r, 3.0);
+    assert_channel_within_sigma("transmitted", &t, Channel::Bottom, 1.0 - r_total, 3.0);
     assert!(t.stderr(Channel::Top) > 0.0);
 }
 
@@ -118,13 +106,7 @@ fn absorbing_free_standing_slab_with_multiple_reflections() {
     let (r, a) = (0.04f64, (-1.0f64).exp());
     let expected_t = (1.0 - r).powi(2) * a / (1.0 - r * r * a * a);
     let expected_r = r + r * (1.0 - r).powi(2) * a * a / (1.0 - r * r * a * a);
-    assert_within_sigma(
-        "T",
-        t.mean(Channel::Bottom),
-        t.stderr(Channel::Bottom),
-        expected_t,
-        3.0,
-    );
+    assert_channel_within_sigma("T", &t, Channel::Bottom, expected_t, 3.0);
     assert_within_sigma(
         "R",
         t.mean(Channel::Top) + t.mean(Channel::Specular),
@@ -163,10 +145,10 @@ fn total_internal_reflection_traps_the_analytic_fraction() {
         let t = transport(&c, 2);
         let n_max: f64 = f64::max(ns, nc);
         let expected = (1.0 - (n_max / nf).powi(2)).sqrt();
-        assert_within_sigma(
+        assert_channel_within_sigma(
             &format!("trapped fraction, n = {nf}/{ns}/{nc}"),
-            t.mean(Channel::Guided),
-            t.stderr(Channel::Guided),
+            &t,
+            Channel::Guided,
             expected,
             3.0,
         );
@@ -203,7 +185,7 @@ fn a_point_at_the_centre_of_a_cube_sends_a_sixth_through_each_face() {
     // of the six faces takes exactly the solid angle 4π/6 of the centre.
     let t = transport(&centred_cube(1.0), 2);
     for ch in asemc::transport::tally::TIMED_EXITS {
-        assert_within_sigma(ch.name(), t.mean(ch), t.stderr(ch), 1.0 / 6.0, 3.0);
+        assert_channel_within_sigma(ch.name(), &t, ch, 1.0 / 6.0, 3.0);
     }
 }
 
@@ -232,22 +214,10 @@ fn a_lossless_cube_of_high_index_traps_rays_by_total_internal_reflection() {
         expected > 0.05,
         "the cube must trap a visible fraction: {expected}"
     );
-    assert_within_sigma(
-        "box-trapped",
-        t.mean(Channel::Guided),
-        t.stderr(Channel::Guided),
-        expected,
-        3.0,
-    );
+    assert_channel_within_sigma("box-trapped", &t, Channel::Guided, expected, 3.0);
     // The six faces share the rest equally.
     for ch in [Channel::Top, Channel::EdgeXPlus, Channel::EdgeYMinus] {
-        assert_within_sigma(
-            ch.name(),
-            t.mean(ch),
-            t.stderr(ch),
-            (1.0 - expected) / 6.0,
-            3.0,
-        );
+        assert_channel_within_sigma(ch.name(), &t, ch, (1.0 - expected) / 6.0, 3.0);
     }
 }
 

@@ -5,7 +5,7 @@
 mod common;
 use asemc::ase::{self, AseOutput, AseSetup};
 use asemc::config::Config;
-use common::{configs_dir, mean_and_error, run_asemc, scratch, small_film, stripe_film};
+use common::{mean_and_error, run_asemc, run_config, scratch, set_args, small_film, stripe_film};
 
 /// Threshold fluence of the seed paper's medium-crown sample, µJ/cm².
 const THRESHOLD_UJ_CM2: f64 = 2.7;
@@ -104,32 +104,19 @@ fn same_seed_same_result_on_any_thread_count() {
 #[test]
 fn output_file_has_the_ase_datasets_and_summary_keys() {
     let dir = scratch("ase-output");
-    let cfg = configs_dir().join("examples/medium_crown.toml");
-    let out = run_asemc(
-        &[
-            "run",
-            cfg.to_str().unwrap(),
-            "-o",
-            "mc.h5",
-            "--set",
-            "film.length_um=60",
-            "--set",
-            "film.width_um=20",
-            "--set",
-            "pump.stripe_length_um=50",
-            "--set",
-            "pump.stripe_width_um=10",
-            "--set",
-            "grid.cells_x=6",
-            "--set",
-            "grid.cells_y=2",
-            "--set",
-            "run.duration_ps=2",
-            "--set",
-            "tally.time_bins=10",
-        ],
-        &dir,
-    );
+    let sets = set_args([
+        "film.length_um=60",
+        "film.width_um=20",
+        "pump.stripe_length_um=50",
+        "pump.stripe_width_um=10",
+        "grid.cells_x=6",
+        "grid.cells_y=2",
+        "run.duration_ps=2",
+        "tally.time_bins=10",
+    ]);
+    let mut args = vec!["-o", "mc.h5"];
+    args.extend(sets.iter().map(String::as_str));
+    let out = run_config("run", "examples/medium_crown.toml", &args, &dir);
     assert!(
         out.status.success(),
         "{}",

@@ -344,32 +344,38 @@ fn no_spontaneous_packets_per_step() {
     );
 }
 
-#[test]
-fn exchange_limit_outside_zero_to_one() {
-    for bad in ["0.0", "1.5"] {
+/// `run.KEY = VALUE` (after the pump config) rejected for each of `values`, with the
+/// message `message` makes of the value as the message writes it (no trailing `.0`).
+fn reject_run_values(name: &str, key: &str, values: &[&str], message: impl Fn(&str) -> String) {
+    for bad in values {
         reject(
-            "exchange-limit",
-            Some(&format!("{PUMP}[run]\nmax_exchange_fraction = {bad}\n")),
+            name,
+            Some(&format!("{PUMP}[run]\n{key} = {bad}\n")),
             &[],
-            &[&format!(
-                "bad.toml:15:1: run.max_exchange_fraction: {} is not valid: the share of a cell's excitons one step may exchange must lie in (0, 1]",
-                bad.trim_end_matches(".0")
-            )],
+            &[&message(bad.trim_end_matches(".0"))],
         );
     }
 }
 
 #[test]
+fn exchange_limit_outside_zero_to_one() {
+    reject_run_values(
+        "exchange-limit",
+        "max_exchange_fraction",
+        &["0.0", "1.5"],
+        |bad| {
+            format!(
+                "bad.toml:15:1: run.max_exchange_fraction: {bad} is not valid: the share of a cell's excitons one step may exchange must lie in (0, 1]"
+            )
+        },
+    );
+}
+
+#[test]
 fn axial_sampling_cone_outside_zero_to_ninety() {
-    for bad in ["-1.0", "90.0"] {
-        reject(
-            "axial-cone",
-            Some(&format!("{PUMP}[run]\naxial_cone_deg = {bad}\n")),
-            &[],
-            &[&format!(
-                "bad.toml:15:1: run.axial_cone_deg: {} is not valid: the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)",
-                bad.trim_end_matches(".0")
-            )],
-        );
-    }
+    reject_run_values("axial-cone", "axial_cone_deg", &["-1.0", "90.0"], |bad| {
+        format!(
+            "bad.toml:15:1: run.axial_cone_deg: {bad} is not valid: the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)"
+        )
+    });
 }

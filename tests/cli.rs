@@ -6,7 +6,7 @@ use std::path::Path;
 
 use asemc::config::{Combine, from_text};
 use asemc::output::OutputReader;
-use common::{configs_dir, run_asemc, scratch};
+use common::{run_asemc, run_config, scratch};
 
 const BASE: &str =
     "[film]\nthickness_nm = 150.0\nrefractive_index = 1.75\n[source]\nphotons = 2000\n";
@@ -84,18 +84,10 @@ fn overrides_accept_toml_values_and_bare_words() {
 #[test]
 fn run_writes_the_documented_layout_and_summary_reads_it() {
     let dir = scratch("layout");
-    let cfg = configs_dir().join("quickstart.toml");
-    let out = run_asemc(
-        &[
-            "run",
-            cfg.to_str().unwrap(),
-            "-o",
-            "q.h5",
-            "--set",
-            "source.photons=3000",
-            "--seed",
-            "5",
-        ],
+    let out = run_config(
+        "run",
+        "quickstart.toml",
+        &["-o", "q.h5", "--set", "source.photons=3000", "--seed", "5"],
         &dir,
     );
     let log = String::from_utf8_lossy(&out.stderr);
@@ -208,14 +200,10 @@ fn summary_of_a_foreign_file_is_bad_input() {
 
 #[test]
 fn check_prints_the_resolved_config_plan_and_cost() {
-    let cfg = configs_dir().join("quickstart.toml");
-    let out = run_asemc(
-        &[
-            "check",
-            cfg.to_str().unwrap(),
-            "--set",
-            "source.photons=5000",
-        ],
+    let out = run_config(
+        "check",
+        "quickstart.toml",
+        &["--set", "source.photons=5000"],
         Path::new("."),
     );
     assert!(out.status.success());
@@ -235,9 +223,10 @@ fn check_prints_the_resolved_config_plan_and_cost() {
 
 #[test]
 fn check_estimates_a_pump_run_in_time_steps() {
-    let cfg = configs_dir().join("examples/medium_crown.toml");
-    let out = run_asemc(
-        &["check", cfg.to_str().unwrap(), "--set", "run.duration_ps=2"],
+    let out = run_config(
+        "check",
+        "examples/medium_crown.toml",
+        &["--set", "run.duration_ps=2"],
         Path::new("."),
     );
     assert!(

@@ -2,19 +2,16 @@
 //! finished before dying are already on disk in the partial file.
 
 mod common;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 use asemc::output::OutputReader;
-use common::{asemc, configs_dir, scratch};
+use common::{asemc, configs_dir, kill_after_line, scratch};
 
 #[test]
 fn sigkill_leaves_no_truncated_file_and_keeps_finished_points() {
     let dir = scratch("sigkill");
     let cfg = configs_dir().join("quickstart.toml");
     // Point 0 is small; point 1 takes long enough to be killed in.
-    let mut child = asemc()
-        .args([
+    kill_after_line(
+        asemc().args([
             "run",
             cfg.to_str().unwrap(),
             "-o",
@@ -23,20 +20,10 @@ fn sigkill_leaves_no_truncated_file_and_keeps_finished_points() {
             "source.photons=4000000000",
             "--set",
             "sweep.axes=[{key = \"source.photons\", values = [2000, 4000000000]}]",
-        ])
-        .current_dir(&dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        if line.contains("point 1/2 done") {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+        ]),
+        &dir,
+        "point 1/2 done",
+    );
     assert!(
         !dir.join("k.h5").exists(),
         "no file under the requested name"

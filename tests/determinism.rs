@@ -3,7 +3,7 @@
 
 mod common;
 use asemc::transport::Channel;
-use common::{config, configs_dir, run_asemc, scratch, transport};
+use common::{config, run_config, scratch, transport};
 
 const SCATTERING_FILM: &str = r#"
 [film]
@@ -61,13 +61,11 @@ fn datasets(path: &std::path::Path) -> Vec<(String, Vec<f64>)> {
 #[test]
 fn same_seed_gives_bit_identical_hdf5_datasets() {
     let dir = scratch("same-seed");
-    let cfg = configs_dir().join("quickstart.toml");
-    let cfg = cfg.to_str().unwrap();
     for (out, threads) in [("a.h5", "1"), ("b.h5", "2")] {
-        let r = run_asemc(
+        let r = run_config(
+            "run",
+            "quickstart.toml",
             &[
-                "run",
-                cfg,
                 "-o",
                 out,
                 "--set",

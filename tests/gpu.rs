@@ -162,19 +162,11 @@ fn gpu_transport_is_reproducible() {
 /// `asemc run` of shipped config `config` with `args`, into `gpu.h5` and `cpu.h5` in
 /// `dir`, each with its backend named in the log.
 fn run_on_both_backends(dir: &std::path::Path, config: &str, args: &[&str]) {
-    let cfg = configs_dir().join(config);
     for backend in ["gpu", "cpu"] {
         let out = format!("{backend}.h5");
-        let mut all = vec![
-            "run",
-            cfg.to_str().unwrap(),
-            "-o",
-            &out,
-            "--backend",
-            backend,
-        ];
+        let mut all = vec!["-o", &out, "--backend", backend];
         all.extend_from_slice(args);
-        let o = common::run_asemc(&all, dir);
+        let o = common::run_config("run", config, &all, dir);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("backend {backend}")));
     }
@@ -527,10 +519,7 @@ fn check_reports_the_gpu_memory_of_a_run() {
     let Some(_) = gpu() else { return };
     // The `# gpu` line of `asemc check` on shipped config `config` with `args`.
     let gpu_line = |config: &str, args: &[&str]| -> String {
-        let cfg = configs_dir().join(config);
-        let mut all = vec!["check", cfg.to_str().unwrap()];
-        all.extend_from_slice(args);
-        let o = common::run_asemc(&all, std::path::Path::new("."));
+        let o = common::run_config("check", config, args, std::path::Path::new("."));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
         text.lines()

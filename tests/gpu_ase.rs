@@ -25,7 +25,10 @@ use asemc::gpu::gain::GpuGain;
 use asemc::gpu::platelets::{GpuPlatelets, LOOP_PASSES, MAX_PLATELETS};
 use asemc::gpu::stages::{self, GpuAse};
 use asemc::spectral::peak_and_fwhm;
-use common::{assert_within_sigma, configs_dir, gpu, mean_and_error, small_film, stripe_film};
+use common::{
+    STEADY_FROM_PS, assert_within_sigma, configs_dir, configured_gain, gpu, mean_and_error,
+    small_film, stripe_film,
+};
 
 /// Threshold fluence of the seed paper's medium-crown sample, µJ/cm².
 const THRESHOLD_UJ_CM2: f64 = 2.7;
@@ -1179,9 +1182,6 @@ fn above_threshold_the_gpu_and_cpu_backends_agree_within_3_sigma() {
     }
 }
 
-/// Start of the steady-state window of the detector's time trace, ps (as tests/vsl.rs).
-const STEADY_FROM_PS: f64 = 5.0;
-
 #[test]
 fn small_signal_vsl_on_the_gpu_returns_the_configured_gain_and_the_cpus_output() {
     let Some(gpu) = gpu() else { return };
@@ -1219,13 +1219,7 @@ fn small_signal_vsl_on_the_gpu_returns_the_configured_gain_and_the_cpus_output()
         lengths.push(c.pump.as_ref().unwrap().stripe_length_um * 1e-4);
         output.push(g);
     }
-    let c = &resolved.points[0];
-    let mean = c.pump.as_ref().unwrap().mean_excitons.unwrap();
-    let (p0, p1) = ((-mean).exp(), mean * (-mean).exp());
-    let configured = c.platelets.density_per_cm3.unwrap()
-        * c.platelets.peak_cross_section_cm2
-        * (1.0 - 2.0 * p0 - p1)
-        - c.film.absorption_per_cm;
+    let configured = configured_gain(&resolved.points[0]);
     let fit = fit_vsl(&lengths, &output).expect("a VSL fit");
     println!(
         "GPU: fitted g = {:.2} ± {:.2} cm⁻¹ (configured {configured:.2} cm⁻¹)",

@@ -2,10 +2,11 @@
 //! `--resume` completes it to the same datasets as an uninterrupted run.
 
 mod common;
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use common::{SMALL_FILM, asemc, configs_dir, contents, run_asemc, scratch, set_args};
+use common::{
+    SMALL_FILM, asemc, configs_dir, contents, kill_after_line, run_asemc, scratch, set_args,
+};
 
 /// A six-point fluence sweep on a small piece of the medium-crown film.
 fn args(out: &str) -> Vec<String> {
@@ -44,21 +45,11 @@ fn a_killed_run_resumes_to_the_same_datasets() {
     );
 
     // Kill the run with SIGKILL once two points are done.
-    let mut child = asemc()
-        .args(args("cut.h5"))
-        .current_dir(&dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    for line in BufReader::new(stderr).lines() {
-        if line.unwrap().contains("point 2/6 done") {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_after_line(
+        asemc().args(args("cut.h5")).stdout(Stdio::null()),
+        &dir,
+        "point 2/6 done",
+    );
     assert!(
         !dir.join("cut.h5").exists(),
         "a killed run left a file under the requested name"

@@ -28,12 +28,19 @@ fn config_args() -> Vec<String> {
     a
 }
 
-fn run(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
-    let mut args: Vec<String> = vec!["run".into()];
+/// `asemc COMMAND` on the sweep of `config_args`, then `extra`, in `dir`.
+fn on_sweep(dir: &Path, command: &str, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<String> = vec![command.into()];
     args.extend(config_args());
-    args.extend(["-o".into(), out.into(), "-q".into()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     run_asemc(&args.iter().map(String::as_str).collect::<Vec<_>>(), dir)
+}
+
+/// `asemc run` of the sweep into `out`, quietly, with `extra` arguments.
+fn run(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["-o", out, "-q"];
+    args.extend_from_slice(extra);
+    on_sweep(dir, "run", &args)
 }
 
 fn ok(o: &std::process::Output) {
@@ -196,18 +203,12 @@ fn bad_shards_and_merges_are_refused_with_the_file_named() {
         &["p0.h5", "holds shard 0/2, not shard 1/2"],
     );
     // More array tasks than points.
-    let mut args: Vec<String> = vec!["slurm".into()];
-    args.extend(config_args());
-    args.extend(["--tasks", "6", "-o", "s.h5"].map(String::from));
     rejected(
-        &run_asemc(&args.iter().map(String::as_str).collect::<Vec<_>>(), &dir),
+        &on_sweep(&dir, "slurm", &["--tasks", "6", "-o", "s.h5"]),
         &["--tasks 6", "has 5 sweep point(s); use 1 to 5 tasks"],
     );
-    let mut args: Vec<String> = vec!["slurm".into()];
-    args.extend(config_args());
-    args.extend(["--tasks", "0", "-o", "s.h5"].map(String::from));
     rejected(
-        &run_asemc(&args.iter().map(String::as_str).collect::<Vec<_>>(), &dir),
+        &on_sweep(&dir, "slurm", &["--tasks", "0", "-o", "s.h5"]),
         &["--tasks 0", "use 1 to 5 tasks"],
     );
     assert!(!dir.join("s_slurm").exists());
@@ -234,15 +235,13 @@ fn a_slurm_array_and_its_merge_job_reproduce_the_unsharded_run() {
     }
     let dir = scratch("slurm");
     ok(&run(&dir, "whole.h5", &[]));
-    let mut args: Vec<String> = vec!["slurm".into()];
-    args.extend(config_args());
-    args.extend(
-        [
+    let o = on_sweep(
+        &dir,
+        "slurm",
+        &[
             "--tasks", "3", "-o", "all.h5", "--time", "0:10:00", "--submit",
-        ]
-        .map(String::from),
+        ],
     );
-    let o = run_asemc(&args.iter().map(String::as_str).collect::<Vec<_>>(), &dir);
     ok(&o);
     let text = String::from_utf8_lossy(&o.stdout).to_string();
     println!("{text}");

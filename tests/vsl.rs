@@ -6,10 +6,7 @@ mod common;
 use asemc::ase::tally::Exit;
 use asemc::ase::{self, AseSetup};
 use asemc::config::load;
-use common::configs_dir;
-
-/// Start of the steady-state window of the detector's time trace, ps.
-const STEADY_FROM_PS: f64 = 5.0;
+use common::{STEADY_FROM_PS, configs_dir, configured_gain};
 
 /// Least squares in ln I over (ln A, g): ln A is linear given g; g by golden section.
 fn fit_gain(lengths_cm: &[f64], output: &[f64]) -> (f64, f64) {
@@ -66,13 +63,7 @@ fn small_signal_vsl_returns_the_configured_gain() {
         output.push(steady);
     }
     // The configured net gain at the line centre, from the closed form.
-    let c = &resolved.points[0];
-    let mean = c.pump.as_ref().unwrap().mean_excitons.unwrap();
-    let (p0, p1) = ((-mean).exp(), mean * (-mean).exp());
-    let g_configured = c.platelets.density_per_cm3.unwrap()
-        * c.platelets.peak_cross_section_cm2
-        * (1.0 - 2.0 * p0 - p1)
-        - c.film.absorption_per_cm;
+    let g_configured = configured_gain(&resolved.points[0]);
     let (g_fit, rms) = fit_gain(&lengths, &output);
     println!(
         "fitted g = {g_fit:.2} cm⁻¹ (configured {g_configured:.2} cm⁻¹), rms of ln I about the fit {rms:.4}"

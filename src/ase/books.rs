@@ -113,15 +113,30 @@ impl Launch {
     }
 }
 
-/// The host's books of one point.
-pub struct Books {
+/// What a point records while it runs and hands back when it ends: the ledger, the
+/// exits' tallies, the snapshots, the transport's work and the notes for the log.
+#[derive(Debug, Default)]
+pub struct Record {
     pub ledger: Ledger,
     pub tally: ExitTally,
     /// Times of the snapshots, ps.
     pub snapshot_ps: Vec<f64>,
+    /// Snapshots × (n_max + 1): fraction of the stripe's platelets holding n excitons.
     pub populations: Vec<Vec<f64>>,
+    /// Snapshots × bins: net material gain at the stripe centre, cm⁻¹.
     pub gain: Vec<Vec<f64>>,
     pub mean_excitons_initial: f64,
+    pub photon_segments: u64,
+    /// Wall time spent moving packets (the transport's share of the run), s.
+    pub transport_s: f64,
+    /// Lines for the log about how the point was run (work a device handed back).
+    pub notes: Vec<String>,
+}
+
+/// The host's books of one point.
+pub struct Books {
+    /// What the point has recorded so far.
+    pub record: Record,
     /// The packets in flight, in the order they were made.
     pub packets: Vec<AsePacket>,
     /// The id of the next packet made (keys its random streams).
@@ -137,11 +152,6 @@ pub struct Books {
     pub cell_excitons: Vec<f64>,
     /// This step's expected spontaneous emission per cell, real photons.
     pub emission: Vec<f64>,
-    pub photon_segments: u64,
-    /// Wall time spent moving packets, s.
-    pub transport_s: f64,
-    /// Lines for the log about how the point was run.
-    pub notes: Vec<String>,
 }
 
 impl Books {
@@ -152,15 +162,20 @@ impl Books {
         let w = setup.platelet_weight;
         let first = populations(setup, film);
         Self {
-            ledger: Ledger {
-                pump_excitons: film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w,
-                ..Ledger::default()
+            record: Record {
+                ledger: Ledger {
+                    pump_excitons: film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w,
+                    ..Ledger::default()
+                },
+                tally: ExitTally::new(bins, setup.time_bins, setup.duration_ps),
+                snapshot_ps: vec![0.0],
+                mean_excitons_initial: first.iter().enumerate().map(|(n, f)| n as f64 * f).sum(),
+                populations: vec![first],
+                gain: vec![centre_gain(setup, film)],
+                photon_segments: 0,
+                transport_s: 0.0,
+                notes: Vec::new(),
             },
-            tally: ExitTally::new(bins, setup.time_bins, setup.duration_ps),
-            snapshot_ps: vec![0.0],
-            mean_excitons_initial: first.iter().enumerate().map(|(n, f)| n as f64 * f).sum(),
-            populations: vec![first],
-            gain: vec![centre_gain(setup, film)],
             packets: Vec::new(),
             next_id: 0,
             pending_s: vec![0.0; cells * bins],
@@ -173,15 +188,12 @@ impl Books {
                 .collect(),
             cell_excitons: Vec::new(),
             emission: Vec::new(),
-            photon_segments: 0,
-            transport_s: 0.0,
-            notes: Vec::new(),
         }
     }
 
     /// Take a cell's new packets and its ledger, in cell order: the packets get their ids.
     pub fn adopt(&mut self, born: Vec<AsePacket>, ledger: &Ledger) {
-        self.ledger.merge(ledger);
+        self.record.ledger.merge(ledger);
         for mut p in born {
             p.id = self.next_id;
             self.next_id = self.next_id.wrapping_add(1);
@@ -201,15 +213,15 @@ impl Books {
     /// Whether a snapshot falls due by the end of `span`.
     pub fn snapshot_due(&self, setup: &AseSetup, span: Span) -> bool {
         let every = setup.duration_ps / setup.time_bins as f64;
-        (self.snapshot_ps.len() as f64) * every <= span.t1 + 1e-9 * setup.dt_ps
-            && self.snapshot_ps.len() < setup.time_bins
+        (self.record.snapshot_ps.len() as f64) * every <= span.t1 + 1e-9 * setup.dt_ps
+            && self.record.snapshot_ps.len() < setup.time_bins
     }
 
     /// Take a snapshot of `film` (its counts and spectra up to date) at the end of `span`.
     pub fn snapshot(&mut self, setup: &AseSetup, film: &Film, span: Span) {
-        self.snapshot_ps.push(span.t1);
-        self.populations.push(populations(setup, film));
-        self.gain.push(centre_gain(setup, film));
+        self.record.snapshot_ps.push(span.t1);
+        self.record.populations.push(populations(setup, film));
+        self.record.gain.push(centre_gain(setup, film));
     }
 
     /// The packets were moved through a step (started at `started`, taking `segments`
@@ -222,8 +234,8 @@ impl Books {
         segments: u64,
         started: std::time::Instant,
     ) -> f64 {
-        self.transport_s += started.elapsed().as_secs_f64();
-        self.photon_segments += segments;
+        self.record.transport_s += started.elapsed().as_secs_f64();
+        self.record.photon_segments += segments;
         let load = if setup.coupled && !setup.frozen {
             settle_exchange(setup, self, exchange)
         } else {
@@ -235,53 +247,41 @@ impl Books {
 
     /// Everything the point produced, its film's counts final (the books are left empty).
     pub fn output(&mut self, setup: &AseSetup, film: &Film, steps: u64) -> AseOutput {
-        use std::mem::take;
         let w = setup.platelet_weight;
-        let ledger = &mut self.ledger;
+        let ledger = &mut self.record.ledger;
         ledger.in_flight = self.packets.iter().map(|p| p.weight).sum();
         ledger.excitons_left = film.platelets.iter().map(|p| f64::from(p.n)).sum::<f64>() * w;
         ledger.pending_stimulated = self.pending_s.iter().sum();
         ledger.pending_absorbed = self.pending_a.iter().sum();
         ledger.pending_radiative = self.pending_r.iter().sum();
         AseOutput {
-            ledger: take(&mut self.ledger),
-            tally: take(&mut self.tally),
-            snapshot_ps: take(&mut self.snapshot_ps),
-            populations: take(&mut self.populations),
-            gain: take(&mut self.gain),
-            mean_excitons_initial: self.mean_excitons_initial,
+            record: std::mem::take(&mut self.record),
             packets: u64::from(self.next_id),
-            photon_segments: self.photon_segments,
-            transport_s: self.transport_s,
             platelet_steps: film.platelets.len() as u64 * steps,
             steps,
             platelets: film.platelets.len(),
-            notes: take(&mut self.notes),
         }
     }
 }
 
-/// Everything one point produced.
+/// Everything one point produced: its [`Record`] (read through the output, as
+/// `out.ledger`, `out.tally`, …) and the work it took.
 pub struct AseOutput {
-    pub ledger: Ledger,
-    pub tally: ExitTally,
-    /// Times of the snapshots, ps.
-    pub snapshot_ps: Vec<f64>,
-    /// Snapshots × (n_max + 1): fraction of the stripe's platelets holding n excitons.
-    pub populations: Vec<Vec<f64>>,
-    /// Snapshots × bins: net material gain at the stripe centre, cm⁻¹.
-    pub gain: Vec<Vec<f64>>,
-    pub mean_excitons_initial: f64,
+    pub record: Record,
     pub packets: u64,
-    pub photon_segments: u64,
-    /// Wall time spent moving packets (the transport's share of the run), s.
-    pub transport_s: f64,
     pub platelet_steps: u64,
     pub platelets: usize,
     /// Time steps taken (more than duration/dt where the step was shortened).
     pub steps: u64,
-    /// Lines for the log about how the point was run (work a device handed back).
-    pub notes: Vec<String>,
+}
+
+impl std::ops::Deref for AseOutput {
+    type Target = Record;
+
+    /// The record the point produced.
+    fn deref(&self) -> &Record {
+        &self.record
+    }
 }
 
 /// Fractions of the stripe's platelets by exciton count (index n).

@@ -92,7 +92,8 @@ fn correct_packet(
     cut_s: f64,
     cut_a: f64,
 ) {
-    let ledger = &mut books.ledger;
+    let record = &mut books.record;
+    let ledger = &mut record.ledger;
     ledger.stimulated -= cut_s;
     ledger.absorbed -= cut_a;
     let delta = cut_a - cut_s;
@@ -117,7 +118,7 @@ fn correct_packet(
             }
         }
         Fate::Exited(exit) => {
-            books.tally.add(exit, p.bin as usize, p.time_ps, delta);
+            record.tally.add(exit, p.bin as usize, p.time_ps, delta);
             ledger.exits[exit as usize] += delta;
         }
         Fate::Killed => ledger.roulette_net -= delta,

@@ -70,28 +70,26 @@ pub struct Ledger {
     pub excitons_left: f64,
 }
 
+/// `$to.field += $from.field` for each field named.
+macro_rules! add_fields {
+    ($to:ident, $from:ident: $($field:ident),+ $(,)?) => {
+        $($to.$field += $from.$field;)+
+    };
+}
+
 impl Ledger {
     pub fn merge(&mut self, o: &Ledger) {
-        self.pump_excitons += o.pump_excitons;
-        self.spontaneous += o.spontaneous;
-        self.outside_window += o.outside_window;
-        self.stimulated += o.stimulated;
-        self.absorbed += o.absorbed;
-        self.background += o.background;
-        self.nonradiative += o.nonradiative;
-        self.auger += o.auger;
+        add_fields!(self, o:
+            pump_excitons, spontaneous, outside_window, stimulated, absorbed, background,
+            nonradiative, auger,
+        );
         for k in 0..4 {
             self.exits[k] += o.exits[k];
         }
-        self.in_flight += o.in_flight;
-        self.roulette_net += o.roulette_net;
-        self.clamped += o.clamped;
-        self.pending_stimulated += o.pending_stimulated;
-        self.pending_absorbed += o.pending_absorbed;
-        self.pending_radiative += o.pending_radiative;
-        self.unbooked_stimulated += o.unbooked_stimulated;
-        self.unbooked_absorbed += o.unbooked_absorbed;
-        self.excitons_left += o.excitons_left;
+        add_fields!(self, o:
+            in_flight, roulette_net, clamped, pending_stimulated, pending_absorbed,
+            pending_radiative, unbooked_stimulated, unbooked_absorbed, excitons_left,
+        );
     }
 
     /// Everything the pump's excitons became, by the books.

@@ -1,14 +1,12 @@
 //! The CPU backend: the transport core on a rayon thread pool.
 
-use std::time::Instant;
-
-use super::Backend;
-use crate::ase::{self, AseSetup};
-use crate::config::{Config, SourceKind};
+use super::{Backend, run_by_source};
+use crate::ase;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::result::{Array, PointResult, Scalar};
 use crate::transport::tally::TIMED_EXITS;
-use crate::transport::{Channel, Tally, TransportSetup, simulate};
+use crate::transport::{Channel, Tally, simulate};
 
 /// Runs points on a rayon pool of a fixed size.
 pub struct CpuBackend {
@@ -56,19 +54,11 @@ impl Backend for CpuBackend {
         point: u32,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<PointResult> {
-        let start = Instant::now();
-        if config.source.kind == SourceKind::Pump {
-            let setup = AseSetup::from_config(config)?;
-            let out = self.pool.install(|| ase::run(&setup, point, progress));
-            return Ok(ase::report::point_result(
-                &setup,
-                &out,
-                start.elapsed().as_secs_f64(),
-            ));
-        }
-        let setup = TransportSetup::from_config(config)?;
-        let tally = self.pool.install(|| simulate(&setup, point, progress));
-        Ok(transport_result(&tally, start.elapsed().as_secs_f64()))
+        run_by_source(
+            config,
+            |setup| Ok(self.pool.install(|| ase::run(setup, point, progress))),
+            |setup| Ok(self.pool.install(|| simulate(setup, point, progress))),
+        )
     }
 }
 

@@ -2,16 +2,12 @@
 //! step, as WGSL kernels on a wgpu device (`gpu::stages`); the host's thread pool
 //! starts the packets, settles their exchange and keeps the books.
 
-use std::time::Instant;
-
-use super::Backend;
-use super::cpu::{CpuBackend, transport_result};
-use crate::ase::{self, AseSetup};
-use crate::config::{Config, SourceKind};
+use super::cpu::CpuBackend;
+use super::{Backend, run_by_source};
+use crate::config::Config;
 use crate::error::Result;
 use crate::gpu::{Gpu, stages, transport};
 use crate::result::PointResult;
-use crate::transport::TransportSetup;
 
 pub struct GpuBackend {
     gpu: Gpu,
@@ -44,23 +40,18 @@ impl Backend for GpuBackend {
         if std::env::var("ASEMC_GPU_FAULT_AT_POINT").is_ok_and(|v| v == point.to_string()) {
             self.gpu.provoke_validation_error()?;
         }
-        let start = Instant::now();
-        if config.source.kind == SourceKind::Pump {
-            let setup = AseSetup::from_config(config)?;
-            let out = self
-                .host
-                .install(|| stages::run(&self.gpu, &setup, point, progress))?;
-            for note in &out.notes {
-                eprintln!("asemc: point {point}: {note}");
-            }
-            return Ok(ase::report::point_result(
-                &setup,
-                &out,
-                start.elapsed().as_secs_f64(),
-            ));
-        }
-        let setup = TransportSetup::from_config(config)?;
-        let tally = transport::simulate(&self.gpu, &setup, point, progress)?;
-        Ok(transport_result(&tally, start.elapsed().as_secs_f64()))
+        run_by_source(
+            config,
+            |setup| {
+                let out = self
+                    .host
+                    .install(|| stages::run(&self.gpu, setup, point, progress))?;
+                for note in &out.notes {
+                    eprintln!("asemc: point {point}: {note}");
+                }
+                Ok(out)
+            },
+            |setup| transport::simulate(&self.gpu, setup, point, progress),
+        )
     }
 }

@@ -7,10 +7,14 @@ mod gpu;
 pub use cpu::CpuBackend;
 pub use gpu::GpuBackend;
 
-use crate::config::Config;
+use std::time::Instant;
+
+use crate::ase::{self, AseOutput, AseSetup};
+use crate::config::{Config, SourceKind};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::result::PointResult;
+use crate::transport::{Tally, TransportSetup};
 
 /// The `--backend` choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -37,6 +41,28 @@ pub trait Backend {
         point: u32,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<PointResult>;
+}
+
+/// Run a point of `config` as its source asks, timed from here: the ASE engine by
+/// `run_ase` for the pump, the passive transport by `run_transport` for the others.
+fn run_by_source(
+    config: &Config,
+    run_ase: impl FnOnce(&AseSetup) -> Result<AseOutput>,
+    run_transport: impl FnOnce(&TransportSetup) -> Result<Tally>,
+) -> Result<PointResult> {
+    let start = Instant::now();
+    if config.source.kind == SourceKind::Pump {
+        let setup = AseSetup::from_config(config)?;
+        let out = run_ase(&setup)?;
+        return Ok(ase::report::point_result(
+            &setup,
+            &out,
+            start.elapsed().as_secs_f64(),
+        ));
+    }
+    let setup = TransportSetup::from_config(config)?;
+    let tally = run_transport(&setup)?;
+    Ok(cpu::transport_result(&tally, start.elapsed().as_secs_f64()))
 }
 
 /// The backend for `choice`, with a line for the log saying what was chosen and why.

@@ -7,10 +7,10 @@ use clap::{Parser, Subcommand};
 
 use crate::analysis::FitOptions;
 use crate::backend::BackendChoice;
-use crate::config::Shard;
 use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
 use crate::modes::Slab;
+use crate::runner::RunOptions;
 use crate::slurm::Resources;
 
 mod analysis;
@@ -63,26 +63,8 @@ pub enum Command {
     Run {
         #[command(flatten)]
         config: ConfigArgs,
-        /// Output file (HDF5).
-        #[arg(short, long, value_name = "OUT.h5")]
-        output: PathBuf,
-        /// Where to run: auto (GPU if any adapter exists, else CPU), cpu or gpu.
-        #[arg(long, value_enum, default_value = "auto")]
-        backend: BackendChoice,
-        /// CPU threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// No progress bar or log lines.
-        #[arg(short, long)]
-        quiet: bool,
-        /// Continue an interrupted run: keep the points already in OUT.h5.partial and
-        /// run the rest (the config and overrides must be the same).
-        #[arg(long)]
-        resume: bool,
-        /// Run shard K of N (K from 0): sweep points K, K+N, K+2N, … with the seeds they
-        /// have in the whole sweep; `asemc merge` joins the shards.
-        #[arg(long, value_name = "K/N")]
-        shard: Option<Shard>,
+        #[command(flatten)]
+        options: RunOptions,
     },
     /// Write Slurm batch scripts for a sharded run: a job array with one shard per task,
     /// and a merge job that runs once the whole array succeeded.
@@ -178,16 +160,8 @@ pub enum Command {
     },
     /// Guided modes of a cover/film/substrate slab waveguide.
     Modes {
-        #[arg(long)]
-        n_film: f64,
-        #[arg(long)]
-        n_substrate: f64,
-        #[arg(long, default_value_t = 1.0)]
-        n_cover: f64,
-        #[arg(long)]
-        thickness_nm: f64,
-        #[arg(long)]
-        wavelength_nm: f64,
+        #[command(flatten)]
+        slab: Slab,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -197,15 +171,7 @@ pub enum Command {
 /// Run one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run {
-            config,
-            output,
-            backend,
-            threads,
-            quiet,
-            resume,
-            shard,
-        } => run::run(config, output, backend, threads, quiet, resume, shard),
+        Command::Run { config, options } => run::run(config, &options),
         Command::Slurm {
             config,
             tasks,
@@ -243,23 +209,7 @@ pub fn run(cli: Cli) -> Result<()> {
             max_length_um,
         } => analysis::plot(file, output, point, min_length_um, max_length_um),
         Command::Devices { json } => devices::devices(json),
-        Command::Modes {
-            n_film,
-            n_substrate,
-            n_cover,
-            thickness_nm,
-            wavelength_nm,
-            json,
-        } => modes::modes(
-            Slab {
-                n_film,
-                n_substrate,
-                n_cover,
-                thickness_nm,
-                wavelength_nm,
-            },
-            json,
-        ),
+        Command::Modes { slab, json } => modes::modes(slab, json),
     }
 }
 

@@ -38,52 +38,36 @@ fn finite(key: &str, v: f64) -> Result<(), Invalid> {
     }
 }
 
-fn positive(key: &str, v: f64, what: &str) -> Result<(), Invalid> {
+/// `Ok` where `v` (at `key`) is finite and `holds`, else the error "`v` is not valid:
+/// `valid`".
+fn require(key: &str, v: f64, holds: bool, valid: &str) -> Result<(), Invalid> {
     finite(key, v)?;
-    if v > 0.0 {
+    if holds {
         Ok(())
     } else {
-        Err(Invalid::new(
-            key,
-            format!("{v} is not valid: {what} must be > 0"),
-        ))
+        Err(Invalid::new(key, format!("{v} is not valid: {valid}")))
     }
+}
+
+fn positive(key: &str, v: f64, what: &str) -> Result<(), Invalid> {
+    require(key, v, v > 0.0, &format!("{what} must be > 0"))
 }
 
 fn non_negative(key: &str, v: f64, what: &str) -> Result<(), Invalid> {
-    finite(key, v)?;
-    if v >= 0.0 {
-        Ok(())
-    } else {
-        Err(Invalid::new(
-            key,
-            format!("{v} is not valid: {what} must be ≥ 0"),
-        ))
-    }
+    require(key, v, v >= 0.0, &format!("{what} must be ≥ 0"))
 }
 
 fn index(key: &str, v: f64) -> Result<(), Invalid> {
-    finite(key, v)?;
-    if v >= 1.0 {
-        Ok(())
-    } else {
-        Err(Invalid::new(
-            key,
-            format!("{v} is not valid: a refractive index must be ≥ 1"),
-        ))
-    }
+    require(key, v, v >= 1.0, "a refractive index must be ≥ 1")
 }
 
 fn anisotropy(key: &str, v: f64) -> Result<(), Invalid> {
-    finite(key, v)?;
-    if v > -1.0 && v < 1.0 {
-        Ok(())
-    } else {
-        Err(Invalid::new(
-            key,
-            format!("{v} is not valid: the Henyey–Greenstein anisotropy must lie in (−1, 1)"),
-        ))
-    }
+    require(
+        key,
+        v,
+        v > -1.0 && v < 1.0,
+        "the Henyey–Greenstein anisotropy must lie in (−1, 1)",
+    )
 }
 
 /// Check every value of `config` (the sweep block is checked by the sweep expansion).
@@ -169,15 +153,7 @@ fn validate_substrate(s: &Substrate) -> Result<(), Invalid> {
 
 /// The source's packet count, its position on the film `f` and an isotropic source's depth.
 fn validate_source(src: &Source, f: &Film) -> Result<(), Invalid> {
-    if src.photons == 0 || src.photons > MAX_PHOTONS {
-        return Err(Invalid::new(
-            "source.photons",
-            format!(
-                "{} is not valid: must be between 1 and {MAX_PHOTONS}",
-                src.photons
-            ),
-        ));
-    }
+    one_to("source.photons", src.photons, MAX_PHOTONS)?;
     for (key, pos_um, extent_um) in [
         ("source.x_um", src.x_um, f.length_um),
         ("source.y_um", src.y_um, f.width_um),
@@ -217,21 +193,20 @@ fn validate_source(src: &Source, f: &Film) -> Result<(), Invalid> {
 
 /// The Russian-roulette threshold weight and survival probability of the run.
 fn validate_roulette(r: &Run) -> Result<(), Invalid> {
-    finite("run.roulette_weight", r.roulette_weight)?;
-    if !(r.roulette_weight > 0.0 && r.roulette_weight < 1.0) {
-        return Err(Invalid::new(
-            "run.roulette_weight",
-            format!("{} is not valid: must lie in (0, 1)", r.roulette_weight),
-        ));
-    }
-    finite("run.roulette_survival", r.roulette_survival)?;
-    if !(r.roulette_survival > 0.0 && r.roulette_survival <= 1.0) {
-        return Err(Invalid::new(
-            "run.roulette_survival",
-            format!("{} is not valid: must lie in (0, 1]", r.roulette_survival),
-        ));
-    }
-    Ok(())
+    let w = r.roulette_weight;
+    require(
+        "run.roulette_weight",
+        w,
+        w > 0.0 && w < 1.0,
+        "must lie in (0, 1)",
+    )?;
+    let s = r.roulette_survival;
+    require(
+        "run.roulette_survival",
+        s,
+        s > 0.0 && s <= 1.0,
+        "must lie in (0, 1]",
+    )
 }
 
 /// The time-of-flight range and bin count of the tally.
@@ -241,18 +216,26 @@ fn validate_tally(t: &Tally) -> Result<(), Invalid> {
         t.time_max_ps,
         "the time-of-flight range",
     )?;
-    let bins = t.time_bins;
-    if bins == 0 || bins > MAX_TIME_BINS {
-        return Err(Invalid::new(
-            "tally.time_bins",
-            format!("{bins} is not valid: must be between 1 and {MAX_TIME_BINS}"),
-        ));
-    }
-    Ok(())
+    one_to(
+        "tally.time_bins",
+        u64::from(t.time_bins),
+        u64::from(MAX_TIME_BINS),
+    )
 }
 
 /// Largest number of sampled platelets (cells × samples per cell) of one point.
 pub const MAX_SAMPLED_PLATELETS: u64 = 200_000_000;
+
+/// `Ok` where the number `v` (at `key`) lies in 1 ..= `max`, else the error saying so.
+fn one_to(key: &str, v: u64, max: u64) -> Result<(), Invalid> {
+    if v == 0 || v > max {
+        return Err(Invalid::new(
+            key,
+            format!("{v} is not valid: must be between 1 and {max}"),
+        ));
+    }
+    Ok(())
+}
 
 fn count(key: &str, v: u32, min: u32, what: &str) -> Result<(), Invalid> {
     if v >= min {
@@ -289,13 +272,12 @@ fn validate_platelets(p: &Platelets) -> Result<(), Invalid> {
         positive("platelets.density_per_cm3", v, "the platelet density")?;
     }
     if let Some(v) = p.volume_fraction {
-        finite("platelets.volume_fraction", v)?;
-        if !(v > 0.0 && v <= 1.0) {
-            return Err(Invalid::new(
-                "platelets.volume_fraction",
-                format!("{v} is not valid: a volume fraction must lie in (0, 1]"),
-            ));
-        }
+        require(
+            "platelets.volume_fraction",
+            v,
+            v > 0.0 && v <= 1.0,
+            "a volume fraction must lie in (0, 1]",
+        )?;
     }
     if let Some(v) = p.volume_nm3 {
         positive("platelets.volume_nm3", v, "the platelet volume")?;
@@ -366,15 +348,11 @@ fn validate_spectrum(sp: &Spectrum, p: &Platelets) -> Result<(), Invalid> {
             ),
         ));
     }
-    if sp.bins == 0 || sp.bins > MAX_TIME_BINS {
-        return Err(Invalid::new(
-            "spectrum.bins",
-            format!(
-                "{} is not valid: must be between 1 and {MAX_TIME_BINS}",
-                sp.bins
-            ),
-        ));
-    }
+    one_to(
+        "spectrum.bins",
+        u64::from(sp.bins),
+        u64::from(MAX_TIME_BINS),
+    )?;
     let exciton_nm = p.emission_peak_nm;
     let biexciton_nm = HC_EV_NM / (HC_EV_NM / exciton_nm - 1e-3 * p.biexciton_shift_mev);
     for (what, nm) in [("exciton", exciton_nm), ("biexciton", biexciton_nm)] {
@@ -395,14 +373,12 @@ fn validate_spectrum(sp: &Spectrum, p: &Platelets) -> Result<(), Invalid> {
 /// The detector's acceptance half-angle.
 fn validate_detector(d: &Detector) -> Result<(), Invalid> {
     let a = d.acceptance_half_angle_deg;
-    finite("detector.acceptance_half_angle_deg", a)?;
-    if !(a > 0.0 && a <= 90.0) {
-        return Err(Invalid::new(
-            "detector.acceptance_half_angle_deg",
-            format!("{a} is not valid: must lie in (0, 90] degrees"),
-        ));
-    }
-    Ok(())
+    require(
+        "detector.acceptance_half_angle_deg",
+        a,
+        a > 0.0 && a <= 90.0,
+        "must lie in (0, 90] degrees",
+    )
 }
 
 /// The grid's cell counts and the number of platelets `p` they sample.
@@ -435,26 +411,20 @@ fn validate_time_stepping(r: &Run, p: &Platelets) -> Result<(), Invalid> {
         1,
         "the packets per time step",
     )?;
-    finite("run.axial_cone_deg", r.axial_cone_deg)?;
-    if !(r.axial_cone_deg >= 0.0 && r.axial_cone_deg < 90.0) {
-        return Err(Invalid::new(
-            "run.axial_cone_deg",
-            format!(
-                "{} is not valid: the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)",
-                r.axial_cone_deg
-            ),
-        ));
-    }
-    finite("run.max_exchange_fraction", r.max_exchange_fraction)?;
-    if !(r.max_exchange_fraction > 0.0 && r.max_exchange_fraction <= 1.0) {
-        return Err(Invalid::new(
-            "run.max_exchange_fraction",
-            format!(
-                "{} is not valid: the share of a cell's excitons one step may exchange must lie in (0, 1]",
-                r.max_exchange_fraction
-            ),
-        ));
-    }
+    let cone = r.axial_cone_deg;
+    require(
+        "run.axial_cone_deg",
+        cone,
+        (0.0..90.0).contains(&cone),
+        "the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)",
+    )?;
+    let share = r.max_exchange_fraction;
+    require(
+        "run.max_exchange_fraction",
+        share,
+        share > 0.0 && share <= 1.0,
+        "the share of a cell's excitons one step may exchange must lie in (0, 1]",
+    )?;
     let shortest = [
         (
             "platelets.radiative_lifetime_ps",
@@ -550,23 +520,30 @@ fn validate_pump(pump: Option<&Pump>, f: &Film) -> Result<(), Invalid> {
         pump.stripe_width_um,
         "the stripe width",
     )?;
-    if pump.stripe_length_um > f.length_um {
-        return Err(Invalid::new(
+    for (key, stripe_um, than, film_key, film_um) in [
+        (
             "pump.stripe_length_um",
-            format!(
-                "{} is not valid: the stripe cannot be longer than the film (film.length_um = {})",
-                pump.stripe_length_um, f.length_um
-            ),
-        ));
-    }
-    if pump.stripe_width_um > f.width_um {
-        return Err(Invalid::new(
+            pump.stripe_length_um,
+            "longer",
+            "film.length_um",
+            f.length_um,
+        ),
+        (
             "pump.stripe_width_um",
-            format!(
-                "{} is not valid: the stripe cannot be wider than the film (film.width_um = {})",
-                pump.stripe_width_um, f.width_um
-            ),
-        ));
+            pump.stripe_width_um,
+            "wider",
+            "film.width_um",
+            f.width_um,
+        ),
+    ] {
+        if stripe_um > film_um {
+            return Err(Invalid::new(
+                key,
+                format!(
+                    "{stripe_um} is not valid: the stripe cannot be {than} than the film ({film_key} = {film_um})"
+                ),
+            ));
+        }
     }
     Ok(())
 }

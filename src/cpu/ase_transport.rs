@@ -29,8 +29,8 @@ pub fn ase_transport(setup: &AseSetup, film: &Film, books: &mut Books, span: Spa
         &view,
         &mut books.packets,
         span,
-        &mut books.tally,
-        &mut books.ledger,
+        &mut books.record.tally,
+        &mut books.record.ledger,
     );
     books.moved(setup, &exchange, segments, started)
 }

@@ -58,6 +58,6 @@ pub fn platelet_booking(setup: &AseSetup, film: &mut Film, books: &mut Books, sp
         })
         .collect();
     for led in &booked {
-        books.ledger.merge(led);
+        books.record.ledger.merge(led);
     }
 }

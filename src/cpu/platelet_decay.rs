@@ -69,7 +69,7 @@ pub fn platelet_decay(setup: &AseSetup, film: &mut Film, books: &mut Books, span
             )
             .collect();
         for led in &ledgers {
-            books.ledger.merge(led);
+            books.record.ledger.merge(led);
         }
     }
     books.cell_excitons = books.held(setup);

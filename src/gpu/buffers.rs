@@ -4,26 +4,34 @@
 use super::Gpu;
 
 impl Gpu {
-    /// A storage buffer of `size` bytes that can be copied out.
-    pub fn storage(&self, label: &str, size: u64) -> wgpu::Buffer {
+    /// An unmapped buffer of `size` bytes for `usage`.
+    fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
+            usage,
             mapped_at_creation: false,
         })
     }
 
+    /// A storage buffer of `size` bytes that can be copied out.
+    pub fn storage(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.buffer(
+            label,
+            size,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+        )
+    }
+
     /// A uniform buffer holding `value`.
     pub fn uniform<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
-        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: std::mem::size_of::<T>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let buffer = self.buffer(
+            label,
+            std::mem::size_of::<T>() as u64,
+            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        );
         self.queue
             .write_buffer(&buffer, 0, bytemuck::bytes_of(value));
         buffer
@@ -32,12 +40,11 @@ impl Gpu {
     /// A storage buffer the kernels only read, of `size` bytes, filled with
     /// [`Gpu::write`].
     pub fn input(&self, label: &str, size: u64) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: size.max(4),
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        })
+        self.buffer(
+            label,
+            size.max(4),
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        )
     }
 
     /// Copy `bytes` to the start of `buffer` (before the next dispatch).
@@ -124,11 +131,10 @@ impl Gpu {
 
     /// A buffer the host maps to read results from, of `size` bytes.
     pub fn readback(&self, label: &str, size: u64) -> wgpu::Buffer {
-        self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some(label),
-            size: size.max(4),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        })
+        self.buffer(
+            label,
+            size.max(4),
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )
     }
 }

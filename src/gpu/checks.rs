@@ -27,29 +27,17 @@ pub fn philox_numbers(
         per_stream: u32,
         _pad: u32,
     }
-    let params = gpu.uniform(
-        "rng_check params",
-        &RngCheck {
-            seed: [seed as u32, (seed >> 32) as u32],
-            purpose: purpose as u32,
-            point,
-            step,
-            streams,
-            per_stream,
-            _pad: 0,
-        },
-    );
+    let params = RngCheck {
+        seed: [seed as u32, (seed >> 32) as u32],
+        purpose: purpose as u32,
+        point,
+        step,
+        streams,
+        per_stream,
+        _pad: 0,
+    };
     let size = u64::from(streams) * u64::from(per_stream) * 4;
-    let out = gpu.storage("rng_check out", size);
-    let pipeline = gpu.pipeline("rng_check", "rng_check")?;
-    let bytes = gpu.dispatch_and_read(
-        "rng_check",
-        &pipeline,
-        &[&params, &out],
-        streams.div_ceil(64),
-        &out,
-        size,
-    )?;
+    let (bytes, _) = run_check(gpu, "rng_check", &params, size, streams.div_ceil(64))?;
     Ok(bytemuck::cast_slice(&bytes).to_vec())
 }
 
@@ -65,31 +53,35 @@ pub fn random_walk_rate(gpu: &Gpu, invocations: u32, walkers: u32, steps: u32) -
         steps: u32,
         walkers: u32,
     }
-    let params = gpu.uniform(
-        "random_walk params",
-        &WalkParams {
-            seed_lo: 1,
-            seed_hi: 0,
-            steps,
-            walkers,
-        },
-    );
+    let params = WalkParams {
+        seed_lo: 1,
+        seed_hi: 0,
+        steps,
+        walkers,
+    };
     let size = u64::from(invocations) * 4;
-    let out = gpu.storage("random_walk out", size);
-    let pipeline = gpu.pipeline("random_walk", "random_walk")?;
-    let start = std::time::Instant::now();
-    let bytes = gpu.dispatch_and_read(
-        "random_walk",
-        &pipeline,
-        &[&params, &out],
-        invocations.div_ceil(64),
-        &out,
-        size,
-    )?;
-    let elapsed = start.elapsed().as_secs_f64();
+    let (bytes, elapsed) = run_check(gpu, "random_walk", &params, size, invocations.div_ceil(64))?;
     let sum: f32 = bytemuck::cast_slice::<u8, f32>(&bytes).iter().sum();
     if !sum.is_finite() {
         return Err(Error::Runtime("random_walk: non-finite result".into()));
     }
     Ok(f64::from(invocations) * f64::from(walkers) * f64::from(steps) / elapsed)
+}
+
+/// Run the check kernel `name` (entry point `name`) over `groups` workgroups, its
+/// uniform "`name` params" holding `params`, into a "`name` out" buffer of `size`
+/// bytes; returns those bytes and the dispatch's wall time, s.
+fn run_check<P: bytemuck::Pod>(
+    gpu: &Gpu,
+    name: &str,
+    params: &P,
+    size: u64,
+    groups: u32,
+) -> Result<(Vec<u8>, f64)> {
+    let params = gpu.uniform(&format!("{name} params"), params);
+    let out = gpu.storage(&format!("{name} out"), size);
+    let pipeline = gpu.pipeline(name, name)?;
+    let start = std::time::Instant::now();
+    let bytes = gpu.dispatch_and_read(name, &pipeline, &[&params, &out], groups, &out, size)?;
+    Ok((bytes, start.elapsed().as_secs_f64()))
 }

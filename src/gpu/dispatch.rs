@@ -83,6 +83,23 @@ impl Gpu {
         self.runs_then_read(what, &[], copies, read)
     }
 
+    /// Read back two buffers of `size` bytes each, given as (buffer, read-back copy), as
+    /// values of `A` and of `B`, after every dispatch submitted so far.
+    pub fn read_pair<A: bytemuck::Pod, B: bytemuck::Pod>(
+        &self,
+        what: &str,
+        a: (&wgpu::Buffer, &wgpu::Buffer),
+        b: (&wgpu::Buffer, &wgpu::Buffer),
+        size: u64,
+    ) -> Result<(Vec<A>, Vec<B>)> {
+        self.read(what, &[(a.0, a.1, size), (b.0, b.1, size)], |bytes| {
+            (
+                bytemuck::cast_slice(bytes[0]).to_vec(),
+                bytemuck::cast_slice(bytes[1]).to_vec(),
+            )
+        })
+    }
+
     /// [`Gpu::run_then_read`] of several dispatches (or none), one after another in
     /// one submission (each sees what the ones before it wrote).
     pub fn runs_then_read<R>(

@@ -337,23 +337,19 @@ impl<'g> GpuGain<'g> {
     /// Copy the spectra (cells × bins, cm⁻¹) into `stim` and `abs`.
     pub fn read_spectra(&self, stim: &mut [f64], abs: &mut [f64]) -> Result<()> {
         let size = 4 * (self.cells * self.bins) as u64;
-        self.gpu.read(
+        let (s, a): (Vec<f32>, Vec<f32>) = self.gpu.read_pair(
             "reading the cell gain spectra",
-            &[
-                (&self.stim, &self.stim_back, size),
-                (&self.abs, &self.abs_back, size),
-            ],
-            |bytes| {
-                let s: &[f32] = bytemuck::cast_slice(bytes[0]);
-                let a: &[f32] = bytemuck::cast_slice(bytes[1]);
-                for (h, d) in stim.iter_mut().zip(s) {
-                    *h = f64::from(*d);
-                }
-                for (h, d) in abs.iter_mut().zip(a) {
-                    *h = f64::from(*d);
-                }
-            },
-        )
+            (&self.stim, &self.stim_back),
+            (&self.abs, &self.abs_back),
+            size,
+        )?;
+        for (h, d) in stim.iter_mut().zip(&s) {
+            *h = f64::from(*d);
+        }
+        for (h, d) in abs.iter_mut().zip(&a) {
+            *h = f64::from(*d);
+        }
+        Ok(())
     }
 }
 

@@ -2,7 +2,6 @@
 //! against the sampled platelets (the device's [`crate::ase::exchange::Booking`]), one
 //! workgroup per listed cell, and what each cell then holds.
 
-use super::Dispatch;
 use super::platelet_decay::DecayParams;
 use super::platelets::{GpuPlatelets, summary};
 use crate::ase::AseSetup;
@@ -164,14 +163,15 @@ impl GpuPlatelets<'_> {
                 }));
                 part_first.push(part_orders.len() as u32);
             }
-            let (done, part_left) = self.book_part(
-                purpose,
-                (point, step, part),
-                t_now,
-                &listed,
-                &part_first,
-                &part_orders,
-            )?;
+            let params = BookingParams {
+                point,
+                step,
+                purpose: purpose as u32,
+                t_now: t_now as f32,
+                part,
+                ..self.booking
+            };
+            let (done, part_left) = self.book_part(params, (&listed, &part_first, &part_orders))?;
             let mut next = Vec::new();
             for ((&(k, from), d), bounds) in todo.iter().zip(&done).zip(part_first.windows(2)) {
                 // The orders booked or begun; those not begun keep their counts.
@@ -195,20 +195,16 @@ impl GpuPlatelets<'_> {
         Ok((booked, left))
     }
 
-    /// The `part`-th dispatches of a booking (see `book`): the k-th of `cells` has
+    /// The dispatches of one part of a booking (see `book`), `params` set for the part
+    /// (its point, step, purpose, time and number): the k-th of `cells` has
     /// `orders[first[k]..first[k + 1]]`. As many cells at a time as hold
     /// [`MAX_PLATELETS`](super::platelets::MAX_PLATELETS) platelets (at least one), as
     /// the loss events are dispatched. Returns each cell's [`CellBooked`] and each
     /// order's excitons left, in order.
-    #[allow(clippy::too_many_arguments)]
     fn book_part(
         &self,
-        purpose: Purpose,
-        (point, step, part): (u32, u32, u32),
-        t_now: f64,
-        cells: &[u32],
-        first: &[u32],
-        orders: &[GpuOrder],
+        params: BookingParams,
+        (cells, first, orders): (&[u32], &[u32], &[GpuOrder]),
     ) -> Result<(Vec<CellBooked>, Vec<u32>)> {
         let gpu = self.gpu;
         let per_dispatch = self.cells_per_dispatch();
@@ -222,19 +218,15 @@ impl GpuPlatelets<'_> {
             gpu.write(&self.first, bytemuck::cast_slice(&starts));
             gpu.write(&self.orders, bytemuck::cast_slice(own));
             let params = BookingParams {
-                point,
-                step,
                 count: batch.len() as u32,
-                purpose: purpose as u32,
-                t_now: t_now as f32,
-                part,
-                ..self.booking
+                ..params
             };
-            let uniform = gpu.uniform("platelet booking params", &params);
-            let dispatch = Dispatch {
-                pipeline: &self.booking_pipeline,
-                buffers: &[
-                    &uniform,
+            let size = (batch.len() * std::mem::size_of::<CellBooked>()) as u64;
+            self.run_kernel(
+                "platelet booking",
+                &self.booking_pipeline,
+                &params,
+                &[
                     &self.counts,
                     &self.next,
                     &self.energy,
@@ -244,13 +236,7 @@ impl GpuPlatelets<'_> {
                     &self.left,
                     &self.booked,
                 ],
-                textures: &[],
-                workgroups: gpu.grid(batch.len() as u32),
-            };
-            let size = (batch.len() * std::mem::size_of::<CellBooked>()) as u64;
-            gpu.run_then_read(
-                "platelet booking",
-                &dispatch,
+                batch.len() as u32,
                 &[
                     (&self.booked, &self.booked_back, size),
                     (&self.left, &self.left_back, 4 * own.len() as u64),

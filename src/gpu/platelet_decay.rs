@@ -2,7 +2,6 @@
 //! platelets within a time step (the device's [`crate::ase::platelets::loss_events`]),
 //! one workgroup per listed cell, and what each cell then holds.
 
-use super::Dispatch;
 use super::platelets::{GpuPlatelets, summary};
 use crate::ase::AseSetup;
 use crate::ase::CellSummary;
@@ -127,23 +126,13 @@ impl GpuPlatelets<'_> {
                 t1: t1 as f32,
                 ..self.params
             };
-            let uniform = gpu.uniform("platelet decay params", &params);
-            let dispatch = Dispatch {
-                pipeline: &self.decay_pipeline,
-                buffers: &[
-                    &uniform,
-                    &self.counts,
-                    &self.next,
-                    &self.dispatched,
-                    &self.decayed,
-                ],
-                textures: &[],
-                workgroups: gpu.grid(batch.len() as u32),
-            };
             let size = (batch.len() * std::mem::size_of::<CellDecay>()) as u64;
-            gpu.run_then_read(
+            self.run_kernel(
                 "platelet decay",
-                &dispatch,
+                &self.decay_pipeline,
+                &params,
+                &[&self.counts, &self.next, &self.dispatched, &self.decayed],
+                batch.len() as u32,
                 &[(&self.decayed, &self.decayed_back, size)],
                 |bytes| out.extend_from_slice(bytemuck::cast_slice::<u8, CellDecay>(bytes[0])),
             )?;

@@ -13,8 +13,8 @@ pub use super::platelet_booking::{Booked, BookingParams, CellBooked, GpuOrder};
 pub use super::platelet_decay::{CellDecay, DecayParams, Losses};
 pub use super::spontaneous_emission::{LAUNCH_GROUP, LaunchEntry, LaunchParams, Launched, NOTHING};
 
-use super::Gpu;
 use super::platelet_booking::orders_per_cell;
+use super::{Dispatch, Gpu};
 use crate::ase::AseSetup;
 use crate::ase::CellSummary;
 use crate::ase::platelets::Film;
@@ -233,22 +233,43 @@ impl<'g> GpuPlatelets<'g> {
         )
     }
 
+    /// Run the platelet kernel `pipeline` over `groups` workgroups, `params` its
+    /// uniform and `buffers` bound after it, then hand `copies` read back to `read`;
+    /// `what` names the work (and its uniform, "`what` params") for errors.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn run_kernel<P: bytemuck::Pod, R>(
+        &self,
+        what: &str,
+        pipeline: &wgpu::ComputePipeline,
+        params: &P,
+        buffers: &[&wgpu::Buffer],
+        groups: u32,
+        copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
+        read: impl FnOnce(&[&[u8]]) -> R,
+    ) -> Result<R> {
+        let gpu = self.gpu;
+        let uniform = gpu.uniform(&format!("{what} params"), params);
+        let bound: Vec<&wgpu::Buffer> = std::iter::once(&uniform)
+            .chain(buffers.iter().copied())
+            .collect();
+        let dispatch = Dispatch {
+            pipeline,
+            buffers: &bound,
+            textures: &[],
+            workgroups: gpu.grid(groups),
+        };
+        gpu.run_then_read(what, &dispatch, copies, read)
+    }
+
     /// Every platelet's exciton count and next loss event time (ps), as the device
     /// holds them.
     pub fn read(&self) -> Result<(Vec<u32>, Vec<f32>)> {
         let size = 4 * (self.cells * self.samples) as u64;
-        self.gpu.read(
+        self.gpu.read_pair(
             "reading the platelets",
-            &[
-                (&self.counts, &self.counts_back, size),
-                (&self.next, &self.next_back, size),
-            ],
-            |bytes| {
-                (
-                    bytemuck::cast_slice(bytes[0]).to_vec(),
-                    bytemuck::cast_slice(bytes[1]).to_vec(),
-                )
-            },
+            (&self.counts, &self.counts_back),
+            (&self.next, &self.next_back),
+            size,
         )
     }
 }

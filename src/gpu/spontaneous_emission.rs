@@ -2,7 +2,6 @@
 //! emission's packets from the sampled platelets on the device (the device's
 //! [`crate::ase::spontaneous::launch`]), a workgroup per group of a cell's packets.
 
-use super::Dispatch;
 use super::platelet_decay::DecayParams;
 use super::platelets::GpuPlatelets;
 use crate::ase::AseSetup;
@@ -156,22 +155,12 @@ impl GpuPlatelets<'_> {
             count: entries.len() as u32,
             ..self.launch
         };
-        let uniform = gpu.uniform("spontaneous emission params", &params);
-        let dispatch = Dispatch {
-            pipeline: &self.launch_pipeline,
-            buffers: &[
-                &uniform,
-                &self.counts,
-                &self.energy,
-                entries_buffer,
-                launched,
-            ],
-            textures: &[],
-            workgroups: gpu.grid(entries.len() as u32),
-        };
-        gpu.run_then_read(
+        self.run_kernel(
             "spontaneous emission",
-            &dispatch,
+            &self.launch_pipeline,
+            &params,
+            &[&self.counts, &self.energy, entries_buffer, launched],
+            entries.len() as u32,
             &[(launched, launched_back, out_bytes)],
             |bytes| bytemuck::cast_slice::<u8, Launched>(bytes[0]).to_vec(),
         )

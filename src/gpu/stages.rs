@@ -265,8 +265,8 @@ impl Stages for GpuAse<'_, '_> {
                 for (&c, (held, losses)) in due.iter().zip(decayed) {
                     let c = c as usize;
                     self.books.summaries[c] = held;
-                    self.books.ledger.nonradiative += losses.nonradiative as f64 * w;
-                    self.books.ledger.auger += losses.auger as f64 * w;
+                    self.books.record.ledger.nonradiative += losses.nonradiative as f64 * w;
+                    self.books.record.ledger.auger += losses.auger as f64 * w;
                     if losses.nonradiative + losses.auger > 0 {
                         self.stale.mark(c);
                     }
@@ -321,8 +321,8 @@ impl Stages for GpuAse<'_, '_> {
             &self.gain,
             &mut books.packets,
             span,
-            &mut books.tally,
-            &mut books.ledger,
+            &mut books.record.tally,
+            &mut books.record.ledger,
         )?;
         Ok(books.moved(setup, &exchange, segments, started))
     }
@@ -368,8 +368,8 @@ impl Stages for GpuAse<'_, '_> {
         for (order, left) in orders.iter().zip(left) {
             let unbooked = f64::from(left) * w;
             match order.kind {
-                OrderKind::Stimulated => self.books.ledger.unbooked_stimulated += unbooked,
-                _ => self.books.ledger.unbooked_absorbed += unbooked,
+                OrderKind::Stimulated => self.books.record.ledger.unbooked_stimulated += unbooked,
+                _ => self.books.record.ledger.unbooked_absorbed += unbooked,
             }
         }
         Ok(())
@@ -392,14 +392,14 @@ impl Stages for GpuAse<'_, '_> {
         self.sync_counts()?;
         let (overflowed, on_host) = (self.followed_on_cpu(), self.tallied_on_host());
         if overflowed > 0 {
-            self.books.notes.push(format!(
+            self.books.record.notes.push(format!(
                 "{} packet steps met more than {} cells (or took more segments than the adapter's loops run) and were followed on the CPU",
                 overflowed,
                 super::ase_transport::ENTRIES
             ));
         }
         if on_host > 0 {
-            self.books.notes.push(format!(
+            self.books.record.notes.push(format!(
                 "{} dispatches had a photon count beyond the range of the device's tallies and were tallied on the host",
                 on_host
             ));

@@ -9,9 +9,7 @@ use crate::output::{OutputReader, PointRecord};
 
 use super::draw::{DOUBLE, SINGLE, axis_label, point_label, register_font, save};
 use super::escape::{ESCAPE_CHANNELS, Escape, Fractions};
-use super::light_in_out::LightInOut;
 use super::time_of_flight::TimeOfFlight;
-use super::vsl::Vsl;
 use super::{evolution, spectra};
 
 /// What `asemc plot` should draw.
@@ -82,19 +80,11 @@ pub fn plot(file: &Path, dir: &Path, opts: &PlotOptions) -> Result<PlotReport> {
     };
 
     if swept(FLUENCE_KEY) {
-        let fig = LightInOut {
-            all: raw(&points, FLUENCE_KEY),
-            mean: analysis::curve(&points, FLUENCE_KEY, "edge_photons"),
-            threshold: analysis.threshold.as_ref(),
-        };
+        let fig = EdgeCurve::along(&points, FLUENCE_KEY, analysis.threshold.as_ref());
         save(&fig, SINGLE, dir, "light_in_out", &mut written)?;
     }
     if swept(LENGTH_KEY) {
-        let fig = Vsl {
-            all: raw(&points, LENGTH_KEY),
-            mean: analysis::curve(&points, LENGTH_KEY, "edge_photons"),
-            gain: analysis.gain.as_ref(),
-        };
+        let fig = EdgeCurve::along(&points, LENGTH_KEY, analysis.gain.as_ref());
         save(&fig, SINGLE, dir, "vsl", &mut written)?;
     }
 
@@ -202,6 +192,27 @@ fn index_list(points: &[PointRecord]) -> String {
             .map(|p| p.index.to_string())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// The edge output along a swept key, every point's (`all`, repeats included) and the
+/// mean at each value, with the fit of it if there is one: the light-in/light-out
+/// figure (`F` the threshold fit, `light_in_out`) and the VSL figure (`F` the gain
+/// fit, `vsl`).
+pub(super) struct EdgeCurve<'a, F> {
+    pub(super) all: Vec<(f64, f64)>,
+    pub(super) mean: Vec<(f64, f64)>,
+    pub(super) fit: Option<&'a F>,
+}
+
+impl<'a, F> EdgeCurve<'a, F> {
+    /// The edge output of `points` along `key`, with `fit`.
+    fn along(points: &[PointRecord], key: &str, fit: Option<&'a F>) -> Self {
+        Self {
+            all: raw(points, key),
+            mean: analysis::curve(points, key, "edge_photons"),
+            fit,
+        }
     }
 }
 

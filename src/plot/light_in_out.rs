@@ -9,14 +9,9 @@ use crate::analysis;
 use super::draw::{
     Drawn, Figure, axes, e, font, legend, log_grid, log_range, log_tick, measured, significant,
 };
+use super::figures::EdgeCurve;
 
-pub(super) struct LightInOut<'a> {
-    pub(super) all: Vec<(f64, f64)>,
-    pub(super) mean: Vec<(f64, f64)>,
-    pub(super) threshold: Option<&'a analysis::Threshold>,
-}
-
-impl Figure for LightInOut<'_> {
+impl Figure for EdgeCurve<'_, analysis::Threshold> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let x = log_range(self.all.iter().map(|p| p.0), 1.25);
         let y = log_range(self.all.iter().map(|p| p.1), 2.0);
@@ -34,7 +29,7 @@ impl Figure for LightInOut<'_> {
             log_tick,
             log_tick,
         )?;
-        if let Some(t) = self.threshold {
+        if let Some(t) = self.fit {
             let (lo, hi) = (
                 (t.fit.knee - t.fit.knee_uncertainty).max(x.0),
                 (t.fit.knee + t.fit.knee_uncertainty).min(x.1),

@@ -9,20 +9,15 @@ use crate::analysis;
 use super::draw::{
     Drawn, Figure, axes, e, font, legend, lin_tick, log_range, log_tick, measured, significant,
 };
+use super::figures::EdgeCurve;
 
-pub(super) struct Vsl<'a> {
-    pub(super) all: Vec<(f64, f64)>,
-    pub(super) mean: Vec<(f64, f64)>,
-    pub(super) gain: Option<&'a analysis::Gain>,
-}
-
-impl Figure for Vsl<'_> {
+impl Figure for EdgeCurve<'_, analysis::Gain> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let x_hi = self.all.iter().map(|p| p.0).fold(0.0f64, f64::max) * 1.05;
         // Log output axis: the exponential is a line, and short and long stripes,
         // decades apart, are both visible (the fits use log residuals too).
         let fitted = self
-            .gain
+            .fit
             .iter()
             .flat_map(|g| [g.range_um.0, g.range_um.1].map(|l| g.fit.predict(l * 1e-4)));
         let y = log_range(self.all.iter().map(|p| p.1).chain(fitted), 2.0);
@@ -40,7 +35,7 @@ impl Figure for Vsl<'_> {
             lin_tick,
             log_tick,
         )?;
-        if let Some(g) = self.gain {
+        if let Some(g) = self.fit {
             let model = |l_um: f64| g.fit.predict(l_um * 1e-4);
             let (a, b) = g.range_um;
             let inside: Vec<(f64, f64)> = (0..=200)

@@ -1,11 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use asemc::config::{Config, from_text};
-use asemc::transport::{Tally, TransportSetup, simulate};
+use asemc::transport::{Channel, Tally, TransportSetup, simulate};
 
 /// The single point of a config given as TOML text.
 pub fn config(text: &str) -> Config {
@@ -45,6 +46,32 @@ pub fn run_asemc(args: &[&str], dir: &Path) -> Output {
         .current_dir(dir)
         .output()
         .expect("asemc runs")
+}
+
+/// `asemc COMMAND CONFIG ARGS…` in `dir`, CONFIG a file of the repository's `configs/`.
+pub fn run_config(command: &str, config: &str, args: &[&str], dir: &Path) -> Output {
+    let cfg = configs_dir().join(config);
+    let mut all = vec![command, cfg.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_asemc(&all, dir)
+}
+
+/// Start `command` in `dir`, read its standard error until a line contains `text`,
+/// then kill it (SIGKILL) and wait for it.
+pub fn kill_after_line(command: &mut Command, dir: &Path, text: &str) {
+    let mut child = command
+        .current_dir(dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for line in BufReader::new(stderr).lines() {
+        if line.unwrap().contains(text) {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 /// A fresh empty directory for one test.
@@ -182,6 +209,33 @@ pub fn stripe_film(fluence: f64, extra: &[&str]) -> Config {
     ];
     o.extend_from_slice(extra);
     small_film(&o)
+}
+
+/// Start of the steady-state window of the detector's time trace in the small-signal
+/// VSL tests, ps.
+pub const STEADY_FROM_PS: f64 = 5.0;
+
+/// The configured net gain of `c` at the line centre, from the closed form
+/// g = ρσ₀(1 − 2P₀ − P₁) − α with Poisson P₀, P₁ of the pump's mean excitons, cm⁻¹.
+pub fn configured_gain(c: &Config) -> f64 {
+    let mean = c.pump.as_ref().unwrap().mean_excitons.unwrap();
+    let (p0, p1) = ((-mean).exp(), mean * (-mean).exp());
+    c.platelets.density_per_cm3.unwrap()
+        * c.platelets.peak_cross_section_cm2
+        * (1.0 - 2.0 * p0 - p1)
+        - c.film.absorption_per_cm
+}
+
+/// Assert that the tally `t` of `channel` agrees with a reference within `k` standard
+/// errors ([`assert_within_sigma`] of its mean and standard error).
+pub fn assert_channel_within_sigma(
+    what: &str,
+    t: &Tally,
+    channel: Channel,
+    reference: f64,
+    k: f64,
+) {
+    assert_within_sigma(what, t.mean(channel), t.stderr(channel), reference, k);
 }
 
 /// Mean and standard error of the mean.
