@@ -55,7 +55,8 @@ pub enum Fate {
     Killed,
 }
 
-/// The state packets see during a step (populations as at the step's start).
+/// The state packets see during a step: the cells' gain spectra and excitons after the
+/// step's loss events and radiative bookings (stage 1), before any exchange is booked.
 pub struct StepView<'a> {
     pub setup: &'a AseSetup,
     /// cells × bins, cm⁻¹.
