@@ -49,7 +49,9 @@ fn compare(gpu: Option<&Gpu>, c: &asemc::config::Config, label: &str) {
         // Far above threshold a software adapter books the device's excitons one
         // workgroup round after another on the CPU's cores: minutes for this case.
         if gpu.is_software() && setup.pump.mean_excitons > 10.0 {
-            println!("gpu {label}: not run on a software adapter (⟨N⟩ above 10: the device's bookings take minutes there)");
+            println!(
+                "gpu {label}: not run on a software adapter (⟨N⟩ above 10: the device's bookings take minutes there)"
+            );
             return;
         }
         let start = Instant::now();
