@@ -153,7 +153,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
     output::check_output_path(&opts.output)?;
     let (backend, why) = select(opts.backend, opts.threads)?;
     let runs = |i: usize| opts.shard.is_none_or(|s| s.holds(i));
-    let total_work = work_to_run(resolved, &runs);
+    let total_work = work_to_run(resolved, runs);
     let pump = resolved.base.source.kind == crate::config::SourceKind::Pump;
     let unit = if pump { "time steps" } else { "photons" };
     let progress = Progress::new(opts.quiet, total_work, unit);

@@ -26,8 +26,8 @@ pub trait Stages {
     /// 2. Bring the cells' gain spectra up to the platelets' counts.
     fn cell_gain(&mut self, span: Span) -> Result<()>;
     /// 3. Move the packets to the step's end with gain, settle their exchange against
-    /// what the cells hold, and return the step's load: the largest share of a cell's
-    /// excitons (or of its room for more) that the packets asked for.
+    ///    what the cells hold, and return the step's load: the largest share of a
+    ///    cell's excitons (or of its room for more) that the packets asked for.
     fn ase_transport(&mut self, span: Span) -> Result<f64>;
     /// 4. Book the settled exchange against the platelets as whole sampled excitons.
     fn platelet_booking(&mut self, span: Span) -> Result<()>;
