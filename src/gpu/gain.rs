@@ -282,15 +282,13 @@ impl<'g> GpuGain<'g> {
         gpu.run_then_read(what, &dispatch, &[], |_| ())
     }
 
-    /// Apply the changes listed (onto zero spectra when `from_zero`): cell c's are
-    /// `list[first[c]..first[c + 1]]`. Only the cells with changes (every cell when
-    /// `from_zero`), as many at a time as the device holds the changes of.
-    fn apply(&self, what: &str, first: &[u32], from_zero: bool) -> Result<()> {
+    /// Apply the changes listed onto zero spectra, every cell: cell c's are
+    /// `list[first[c]..first[c + 1]]`, as many cells at a time as the device holds the
+    /// changes of.
+    fn apply(&self, what: &str, first: &[u32]) -> Result<()> {
         let gpu = self.gpu;
         gpu.write(&self.first, bytemuck::cast_slice(first));
-        let cells: Vec<u32> = (0..self.cells as u32)
-            .filter(|&c| from_zero || first[c as usize + 1] > first[c as usize])
-            .collect();
+        let cells: Vec<u32> = (0..self.cells as u32).collect();
         // Where cell c's changes begin in the list (and cell c − 1's end).
         let begin = |c: u32| first[c as usize];
         let mut k0 = 0;
@@ -306,7 +304,7 @@ impl<'g> GpuGain<'g> {
             gpu.write_rows(&self.changes, bytemuck::cast_slice(batch));
             let params = GainParams {
                 first_cell: cells[k0],
-                from_zero: u32::from(from_zero),
+                from_zero: 1,
                 ..self.params
             };
             self.run_cells(what, &self.pipeline, &cells[k0..k1], params)?;
@@ -387,7 +385,7 @@ impl GpuGain<'_> {
                 .map(|(p, &e)| CountChange::new(e, NONE, optics.line_count(p.n))),
         );
         let first: Vec<u32> = (0..=self.cells).map(|c| (c * samples) as u32).collect();
-        self.apply("cell gain spectra", &first, true)
+        self.apply("cell gain spectra", &first)
     }
 
     /// Bring the spectra of `cells` (those whose counts may have changed since) up to
