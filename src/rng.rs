@@ -43,6 +43,22 @@ pub enum Purpose {
     Radiative = 8,
 }
 
+/// The seed of replica `replica` of a run seeded `seed`: the seed itself for replica
+/// 0 (a one-replica run is the run it always was), else a SplitMix64 mix of the two
+/// (Steele, Lea & Flood, OOPSLA 2014), so that every replica's streams have a key of
+/// their own and neighbouring replicas' keys share no structure.
+pub fn replica_seed(seed: u64, replica: u32) -> u64 {
+    if replica == 0 {
+        return seed;
+    }
+    let mix = |mut z: u64| {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    mix(seed ^ mix(u64::from(replica).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+}
+
 /// Bits of counter word 2 that hold the step index; the purpose sits above them.
 const STEP_BITS: u32 = 28;
 

@@ -328,6 +328,9 @@ fn log_point_done(
         result.wall_time_s,
         result.photons as f64 / result.wall_time_s.max(1e-9),
     ));
+    for note in &result.notes {
+        progress.log(&format!("point {}/{n_points}: {note}", i + 1));
+    }
 }
 
 /// Close the output file under the write lock, clear the bar and log the file written.

@@ -379,3 +379,51 @@ fn axial_sampling_cone_outside_zero_to_ninety() {
         )
     });
 }
+
+#[test]
+fn no_replicas() {
+    reject_run_values("no-replicas", "replicas", &["0"], |bad| {
+        format!("bad.toml:15:1: run.replicas: {bad} is not valid: must be between 1 and 4096")
+    });
+}
+
+#[test]
+fn target_relative_error_outside_zero_to_one() {
+    reject_run_values(
+        "target-error",
+        "target_relative_error",
+        &["0.0", "-0.1", "1.0"],
+        |bad| {
+            format!(
+                "bad.toml:15:1: run.target_relative_error: {bad} is not valid: a relative standard error must lie in (0, 1)"
+            )
+        },
+    );
+}
+
+#[test]
+fn fewer_most_replicas_than_replicas() {
+    reject(
+        "max-replicas",
+        Some(&format!(
+            "{PUMP}[run]\nreplicas = 16\nmax_replicas = 8\ntarget_relative_error = 0.05\n"
+        )),
+        &[],
+        &["bad.toml:16:1: run.max_replicas: 8 is less than run.replicas = 16"],
+    );
+}
+
+#[test]
+fn unknown_target_quantity() {
+    reject(
+        "target-quantity",
+        Some(&format!(
+            "{PUMP}[run]\ntarget_relative_error = 0.05\ntarget_quantity = \"edge_fotons\"\n"
+        )),
+        &[],
+        &[
+            "bad.toml:16:1: run.target_quantity: \"edge_fotons\" is not a scalar result of the ASE engine with a standard error",
+            "edge_photons",
+        ],
+    );
+}

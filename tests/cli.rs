@@ -236,6 +236,10 @@ fn check_estimates_a_pump_run_in_time_steps() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("point\tsteps"), "{text}");
-    assert!(text.contains("0\t100"), "2 ps at 20 fs: {text}");
-    assert!(text.contains("# cost: 100 time steps in all"), "{text}");
+    assert!(text.contains("0\t800"), "2 ps at 20 fs, 8 replicas: {text}");
+    assert!(
+        text.contains("# steps: 100 time steps a replica × 8 replicas a point"),
+        "{text}"
+    );
+    assert!(text.contains("# cost: 800 time steps in all"), "{text}");
 }

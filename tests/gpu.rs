@@ -188,6 +188,8 @@ fn a_pump_run_on_the_gpu_backend() {
             "sweep.axes=[{key=\"pump.fluence_uj_cm2\", values=[1.0]}]",
             "--set",
             "run.duration_ps=1",
+            "--set",
+            "run.replicas=2",
         ],
     );
     let read = |name: &str| {
@@ -536,10 +538,16 @@ fn check_reports_the_gpu_memory_of_a_run() {
     // with read-back copies, and 48 bytes of uploaded state, plus the gain of
     // 30 × 3 cells × 80 bins with its read-back copy, the cells' excitons, all
     // 18000 platelets listed once (8 bytes each, in whole rows of 4096), and the
-    // platelets' own buffers (`gpu::platelets::memory_needed`, 0.9 MiB): 101.2 MiB.
+    // platelets' own buffers (`gpu::platelets::memory_needed`, 0.9 MiB, with room for
+    // the draws of 1024 packets a step): 101.2 MiB.
     let line = gpu_line(
         "examples/fluence_sweep.toml",
-        &["--set", "run.duration_ps=0.1"],
+        &[
+            "--set",
+            "run.duration_ps=0.1",
+            "--set",
+            "run.packets_per_step=1024",
+        ],
     );
     assert!(
         line.contains("needs at most 101.2 MiB")
@@ -564,6 +572,8 @@ fn a_device_error_keeps_the_finished_points() {
                 "sweep.axes=[{key=\"pump.fluence_uj_cm2\", values=[1.0, 2.0, 4.0]}]",
                 "--set",
                 "run.duration_ps=0.5",
+                "--set",
+                "run.replicas=2",
             ],
         ),
     ];

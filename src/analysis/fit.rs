@@ -5,7 +5,8 @@
 //! - the ASE threshold from the light-in/light-out curve: a continuous two-line fit of
 //!   the edge output vs fluence (the knee).
 //!
-//! Both are least squares on logarithmic residuals ln I − ln model. The edge output
+//! Both are least squares on logarithmic residuals ln I − ln model, weighted by the
+//! points' relative standard errors where the runs give them. The edge output
 //! spans decades, and its Monte Carlo scatter is multiplicative and large above
 //! threshold (rare, strongly amplified paths), so a point a factor of two above the
 //! curve must weigh as much as one a factor of two below it. Least squares on
@@ -22,6 +23,7 @@
 //! bootstrap: over the repeated runs at each fluence when there are repeats, otherwise
 //! over the fit's residuals.
 
+use crate::ase::replicas::relative_stderr;
 use crate::rng::{Purpose, Stream};
 
 /// Student's t at 97.5 % for `dof` degrees of freedom (two-sided 95 %).
@@ -117,41 +119,60 @@ impl VslFit {
 }
 
 /// Fit `I = A/g·(e^{gL} − 1)` to stripe lengths `l` and outputs `y` (at least three
-/// points with distinct positive lengths, every output positive). `g` is searched
-/// within ±60/max(L).
+/// points with distinct positive lengths, every output positive), every point weighed
+/// alike. `g` is searched within ±60/max(L).
 pub fn fit_vsl(l: &[f64], y: &[f64]) -> Option<VslFit> {
+    fit_vsl_weighted(l, y, None)
+}
+
+/// As [`fit_vsl`], with each output's relative standard error `rel_err` where known:
+/// the log residuals are weighted by 1/rel_err², and the gain's uncertainty is
+/// propagated from those errors (scaled up by √(χ²/dof) where the points scatter more
+/// than their errors say).
+pub fn fit_vsl_weighted(l: &[f64], y: &[f64], rel_err: Option<&[f64]>) -> Option<VslFit> {
     let n = l.len();
     let l_max = l.iter().fold(0.0f64, |m, v| m.max(*v));
     if n < 3 || l_max <= 0.0 || l.iter().any(|v| *v <= 0.0) || !y.iter().all(|v| *v > 0.0) {
         return None;
     }
+    let w = log_weights(n, rel_err);
+    let w_sum: f64 = w.iter().sum();
     let ln_y: Vec<f64> = y.iter().map(|v| v.ln()).collect();
     let ln_amplitude = |g: f64| {
         (0..n)
-            .map(|i| ln_y[i] - vsl_shape(g, l[i]).ln())
+            .map(|i| w[i] * (ln_y[i] - vsl_shape(g, l[i]).ln()))
             .sum::<f64>()
-            / n as f64
+            / w_sum
     };
     let cost = |g: f64| {
         let ln_a = ln_amplitude(g);
         (0..n)
-            .map(|i| (ln_y[i] - ln_a - vsl_shape(g, l[i]).ln()).powi(2))
+            .map(|i| w[i] * (ln_y[i] - ln_a - vsl_shape(g, l[i]).ln()).powi(2))
             .sum::<f64>()
     };
     let g_span = 60.0 / l_max;
     let gain = minimise(cost, -g_span, g_span, 2400);
     let a = ln_amplitude(gain).exp();
-    // Covariance of (ln A, g): s²·(JᵀJ)⁻¹ with J = (1, ∂ln shape/∂g), s² = χ²/(n − 2).
-    let (mut jgs, mut jgg) = (0.0, 0.0);
-    for &li in l {
+    // Covariance of (ln A, g): (JᵀWJ)⁻¹ with J = (1, ∂ln shape/∂g), times s² = χ²/(n − 2)
+    // (unit weights), or times max(1, χ²/(n − 2)) (weights from the errors).
+    let (mut js, mut jgs, mut jgg) = (0.0, 0.0, 0.0);
+    for (i, &li) in l.iter().enumerate() {
         let d = vsl_shape_dg(gain, li) / vsl_shape(gain, li);
-        jgs += d;
-        jgg += d * d;
+        js += w[i];
+        jgs += w[i] * d;
+        jgg += w[i] * d * d;
     }
-    let det = n as f64 * jgg - jgs * jgs;
-    let s2 = cost(gain) / (n - 2) as f64;
+    let det = js * jgg - jgs * jgs;
+    let reduced = cost(gain) / (n - 2) as f64;
+    // With the errors taken as known the 95 % quantile is the normal's, unless the
+    // scatter beyond them scales the covariance (then Student's t, as without them).
+    let (scale, quantile) = if rel_err.is_some() && reduced <= 1.0 {
+        (1.0, 1.96)
+    } else {
+        (reduced, t_975(n - 2))
+    };
     let var_g = if det > 0.0 {
-        s2 * n as f64 / det
+        scale * js / det
     } else {
         f64::INFINITY
     };
@@ -163,10 +184,39 @@ pub fn fit_vsl(l: &[f64], y: &[f64]) -> Option<VslFit> {
         .collect();
     Some(VslFit {
         gain,
-        gain_uncertainty: t_975(n - 2) * var_g.sqrt(),
+        gain_uncertainty: quantile * var_g.sqrt(),
         amplitude: a,
         residuals,
     })
+}
+
+/// The weights 1/σ² of log residuals whose standard errors are the relative errors
+/// `rel_err` (unit weights without them). The errors are estimated from the same few
+/// runs as the values they weight: a point whose runs missed the rare bright one comes
+/// out both low and with a small error, and weighting it by that error would pull
+/// the fit low. So every error is taken as at least the median of the errors, and an
+/// unknown one as the median; if none is known, every weight is 1.
+pub fn log_weights(n: usize, rel_err: Option<&[f64]>) -> Vec<f64> {
+    let Some(rel_err) = rel_err else {
+        return vec![1.0; n];
+    };
+    let mut known: Vec<f64> = rel_err
+        .iter()
+        .copied()
+        .filter(|e| e.is_finite() && *e > 0.0)
+        .collect();
+    if known.is_empty() {
+        return vec![1.0; n];
+    }
+    known.sort_by(f64::total_cmp);
+    let median = known[known.len() / 2];
+    rel_err
+        .iter()
+        .map(|&e| {
+            let e = if e.is_finite() { e.max(median) } else { median };
+            e.powi(-2)
+        })
+        .collect()
 }
 
 /// A continuous two-line fit: `y = c0 + c1·x` below the knee, slope `c2` above it.
@@ -231,13 +281,13 @@ fn two_line_value(c: [f64; 3], k: f64, x: f64) -> f64 {
     c[0] + c[1] * x.min(k) + c[2] * (x - k).max(0.0)
 }
 
-/// Σ (ln y − ln model)²; infinite where the model is not positive.
-fn log_cost(x: &[f64], ln_y: &[f64], c: [f64; 3], k: f64) -> f64 {
+/// Σ w (ln y − ln model)²; infinite where the model is not positive.
+fn log_cost(x: &[f64], ln_y: &[f64], lw: &[f64], c: [f64; 3], k: f64) -> f64 {
     (0..x.len())
         .map(|i| {
             let f = two_line_value(c, k, x[i]);
             if f > 0.0 {
-                (ln_y[i] - f.ln()).powi(2)
+                lw[i] * (ln_y[i] - f.ln()).powi(2)
             } else {
                 f64::INFINITY
             }
@@ -248,22 +298,22 @@ fn log_cost(x: &[f64], ln_y: &[f64], c: [f64; 3], k: f64) -> f64 {
 /// Gauss–Newton iterations for the two-line coefficients with the knee at `k`.
 const GAUSS_NEWTON_STEPS: usize = 30;
 
-/// The coefficients minimising Σ (ln y − ln model)² with the knee at `k`, and that sum.
-/// Starts from relative least squares (weights 1/y²) and takes Gauss–Newton steps —
-/// weighted least squares on the working response f·(1 + ln(y/f)) with weights 1/f² —
-/// halving a step that does not lower the sum.
-fn knee_at(x: &[f64], y: &[f64], ln_y: &[f64], k: f64) -> Option<([f64; 3], f64)> {
+/// The coefficients minimising Σ w (ln y − ln model)² with the knee at `k` (`lw` the
+/// log residuals' weights), and that sum. Starts from relative least squares (weights
+/// w/y²) and takes Gauss–Newton steps — weighted least squares on the working response
+/// f·(1 + ln(y/f)) with weights w/f² — halving a step that does not lower the sum.
+fn knee_at(x: &[f64], y: &[f64], ln_y: &[f64], lw: &[f64], k: f64) -> Option<([f64; 3], f64)> {
     let n = x.len();
-    let w: Vec<f64> = y.iter().map(|v| v.powi(-2)).collect();
+    let w: Vec<f64> = (0..n).map(|i| lw[i] * y[i].powi(-2)).collect();
     let mut c = two_lines(x, y, &w, k)?;
-    let mut cost = log_cost(x, ln_y, c, k);
+    let mut cost = log_cost(x, ln_y, lw, c, k);
     if !cost.is_finite() {
         return None;
     }
     for _ in 0..GAUSS_NEWTON_STEPS {
         let f: Vec<f64> = x.iter().map(|&xi| two_line_value(c, k, xi)).collect();
         let z: Vec<f64> = (0..n).map(|i| f[i] * (1.0 + ln_y[i] - f[i].ln())).collect();
-        let w: Vec<f64> = f.iter().map(|v| v.powi(-2)).collect();
+        let w: Vec<f64> = (0..n).map(|i| lw[i] * f[i].powi(-2)).collect();
         let Some(target) = two_lines(x, &z, &w, k) else {
             break;
         };
@@ -271,7 +321,7 @@ fn knee_at(x: &[f64], y: &[f64], ln_y: &[f64], k: f64) -> Option<([f64; 3], f64)
         let mut improved = false;
         while step > 1e-6 {
             let trial = [0, 1, 2].map(|j| c[j] + step * (target[j] - c[j]));
-            let trial_cost = log_cost(x, ln_y, trial, k);
+            let trial_cost = log_cost(x, ln_y, lw, trial, k);
             if trial_cost < cost {
                 let converged = cost - trial_cost <= 1e-12 * cost.max(1e-300);
                 c = trial;
@@ -288,14 +338,15 @@ fn knee_at(x: &[f64], y: &[f64], ln_y: &[f64], k: f64) -> Option<([f64; 3], f64)
     Some((c, cost))
 }
 
-/// The knee of `y(x)` with two points or more on either side, without uncertainty.
-fn knee_only(x: &[f64], y: &[f64]) -> Option<([f64; 3], f64)> {
+/// The knee of `y(x)` with two points or more on either side, without uncertainty,
+/// the log residuals weighted by `lw`.
+fn knee_only(x: &[f64], y: &[f64], lw: &[f64]) -> Option<([f64; 3], f64)> {
     let n = x.len();
     let ln_y: Vec<f64> = y.iter().map(|v| v.ln()).collect();
-    let cost = |k: f64| knee_at(x, y, &ln_y, k).map_or(f64::INFINITY, |r| r.1);
+    let cost = |k: f64| knee_at(x, y, &ln_y, lw, k).map_or(f64::INFINITY, |r| r.1);
     // The knee lies between the 2nd and the (n−1)th point (x sorted).
     let k = minimise(cost, x[1], x[n - 2], 400);
-    knee_at(x, y, &ln_y, k).map(|(c, _)| (c, k))
+    knee_at(x, y, &ln_y, lw, k).map(|(c, _)| (c, k))
 }
 
 /// Fit a continuous two-line curve to (x, y), x ascending (at least four points, every y
@@ -305,7 +356,7 @@ pub fn fit_knee(x: &[f64], y: &[f64], resamples: u32, seed: u64) -> Option<KneeF
     let n = x.len();
     // Four parameters: the knee and the three coefficients.
     let dof = n.saturating_sub(4);
-    fit_knee_resampled(x, y, resamples, seed, dof, |fit, rng| {
+    fit_knee_resampled(x, y, &vec![1.0; n], resamples, seed, dof, |fit, rng| {
         let model: Vec<f64> = x.iter().map(|&xi| fit.predict(xi)).collect();
         // Residuals of a fit are smaller than the scatter by √((n − p)/n) on average.
         let widen = (n as f64 / dof.max(1) as f64).sqrt();
@@ -320,9 +371,10 @@ pub fn fit_knee(x: &[f64], y: &[f64], resamples: u32, seed: u64) -> Option<KneeF
 }
 
 /// Fit a continuous two-line curve to the means of `repeats` (the outputs of
-/// independent runs at each x, x ascending, at least four x), with a bootstrap over the
-/// runs for the knee's uncertainty: each refit draws, at every x, as many runs as there
-/// are, with replacement, and fits their means. The knee hangs mostly on the runs at
+/// independent runs at each x, x ascending, at least four x), each mean's log residual
+/// weighted by 1/(its relative standard error)², with a bootstrap over the runs for the
+/// knee's uncertainty: each refit draws, at every x, as many runs as there are, with
+/// replacement, and fits their means. The knee hangs mostly on the runs at
 /// the first fluence or two above it, a handful of samples, so the interval is
 /// Student's t for the fewest runs at any x, less one, times the bootstrap standard
 /// deviation (a percentile interval from four runs is too narrow).
@@ -338,9 +390,11 @@ pub fn fit_knee_repeats(
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let y: Vec<f64> = repeats.iter().map(|r| mean(r)).collect();
     let fewest = repeats.iter().map(Vec::len).min().unwrap_or(0);
+    let rel_err: Vec<f64> = repeats.iter().map(|r| relative_stderr(r)).collect();
     fit_knee_resampled(
         x,
         &y,
+        &log_weights(x.len(), Some(&rel_err)),
         resamples,
         seed,
         fewest.saturating_sub(1),
@@ -367,13 +421,14 @@ pub fn fit_knee_repeats(
     )
 }
 
-/// The two-line fit of (x, y), with the knee's 95 % half-width: Student's t for `dof`
-/// degrees of freedom times the standard deviation of `resamples` refits of the data
-/// sets `resample` draws (given the fit and a random stream keyed by `seed` and the
-/// refit's number).
+/// The two-line fit of (x, y) with log weights `lw`, with the knee's 95 % half-width:
+/// Student's t for `dof` degrees of freedom times the standard deviation of
+/// `resamples` refits of the data sets `resample` draws (given the fit and a random
+/// stream keyed by `seed` and the refit's number).
 fn fit_knee_resampled(
     x: &[f64],
     y: &[f64],
+    lw: &[f64],
     resamples: u32,
     seed: u64,
     dof: usize,
@@ -383,7 +438,7 @@ fn fit_knee_resampled(
     if n < 4 || x.windows(2).any(|p| p[1] <= p[0]) || !y.iter().all(|v| *v > 0.0) {
         return None;
     }
-    let (c, knee) = knee_only(x, y)?;
+    let (c, knee) = knee_only(x, y, lw)?;
     let fit = KneeFit {
         knee,
         knee_uncertainty: 0.0,
@@ -396,7 +451,7 @@ fn fit_knee_resampled(
         let mut rng = Stream::new(seed, Purpose::Analysis, 0, 0, r);
         let y_star = resample(&fit, &mut rng);
         if y_star.iter().all(|v| *v > 0.0)
-            && let Some((_, k)) = knee_only(x, &y_star)
+            && let Some((_, k)) = knee_only(x, &y_star, lw)
         {
             knees.push(k);
         }

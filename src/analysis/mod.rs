@@ -5,9 +5,11 @@ pub mod fit;
 
 use serde_json::{Value, json};
 
+use crate::ase::replicas::relative_stderr;
+
 use crate::output::PointRecord;
 use fit::{
-    KneeFit, VslFit, fit_knee, fit_knee_repeats, fit_vsl, fwhm_collapse, interpolate,
+    KneeFit, VslFit, fit_knee, fit_knee_repeats, fit_vsl_weighted, fwhm_collapse, interpolate,
     steepest_loglog,
 };
 
@@ -35,6 +37,13 @@ pub struct FitOptions {
 #[derive(Debug, Clone)]
 pub struct Threshold {
     pub fit: KneeFit,
+    /// The fluences of the sweep on either side of the knee: above threshold the edge
+    /// output is a cliff of decades, so the knee is only known to lie between them
+    /// unless the sweep samples the gap.
+    pub bracket: (f64, f64),
+    /// 95 % half-width of the threshold: the bootstrap's (`fit.knee_uncertainty`) and
+    /// the bracket's, 0.475 of its width for a knee anywhere in it, in quadrature.
+    pub uncertainty: f64,
     /// ⟨N⟩ at the threshold, interpolated from the points' initial mean exciton number.
     pub mean_excitons: f64,
     /// Cross-checks: the middle of the steepest log–log rise and its slope, and where
@@ -72,30 +81,88 @@ fn param(p: &PointRecord, key: &str) -> Option<f64> {
     p.params.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 
-/// The named scalar of the points at each value of `key` (repeats over seeds together),
+/// The values of `f` at each value of `key` (the points' at one value together),
 /// ascending in it.
-pub(crate) fn repeats(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, Vec<f64>)> {
-    let mut pairs: Vec<(f64, f64)> = points
+fn grouped(
+    points: &[PointRecord],
+    key: &str,
+    f: impl Fn(&PointRecord) -> Vec<f64>,
+) -> Vec<(f64, Vec<f64>)> {
+    let mut pairs: Vec<(f64, Vec<f64>)> = points
         .iter()
-        .filter_map(|p| Some((param(p, key)?, scalar(p, name)?)))
+        .filter_map(|p| Some((param(p, key)?, f(p))))
+        .filter(|(_, ys)| !ys.is_empty())
         .collect();
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out: Vec<(f64, Vec<f64>)> = Vec::new();
-    for (x, y) in pairs {
+    for (x, ys) in pairs {
         match out.last_mut() {
-            Some(last) if last.0 == x => last.1.push(y),
-            _ => out.push((x, vec![y])),
+            Some(last) if last.0 == x => last.1.extend(ys),
+            _ => out.push((x, ys)),
         }
     }
     out
 }
 
-/// Mean of the named scalar over the points at each value of `key`, ascending in it.
+/// The independent runs of the named scalar at each value of `key`, ascending in it:
+/// every replica of every point there (repeats over seeds together), or each point's
+/// value where the file has no replicas' table.
+pub(crate) fn repeats(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, Vec<f64>)> {
+    grouped(points, key, |p| {
+        let replicas = p.replica_values(name);
+        if replicas.is_empty() {
+            scalar(p, name).into_iter().collect()
+        } else {
+            replicas
+        }
+    })
+}
+
+/// The replicas of point `p` (1 for a file without them).
+fn replicas_of(p: &PointRecord) -> f64 {
+    scalar(p, "replicas").unwrap_or(1.0)
+}
+
+/// The named scalar at each value of `key`, ascending in it: the mean over the points
+/// there, each weighted by its replicas (for a mean over replicas, the pooled mean of
+/// every replica at that value).
 pub(crate) fn curve(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
-    repeats(points, key, name)
-        .into_iter()
-        .map(|(x, ys)| (x, ys.iter().sum::<f64>() / ys.len() as f64))
-        .collect()
+    grouped(points, key, |p| {
+        scalar(p, name)
+            .map(|v| vec![v * replicas_of(p), replicas_of(p)])
+            .unwrap_or_default()
+    })
+    .into_iter()
+    .map(|(x, pairs)| {
+        let (sum, weight) = pairs
+            .chunks(2)
+            .fold((0.0, 0.0), |(s, w), p| (s + p[0], w + p[1]));
+        (x, sum / weight)
+    })
+    .collect()
+}
+
+/// The standard error of [`curve`]'s mean at each value of `key`, from the points'
+/// `NAME_stderr` (√(Σ wᵢ² σᵢ²)/Σ wᵢ with the replicas as weights; NaN where a point
+/// there has no error).
+pub(crate) fn curve_stderr(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64)> {
+    let err = format!("{name}_stderr");
+    grouped(points, key, |p| {
+        let sigma = scalar(p, &err).unwrap_or(f64::NAN);
+        if scalar(p, name).is_some() {
+            vec![sigma, replicas_of(p)]
+        } else {
+            Vec::new()
+        }
+    })
+    .into_iter()
+    .map(|(x, pairs)| {
+        let (var, weight) = pairs.chunks(2).fold((0.0, 0.0), |(v, w), p| {
+            (v + (p[0] * p[1]).powi(2), w + p[1])
+        });
+        (x, var.sqrt() / weight)
+    })
+    .collect()
 }
 
 /// The points of `curve` with edge output (the fits are on its logarithm); a warning
@@ -179,18 +246,19 @@ fn threshold(
     }
     let x: Vec<f64> = light.iter().map(|p| p.0).collect();
     let y: Vec<f64> = light.iter().map(|p| p.1).collect();
-    // With every fluence run on two seeds or more, the bootstrap resamples the runs.
+    // With two independent runs or more (replicas or seeds) at every fluence, the
+    // bootstrap resamples the runs.
     let runs: Vec<Vec<f64>> = repeats(points, FLUENCE_KEY, "edge_photons")
         .into_iter()
         .filter(|(f, _)| x.contains(f))
         .map(|(_, ys)| ys)
         .collect();
     let fewest = runs.iter().map(Vec::len).min().unwrap_or(0);
-    let (fit, uncertainty) = if fewest >= 2 {
+    let (fit, method) = if fewest >= 2 {
         (
             fit_knee_repeats(&x, &runs, BOOTSTRAP_RESAMPLES, seed),
             format!(
-                "Student's t ({} degrees of freedom) times the standard deviation of {BOOTSTRAP_RESAMPLES} refits of a bootstrap over the runs at each fluence ({fewest} or more seeds each)",
+                "Student's t ({} degrees of freedom) times the standard deviation of {BOOTSTRAP_RESAMPLES} refits of a bootstrap over the independent runs at each fluence ({fewest} or more replicas or seeds each), each fluence weighted by its relative standard error",
                 fewest - 1
             ),
         )
@@ -210,6 +278,16 @@ fn threshold(
             fit.knee
         ));
     }
+    let bracket = knee_bracket(&x, fit.knee);
+    // 95 % of a knee anywhere in the gap lies within 0.475 of its width of the middle.
+    let resolution = 0.475 * (bracket.1 - bracket.0);
+    let uncertainty = fit.knee_uncertainty.hypot(resolution);
+    if resolution > fit.knee_uncertainty {
+        warnings.push(format!(
+            "the knee lies between the sweep's fluences {:.4} and {:.4} µJ/cm², whose gap dominates the threshold's uncertainty; add fluences between them to pin it down",
+            bracket.0, bracket.1
+        ));
+    }
     let n0 = curve(points, FLUENCE_KEY, "mean_excitons_initial");
     let mean_excitons = interpolate(
         &n0.iter().map(|p| p.0).collect::<Vec<_>>(),
@@ -225,11 +303,24 @@ fn threshold(
             &fwhm.iter().map(|p| p.1).collect::<Vec<_>>(),
         ),
         method: format!(
-            "continuous two-line fit of the integrated edge output vs fluence (least squares on log residuals); uncertainty: {uncertainty}"
+            "continuous two-line fit of the integrated edge output vs fluence (least squares on log residuals); uncertainty: {method}, in quadrature with 0.475 of the gap between the fluences either side of the knee (95 % of a knee anywhere in it)"
         ),
         fit,
+        bracket,
+        uncertainty,
         curve: light,
     })
+}
+
+/// The neighbouring fluences of `x` (ascending) around `knee`: the largest at or below
+/// it and the smallest above it.
+fn knee_bracket(x: &[f64], knee: f64) -> (f64, f64) {
+    let above = x
+        .iter()
+        .position(|&f| f > knee)
+        .unwrap_or(x.len() - 1)
+        .max(1);
+    (x[above - 1], x[above])
 }
 
 fn gain(
@@ -259,7 +350,15 @@ fn gain(
     }
     let l_cm: Vec<f64> = used.iter().map(|p| p.0 * 1e-4).collect();
     let y: Vec<f64> = used.iter().map(|p| p.1).collect();
-    let fit = fit_vsl(&l_cm, &y).ok_or("the VSL fit failed (degenerate data)")?;
+    let runs: Vec<Vec<f64>> = repeats(points, LENGTH_KEY, "edge_photons")
+        .into_iter()
+        .filter(|(l, _)| used.iter().any(|p| p.0 == *l))
+        .map(|(_, ys)| ys)
+        .collect();
+    let rel_err: Option<Vec<f64>> = (runs.len() == used.len() && runs.iter().all(|r| r.len() >= 2))
+        .then(|| runs.iter().map(|r| relative_stderr(r)).collect());
+    let fit = fit_vsl_weighted(&l_cm, &y, rel_err.as_deref())
+        .ok_or("the VSL fit failed (degenerate data)")?;
     // Saturation: the longest stripes fall below the exponential.
     let tail: Vec<f64> = fit.residuals.iter().rev().take(2).copied().collect();
     let beyond: Vec<f64> = all
@@ -290,7 +389,9 @@ impl Analysis {
         let g = self.gain.as_ref();
         json!({
             "threshold_uj_cm2": t.map(|t| t.fit.knee),
-            "threshold_uncertainty_uj_cm2": t.map(|t| t.fit.knee_uncertainty),
+            "threshold_uncertainty_uj_cm2": t.map(|t| t.uncertainty),
+            "threshold_bootstrap_uncertainty_uj_cm2": t.map(|t| t.fit.knee_uncertainty),
+            "threshold_bracket_uj_cm2": t.map(|t| [t.bracket.0, t.bracket.1]),
             "mean_excitons_at_threshold": t.map(|t| t.mean_excitons),
             "threshold_method": t.map(|t| t.method.clone()),
             "slope_below_threshold": t.map(|t| t.fit.slope_below),
@@ -312,7 +413,7 @@ impl Analysis {
             out += &format!(
                 "ASE threshold: {:.4} ± {:.4} µJ/cm² (⟨N⟩ = {:.3} at threshold)\n  method: {}\n  slopes: {:.4e} below, {:.4e} above (edge photons per µJ/cm²)\n",
                 t.fit.knee,
-                t.fit.knee_uncertainty,
+                t.uncertainty,
                 t.mean_excitons,
                 t.method,
                 t.fit.slope_below,

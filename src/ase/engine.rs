@@ -43,7 +43,7 @@ pub const GAIN_REFRESH_STEPS: u32 = 512;
 
 /// Whether the gain spectra are recomputed from every count before `span`'s stages.
 pub fn refresh_due(span: Span) -> bool {
-    span.step > 0 && span.step % GAIN_REFRESH_STEPS == 0
+    span.step > 0 && span.step.is_multiple_of(GAIN_REFRESH_STEPS)
 }
 
 /// Run one point to its end: the stages of each step, the step shortened where the

@@ -10,6 +10,7 @@ pub mod kinetics;
 pub mod lineshape;
 pub mod photons;
 pub mod platelets;
+pub mod replicas;
 pub mod report;
 pub mod settle;
 pub mod setup;

@@ -222,6 +222,15 @@ pub struct AseSetup {
 }
 
 impl AseSetup {
+    /// The setup of replica `replica`: the same point with its own random streams
+    /// (`rng::replica_seed`), replica 0 being the point as configured.
+    pub fn replica(&self, replica: u32) -> AseSetup {
+        AseSetup {
+            seed: crate::rng::replica_seed(self.seed, replica),
+            ..self.clone()
+        }
+    }
+
     pub fn from_config(c: &Config) -> Result<Self> {
         let missing = |what: &str| Error::Runtime(format!("the pump source needs {what}"));
         let pump = c.pump.as_ref().ok_or_else(|| missing("a [pump] table"))?;

@@ -56,9 +56,43 @@ impl Backend for CpuBackend {
     ) -> Result<PointResult> {
         run_by_source(
             config,
-            |setup| Ok(self.pool.install(|| ase::run(setup, point, progress))),
+            |replicas| {
+                Ok(self
+                    .pool
+                    .install(|| run_replicas(replicas, point, progress)))
+            },
             |setup| Ok(self.pool.install(|| simulate(setup, point, progress))),
         )
+    }
+}
+
+/// Sampled platelets (all replicas') below which a batch's replicas run side by side;
+/// larger films run one replica at a time, each over every thread, so that the
+/// memory held stays that of one replica. Either way each replica's result is its
+/// own, so the point's is the same.
+const SIDE_BY_SIDE_PLATELETS: usize = 20_000_000;
+
+/// The ASE engine on `replicas`, in order.
+fn run_replicas(
+    replicas: &[ase::AseSetup],
+    point: u32,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<ase::AseOutput> {
+    use rayon::prelude::*;
+    let platelets: usize = replicas
+        .iter()
+        .map(|s| s.samples_per_cell * s.grid.cells())
+        .sum();
+    if platelets <= SIDE_BY_SIDE_PLATELETS {
+        replicas
+            .par_iter()
+            .map(|s| ase::run(s, point, progress))
+            .collect()
+    } else {
+        replicas
+            .iter()
+            .map(|s| ase::run(s, point, progress))
+            .collect()
     }
 }
 
@@ -109,5 +143,6 @@ pub fn transport_result(tally: &Tally, wall_time_s: f64) -> PointResult {
         photons: tally.photons,
         photon_steps: tally.steps,
         wall_time_s,
+        notes: Vec::new(),
     }
 }

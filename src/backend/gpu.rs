@@ -42,14 +42,14 @@ impl Backend for GpuBackend {
         }
         run_by_source(
             config,
-            |setup| {
-                let out = self
-                    .host
-                    .install(|| stages::run(&self.gpu, setup, point, progress))?;
-                for note in &out.notes {
-                    eprintln!("asemc: point {point}: {note}");
-                }
-                Ok(out)
+            |replicas| {
+                replicas
+                    .iter()
+                    .map(|setup| {
+                        self.host
+                            .install(|| stages::run(&self.gpu, setup, point, progress))
+                    })
+                    .collect()
             },
             |setup| transport::simulate(&self.gpu, setup, point, progress),
         )

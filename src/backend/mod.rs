@@ -3,13 +3,14 @@
 
 mod cpu;
 mod gpu;
+mod replicas;
 
 pub use cpu::CpuBackend;
 pub use gpu::GpuBackend;
 
 use std::time::Instant;
 
-use crate::ase::{self, AseOutput, AseSetup};
+use crate::ase::{AseOutput, AseSetup};
 use crate::config::{Config, SourceKind};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
@@ -43,22 +44,18 @@ pub trait Backend {
     ) -> Result<PointResult>;
 }
 
-/// Run a point of `config` as its source asks, timed from here: the ASE engine by
-/// `run_ase` for the pump, the passive transport by `run_transport` for the others.
+/// Run a point of `config` as its source asks, timed from here: the ASE engine's
+/// replicas by `run_ase` (given a batch of replicas' setups, it returns their outputs
+/// in order) for the pump, the passive transport by `run_transport` for the others.
 fn run_by_source(
     config: &Config,
-    run_ase: impl FnOnce(&AseSetup) -> Result<AseOutput>,
+    run_ase: impl Fn(&[AseSetup]) -> Result<Vec<AseOutput>>,
     run_transport: impl FnOnce(&TransportSetup) -> Result<Tally>,
 ) -> Result<PointResult> {
     let start = Instant::now();
     if config.source.kind == SourceKind::Pump {
         let setup = AseSetup::from_config(config)?;
-        let out = run_ase(&setup)?;
-        return Ok(ase::report::point_result(
-            &setup,
-            &out,
-            start.elapsed().as_secs_f64(),
-        ));
+        return replicas::run(config, &setup, run_ase, start);
     }
     let setup = TransportSetup::from_config(config)?;
     let tally = run_transport(&setup)?;
@@ -110,7 +107,7 @@ pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn 
 /// sources, time steps for the pump source.
 pub fn work_units(config: &Config) -> u64 {
     match config.source.kind {
-        crate::config::SourceKind::Pump => config.run.steps(),
+        crate::config::SourceKind::Pump => config.run.steps() * u64::from(config.run.replicas),
         _ => config.source.photons,
     }
 }

@@ -84,7 +84,7 @@ pub(super) fn summary(file: &Path, as_json: bool) -> Result<()> {
 }
 
 /// The fits a file's `points` allow, or why none applies.
-fn analyse(
+pub(super) fn analyse(
     reader: &OutputReader,
     file: &Path,
     points: &[PointRecord],

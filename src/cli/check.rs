@@ -38,9 +38,30 @@ pub(super) fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
         writeln!(out, "{}", row.join("\t")).ok();
     }
     let total: u64 = resolved.points.iter().map(work_units).sum();
+    if pump {
+        let r = &resolved.base.run;
+        writeln!(
+            out,
+            "# steps: {} time steps a replica × {} replicas a point{}",
+            r.steps(),
+            r.replicas,
+            if r.target_relative_error.is_some() {
+                format!(
+                    " to start with (run.target_relative_error adds up to {} replicas)",
+                    r.max_replicas
+                )
+            } else {
+                String::new()
+            }
+        )
+        .ok();
+    }
     // Measure the rate on a short run of the first point.
     let cpu = CpuBackend::new(threads)?;
     let mut sample = resolved.points[0].clone();
+    // The rate of the replicas as configured (a precision-driven point's count is not
+    // known beforehand).
+    sample.run.target_relative_error = None;
     sample.source.photons = sample.source.photons.min(CALIBRATION_PHOTONS);
     sample.run.duration_ps = sample
         .run

@@ -253,14 +253,13 @@ fn deserialize(locator: &Locator, value: Value, point: Option<&PointContext>) ->
         if let Some(name) = inner
             .strip_prefix("unknown field `")
             .and_then(|r| r.split('`').next())
+            && !key.ends_with(name)
         {
-            if !key.ends_with(name) {
-                key = if key == "." || key.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{key}.{name}")
-                };
-            }
+            key = if key == "." || key.is_empty() {
+                name.to_string()
+            } else {
+                format!("{key}.{name}")
+            };
         }
         if key == "." {
             key.clear();

@@ -1,6 +1,7 @@
 //! Configuration: schema, loading with located errors, range checks, sweep expansion.
 
 mod load;
+mod run;
 mod schema;
 mod sweep;
 mod validate;

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::run::Run;
+
 /// Refractive index of fused silica at 480 nm (Malitson, JOSA 55, 1205 (1965)).
 pub const FUSED_SILICA_INDEX_480NM: f64 = 1.4635;
 
@@ -169,70 +171,6 @@ impl Default for Source {
             x_um: 0.0,
             y_um: 0.0,
             depth_nm: None,
-        }
-    }
-}
-
-/// Run control.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Run {
-    /// Seed of every random stream of the run (0 … 2⁶⁴−1).
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    /// Pump source: time step, fs.
-    #[serde(default = "default_time_step_fs")]
-    pub time_step_fs: f64,
-    /// Pump source: simulated time after the pump pulse, ps.
-    #[serde(default = "default_duration_ps")]
-    pub duration_ps: f64,
-    /// Pump source: keep every platelet's exciton count fixed (small-signal checks).
-    #[serde(default)]
-    pub freeze_populations: bool,
-    /// Pump source: couple photons to platelets (stimulated emission and absorption).
-    #[serde(default = "yes")]
-    pub stimulated_emission: bool,
-    /// Pump source: packets launched per time step carrying the film's spontaneous
-    /// emission.
-    #[serde(default = "default_packets_per_step")]
-    pub packets_per_step: u32,
-    /// Pump source: the largest share of a cell's excitons (or of its room for more)
-    /// that one step's photons may exchange before the next step is shortened.
-    #[serde(default = "default_max_exchange_fraction")]
-    pub max_exchange_fraction: f64,
-    /// Pump source: half-angle of the cone around +x (toward the detector) in which
-    /// every spontaneous packet also gets a sub-packet (0: isotropic packets only).
-    #[serde(default = "default_axial_cone_deg")]
-    pub axial_cone_deg: f64,
-    /// Packets fainter than this weight (relative to launch) play Russian roulette.
-    #[serde(default = "default_roulette_weight")]
-    pub roulette_weight: f64,
-    /// Survival probability of Russian roulette; survivors' weight is divided by it.
-    #[serde(default = "default_roulette_survival")]
-    pub roulette_survival: f64,
-}
-
-impl Run {
-    /// Time steps of `run.time_step_fs` that cover `run.duration_ps` (the pump source's
-    /// nominal step count; saturation can shorten steps).
-    pub fn steps(&self) -> u64 {
-        (self.duration_ps / (self.time_step_fs * crate::units::PS_PER_FS)).ceil() as u64
-    }
-}
-
-impl Default for Run {
-    fn default() -> Self {
-        Self {
-            seed: default_seed(),
-            time_step_fs: default_time_step_fs(),
-            duration_ps: default_duration_ps(),
-            freeze_populations: false,
-            stimulated_emission: true,
-            packets_per_step: default_packets_per_step(),
-            max_exchange_fraction: default_max_exchange_fraction(),
-            axial_cone_deg: default_axial_cone_deg(),
-            roulette_weight: default_roulette_weight(),
-            roulette_survival: default_roulette_survival(),
         }
     }
 }
@@ -498,17 +436,11 @@ impl Default for Grid {
     }
 }
 
-fn yes() -> bool {
+pub(super) fn yes() -> bool {
     true
 }
 fn one_u32() -> u32 {
     1
-}
-fn default_time_step_fs() -> f64 {
-    20.0
-}
-fn default_duration_ps() -> f64 {
-    200.0
 }
 fn default_samples_per_cell() -> u32 {
     200
@@ -568,29 +500,7 @@ fn pencil() -> SourceKind {
 fn default_photons() -> u64 {
     100_000
 }
-fn default_seed() -> u64 {
-    1
-}
-fn default_axial_cone_deg() -> f64 {
-    10.0
-}
 
-fn default_max_exchange_fraction() -> f64 {
-    1.0
-}
-
-fn default_packets_per_step() -> u32 {
-    64
-}
-
-/// MCML's roulette threshold (Wang, Jacques & Zheng, CMPB 47, 131 (1995)).
-fn default_roulette_weight() -> f64 {
-    1e-4
-}
-/// MCML's roulette survival chance (1 in 10).
-fn default_roulette_survival() -> f64 {
-    0.1
-}
 fn default_time_max_ps() -> f64 {
     100.0
 }

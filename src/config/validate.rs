@@ -79,6 +79,7 @@ pub fn validate(config: &Config) -> Result<(), Invalid> {
     validate_substrate(&config.substrate)?;
     validate_source(&config.source, &config.film)?;
     validate_roulette(&config.run)?;
+    validate_replicas(&config.run)?;
 
     validate_pump_source(config)?;
 
@@ -208,6 +209,61 @@ fn validate_roulette(r: &Run) -> Result<(), Invalid> {
         "must lie in (0, 1]",
     )
 }
+
+/// The replicas of a point, and the precision a precision-driven run aims at.
+fn validate_replicas(r: &Run) -> Result<(), Invalid> {
+    one_to(
+        "run.replicas",
+        u64::from(r.replicas),
+        u64::from(MAX_REPLICAS),
+    )?;
+    one_to(
+        "run.max_replicas",
+        u64::from(r.max_replicas),
+        u64::from(MAX_REPLICAS),
+    )?;
+    if r.target_relative_error.is_some() && r.max_replicas < r.replicas {
+        return Err(Invalid::new(
+            "run.max_replicas",
+            format!(
+                "{} is less than run.replicas = {}: a precision-driven run starts with run.replicas and adds up to run.max_replicas",
+                r.max_replicas, r.replicas
+            ),
+        ));
+    }
+    if let Some(e) = r.target_relative_error {
+        require(
+            "run.target_relative_error",
+            e,
+            e > 0.0 && e < 1.0,
+            "a relative standard error must lie in (0, 1)",
+        )?;
+        if r.replicas < 2 {
+            return Err(Invalid::new(
+                "run.replicas",
+                "a precision-driven run (run.target_relative_error) needs at least 2 replicas to start from".to_string(),
+            ));
+        }
+    }
+    if !crate::ase::report::is_estimate(&r.target_quantity) {
+        let estimates: Vec<&str> = crate::ase::report::RESULT_NAMES
+            .into_iter()
+            .filter(|n| crate::ase::report::is_estimate(n))
+            .collect();
+        return Err(Invalid::new(
+            "run.target_quantity",
+            format!(
+                "\"{}\" is not a scalar result of the ASE engine with a standard error; one of: {}",
+                r.target_quantity,
+                estimates.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The most replicas of one point.
+pub const MAX_REPLICAS: u32 = 4096;
 
 /// The time-of-flight range and bin count of the tally.
 fn validate_tally(t: &Tally) -> Result<(), Invalid> {
@@ -442,16 +498,16 @@ fn validate_time_stepping(r: &Run, p: &Platelets) -> Result<(), Invalid> {
     .into_iter()
     .filter_map(|(k, v)| v.map(|v| (k, v)))
     .min_by(|a, b| a.1.total_cmp(&b.1));
-    if let Some((key, tau_ps)) = shortest {
-        if r.time_step_fs * 1e-3 > tau_ps {
-            return Err(Invalid::new(
-                "run.time_step_fs",
-                format!(
-                    "{} fs is not valid: the time step must not exceed the shortest lifetime ({key} = {tau_ps} ps)",
-                    r.time_step_fs
-                ),
-            ));
-        }
+    if let Some((key, tau_ps)) = shortest
+        && r.time_step_fs * 1e-3 > tau_ps
+    {
+        return Err(Invalid::new(
+            "run.time_step_fs",
+            format!(
+                "{} fs is not valid: the time step must not exceed the shortest lifetime ({key} = {tau_ps} ps)",
+                r.time_step_fs
+            ),
+        ));
     }
     Ok(())
 }

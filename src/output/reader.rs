@@ -32,6 +32,17 @@ pub struct PointRecord {
     pub wall_time_s: f64,
     /// Scalar datasets (results and their `_stderr`), in name order.
     pub scalars: Vec<(String, f64)>,
+    /// Each replica's scalars (`replica_results`): rows of values, and the columns' names.
+    pub replicas: (Vec<f64>, String),
+    /// What the run said of the point.
+    pub notes: Vec<String>,
+}
+
+impl PointRecord {
+    /// Each replica's value of the scalar `name` (empty where the file has none).
+    pub fn replica_values(&self, name: &str) -> Vec<f64> {
+        crate::result::column(&self.replicas.1, &self.replicas.0, name)
+    }
 }
 
 /// An opened output file.
@@ -140,14 +151,21 @@ impl OutputReader {
                 .map(|k| Ok((k.clone(), num(k)?)))
                 .collect::<Result<Vec<_>>>()?;
             let mut scalars = Vec::new();
+            let mut replicas = (Vec::new(), String::new());
             let mut ds_names = g.member_names().map_err(err)?;
             ds_names.sort();
             for ds_name in ds_names {
                 let ds = g.dataset(&ds_name).map_err(err)?;
                 if ds.is_scalar() {
                     scalars.push((ds_name, ds.read_scalar::<f64>().map_err(err)?));
+                } else if ds_name == crate::result::REPLICA_RESULTS {
+                    let columns = read_str(&ds, "columns").map_err(err)?;
+                    replicas = (ds.read_raw::<f64>().map_err(err)?, columns);
                 }
             }
+            let notes = read_str(&g, "notes")
+                .map(|n| n.lines().map(str::to_string).collect())
+                .unwrap_or_default();
             out.push(PointRecord {
                 index,
                 params,
@@ -156,6 +174,8 @@ impl OutputReader {
                 photon_steps: int("photon_steps")?,
                 wall_time_s: num("wall_time_s")?,
                 scalars,
+                replicas,
+                notes,
             });
         }
         Ok(out)

@@ -202,6 +202,9 @@ impl OutputFile {
             write_u64(&g, "photons", result.photons)?;
             write_u64(&g, "photon_steps", result.photon_steps)?;
             write_f64(&g, "wall_time_s", result.wall_time_s)?;
+            if !result.notes.is_empty() {
+                write_str(&g, "notes", &result.notes.join("\n"))?;
+            }
             for s in &result.scalars {
                 let ds = g.new_dataset::<f64>().shape(()).create(s.name.as_str())?;
                 ds.write_scalar(&s.value)?;

@@ -150,7 +150,7 @@ pub(super) fn shade(i: usize, n: usize) -> RGBColor {
 /// Whether entry `i` of `n` gets a legend label.
 pub(super) fn labelled(i: usize, n: usize) -> bool {
     let every = n.div_ceil(MAX_LEGEND);
-    i % every == 0 || i + 1 == n
+    i.is_multiple_of(every) || i + 1 == n
 }
 
 pub(super) type Drawn = std::result::Result<(), String>;
@@ -253,12 +253,14 @@ where
         .map_err(e)
 }
 
-/// The simulated points: the mean over repeats, and each repeat faintly when there
-/// are repeats (zeros are left off the log axes).
+/// The simulated points: the mean over the independent runs (replicas and seeds) with
+/// its standard error as a bar, and each run faintly when there are several (zeros
+/// are left off the log axes, and a bar reaching below zero stops at a tenth of its
+/// point).
 pub(super) fn measured<'a, DB: DrawingBackend + 'a, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     all: &[(f64, f64)],
-    mean: &[(f64, f64)],
+    mean: &[(f64, f64, f64)],
 ) -> Drawn
 where
     X: Ranged<ValueType = f64>,
@@ -272,17 +274,27 @@ where
                     .map(|p| Circle::new(*p, 3, BLACK.mix(0.35).filled())),
             )
             .map_err(e)?
-            .label("single seeds")
+            .label("single runs")
             .legend(|(x, y)| Circle::new((x + 10, y), 3, BLACK.mix(0.35).filled()));
     }
     chart
         .draw_series(
             mean.iter()
+                .filter(|p| p.1 > 0.0 && p.2.is_finite() && p.2 > 0.0)
+                .map(|&(x, y, err)| {
+                    let low = if y - err > 0.0 { y - err } else { 0.1 * y };
+                    ErrorBar::new_vertical(x, low, y, y + err, BLACK.stroke_width(2), 8)
+                }),
+        )
+        .map_err(e)?;
+    chart
+        .draw_series(
+            mean.iter()
                 .filter(|p| p.1 > 0.0)
-                .map(|p| Circle::new(*p, 5, BLACK.filled())),
+                .map(|p| Circle::new((p.0, p.1), 5, BLACK.filled())),
         )
         .map_err(e)?
-        .label("simulated")
+        .label("simulated (mean ± standard error)")
         .legend(|(x, y)| Circle::new((x + 10, y), 5, BLACK.filled()));
     Ok(())
 }

@@ -195,31 +195,34 @@ fn index_list(points: &[PointRecord]) -> String {
     }
 }
 
-/// The edge output along a swept key, every point's (`all`, repeats included) and the
-/// mean at each value, with the fit of it if there is one: the light-in/light-out
-/// figure (`F` the threshold fit, `light_in_out`) and the VSL figure (`F` the gain
-/// fit, `vsl`).
+/// The edge output along a swept key, every independent run's (`all`: replicas and
+/// seeds) and the mean at each value with its standard error, with the fit of it if
+/// there is one: the light-in/light-out figure (`F` the threshold fit,
+/// `light_in_out`) and the VSL figure (`F` the gain fit, `vsl`).
 pub(super) struct EdgeCurve<'a, F> {
     pub(super) all: Vec<(f64, f64)>,
-    pub(super) mean: Vec<(f64, f64)>,
+    /// (swept value, mean, standard error).
+    pub(super) mean: Vec<(f64, f64, f64)>,
     pub(super) fit: Option<&'a F>,
 }
 
 impl<'a, F> EdgeCurve<'a, F> {
     /// The edge output of `points` along `key`, with `fit`.
     fn along(points: &[PointRecord], key: &str, fit: Option<&'a F>) -> Self {
+        let runs = analysis::repeats(points, key, "edge_photons");
         Self {
-            all: raw(points, key),
-            mean: analysis::curve(points, key, "edge_photons"),
+            all: runs
+                .iter()
+                .flat_map(|(x, ys)| ys.iter().map(move |y| (*x, *y)))
+                .collect(),
+            mean: runs
+                .iter()
+                .map(|(x, ys)| {
+                    let (m, err) = crate::ase::replicas::mean_and_stderr(ys);
+                    (*x, m, err)
+                })
+                .collect(),
             fit,
         }
     }
-}
-
-/// (swept value, edge photons) of every point, repeats included.
-fn raw(points: &[PointRecord], key: &str) -> Vec<(f64, f64)> {
-    analysis::repeats(points, key, "edge_photons")
-        .into_iter()
-        .flat_map(|(x, ys)| ys.into_iter().map(move |y| (x, y)))
-        .collect()
 }

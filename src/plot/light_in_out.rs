@@ -31,8 +31,8 @@ impl Figure for EdgeCurve<'_, analysis::Threshold> {
         )?;
         if let Some(t) = self.fit {
             let (lo, hi) = (
-                (t.fit.knee - t.fit.knee_uncertainty).max(x.0),
-                (t.fit.knee + t.fit.knee_uncertainty).min(x.1),
+                (t.fit.knee - t.uncertainty).max(x.0),
+                (t.fit.knee + t.uncertainty).min(x.1),
             );
             chart
                 .draw_series([Rectangle::new(
@@ -51,7 +51,7 @@ impl Figure for EdgeCurve<'_, analysis::Threshold> {
                 .label(format!(
                     "threshold {} ± {} µJ/cm² (<N> = {})",
                     significant(t.fit.knee),
-                    significant(t.fit.knee_uncertainty),
+                    significant(t.uncertainty),
                     significant(t.mean_excitons)
                 ))
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED.stroke_width(2)));

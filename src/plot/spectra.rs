@@ -22,36 +22,59 @@ const SPECTRUM_DECADES: f64 = 10.0;
 pub(super) struct Spectra {
     /// (label, wavelength nm, photons per nm) of every point.
     spectra: Vec<(String, Vec<f64>, Vec<f64>)>,
+    /// The standard error of each point's spectrum, photons per nm (empty where the
+    /// file has none).
+    errors: Vec<Vec<f64>>,
     /// Peak and FWHM against the swept value, when there is a sweep.
     trend: Option<Trend>,
 }
 
-/// The edge peak wavelength and FWHM against a swept value (repeats averaged).
+/// The edge peak wavelength and FWHM against a swept value (repeats averaged), each
+/// (swept value, value, standard error).
 struct Trend {
     label: String,
     log_x: bool,
-    peak: Vec<(f64, f64)>,
-    fwhm: Vec<(f64, f64)>,
+    peak: Vec<(f64, f64, f64)>,
+    fwhm: Vec<(f64, f64, f64)>,
+}
+
+/// The named scalar and its standard error (NaN where the file has none) at each
+/// value of `key`, ascending (repeats over seeds averaged, their errors combined).
+fn with_errors(points: &[PointRecord], key: &str, name: &str) -> Vec<(f64, f64, f64)> {
+    let values = analysis::curve(points, key, name);
+    let errors = analysis::curve_stderr(points, key, name);
+    values
+        .into_iter()
+        .map(|(x, v)| {
+            let err = errors.iter().find(|p| p.0 == x).map_or(f64::NAN, |p| p.1);
+            (x, v, err)
+        })
+        .collect()
 }
 
 /// The edge spectrum of every point, per nm, and its peak and FWHM against the first
 /// swept key other than the seed.
 pub(super) fn read(reader: &OutputReader, points: &[PointRecord]) -> Result<Spectra> {
     let mut spectra = Vec::new();
+    let mut errors = Vec::new();
     for p in points {
         let (_, nm) = reader.dataset(p.index, "wavelength_nm")?;
         let (_, counts) = reader.dataset(p.index, "edge_spectrum")?;
         let bin = (nm.last().unwrap_or(&0.0) - nm[0]) / (nm.len().max(2) - 1) as f64;
         let per_nm = counts.iter().map(|c| c / bin).collect();
         spectra.push((point_label(p), nm, per_nm));
+        let err = reader
+            .dataset(p.index, "edge_spectrum_stderr")
+            .map_or(Vec::new(), |(_, e)| e.iter().map(|c| c / bin).collect());
+        errors.push(err);
     }
     let trend = reader
         .swept_keys
         .iter()
         .find(|k| k.as_str() != analysis::REPEAT_KEY)
         .map(|key| {
-            let peak = analysis::curve(points, key, "edge_peak_nm");
-            let fwhm = analysis::curve(points, key, "edge_fwhm_nm");
+            let peak = with_errors(points, key, "edge_peak_nm");
+            let fwhm = with_errors(points, key, "edge_fwhm_nm");
             Trend {
                 label: axis_label(key),
                 log_x: key == FLUENCE_KEY,
@@ -59,7 +82,11 @@ pub(super) fn read(reader: &OutputReader, points: &[PointRecord]) -> Result<Spec
                 fwhm,
             }
         });
-    Ok(Spectra { spectra, trend })
+    Ok(Spectra {
+        spectra,
+        errors,
+        trend,
+    })
 }
 
 impl Figure for Spectra {
@@ -101,6 +128,26 @@ impl Figure for Spectra {
         )?;
         for (i, (label, nm, per_nm)) in self.spectra.iter().enumerate() {
             let colour = shade(i, n);
+            // The standard error as a band (clamped to the axis floor).
+            if let Some(err) = self.errors.get(i).filter(|e| e.len() == per_nm.len()) {
+                let upper = nm
+                    .iter()
+                    .zip(per_nm)
+                    .zip(err)
+                    .map(|((l, v), s)| (*l, (v + s).max(floor)));
+                let lower = nm
+                    .iter()
+                    .zip(per_nm)
+                    .zip(err)
+                    .rev()
+                    .map(|((l, v), s)| (*l, (v - s).max(floor)));
+                chart
+                    .draw_series([Polygon::new(
+                        upper.chain(lower).collect::<Vec<_>>(),
+                        colour.mix(0.2).filled(),
+                    )])
+                    .map_err(e)?;
+            }
             let line = nm.iter().zip(per_nm).map(|(l, v)| (*l, v.max(floor)));
             let series = chart
                 .draw_series(LineSeries::new(line, colour.stroke_width(2)))
@@ -176,7 +223,7 @@ impl Figure for Spectra {
 fn trend_panel<DB: DrawingBackend, X>(
     area: &DrawingArea<DB, Shift>,
     x: X,
-    values: &[(f64, f64)],
+    values: &[(f64, f64, f64)],
     name: &str,
     y_desc: &str,
     x_desc: Option<&str>,
@@ -185,7 +232,13 @@ where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
 {
-    let y = lin_range(values.iter().map(|p| p.1), None);
+    let bounded = |p: &(f64, f64, f64)| if p.2.is_finite() { p.2 } else { 0.0 };
+    let y = lin_range(
+        values
+            .iter()
+            .flat_map(|p| [p.1 - bounded(p), p.1 + bounded(p)]),
+        None,
+    );
     let mut builder = ChartBuilder::on(area);
     if x_desc.is_none() {
         builder.caption("Edge FWHM and peak wavelength", font(24));
@@ -200,12 +253,33 @@ where
     let colour = if name == "FWHM" { BLUE } else { RED };
     chart
         .draw_series(LineSeries::new(
-            values.iter().copied(),
+            values.iter().map(|p| (p.0, p.1)),
             colour.mix(0.5).stroke_width(1),
         ))
         .map_err(e)?;
     chart
-        .draw_series(values.iter().map(|p| Circle::new(*p, 4, colour.filled())))
+        .draw_series(
+            values
+                .iter()
+                .filter(|p| p.2.is_finite() && p.2 > 0.0)
+                .map(|p| {
+                    ErrorBar::new_vertical(
+                        p.0,
+                        p.1 - p.2,
+                        p.1,
+                        p.1 + p.2,
+                        colour.stroke_width(1),
+                        6,
+                    )
+                }),
+        )
+        .map_err(e)?;
+    chart
+        .draw_series(
+            values
+                .iter()
+                .map(|p| Circle::new((p.0, p.1), 4, colour.filled())),
+        )
         .map_err(e)?;
     Ok(())
 }

@@ -119,11 +119,21 @@ pub fn contents(path: &std::path::Path) -> Vec<(String, Vec<u64>)> {
         attrs.sort();
         for a in attrs.iter().filter(|a| a.as_str() != "wall_time_s") {
             let at = g.attr(a).unwrap();
-            let v = at
+            let bits = match at
                 .read_scalar::<f64>()
                 .or_else(|_| at.read_scalar::<u64>().map(|v| v as f64))
-                .unwrap();
-            out.push((format!("{n}@{a}"), vec![v.to_bits()]));
+            {
+                Ok(v) => vec![v.to_bits()],
+                // Text (the notes): its bytes.
+                Err(_) => at
+                    .read_scalar::<hdf5::types::VarLenUnicode>()
+                    .unwrap()
+                    .as_bytes()
+                    .iter()
+                    .map(|&b| u64::from(b))
+                    .collect(),
+            };
+            out.push((format!("{n}@{a}"), bits));
         }
         let mut ds = g.member_names().unwrap();
         ds.sort();
