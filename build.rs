@@ -1,8 +1,13 @@
-//! Records the git commit the binary was built from (written into every output file),
-//! and validates every WGSL kernel with naga so that a broken shader fails the build.
+//! Records the git commit and the hash of the sources the binary was built from
+//! (written into every output file), and validates every WGSL kernel with naga so
+//! that a broken shader fails the build.
 
 use std::path::Path;
 use std::process::Command;
+
+/// The hash of the sources, as the crate computes it.
+#[path = "src/build_hash.rs"]
+mod build_hash;
 
 /// The constants the kernels share with Rust, emitted for WGSL as the crate emits them.
 #[path = "src/gpu/shared.rs"]
@@ -51,6 +56,13 @@ fn validate_shaders() {
 
 fn main() {
     validate_shaders();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let hash = build_hash::source_hash(root, &build_hash::SOURCES)
+        .unwrap_or_else(|e| panic!("hashing the sources: {e}"));
+    println!("cargo:rustc-env=ASEMC_SOURCE_HASH={hash}");
+    for s in build_hash::SOURCES {
+        println!("cargo:rerun-if-changed={s}");
+    }
     let commit = Command::new("git")
         .args(["rev-parse", "HEAD"])
         .output()

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod ase;
 pub mod backend;
+pub mod build_hash;
 pub mod cli;
 pub mod config;
 pub mod cpu;

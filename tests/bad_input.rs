@@ -427,3 +427,38 @@ fn unknown_target_quantity() {
         ],
     );
 }
+
+/// A sweep axis of billions of values is refused before anything is allocated for it
+/// (a linspace or logspace of 4·10⁹ would need 32 GB).
+#[test]
+fn sweep_too_large_for_memory() {
+    for form in [
+        "linspace = [1.5, 1.9, 4000000000]",
+        "logspace = [1.5, 1.9, 4000000000]",
+    ] {
+        reject(
+            "sweep-too-large",
+            Some(&format!(
+                "{GOOD}[sweep]\n[[sweep.axes]]\nkey = \"film.refractive_index\"\n{form}\n"
+            )),
+            &[],
+            &[
+                "bad.toml:5:1: sweep.axes[0]: the axis over `film.refractive_index` asks for 4000000000 values, more than a sweep's 1000000 points",
+            ],
+        );
+    }
+}
+
+#[test]
+fn output_directory_that_cannot_be_written() {
+    let dir = scratch("unwritable-output-dir");
+    std::fs::write(dir.join("good.toml"), GOOD).unwrap();
+    let out = run_asemc(&["run", "good.toml", "-o", "/proc/out.h5"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+    assert!(
+        stderr.contains("/proc/out.h5: cannot write in the output directory /proc"),
+        "{stderr}"
+    );
+}

@@ -161,19 +161,21 @@ fn bad_shards_and_merges_are_refused_with_the_file_named() {
             "than p0.h5",
         ],
     );
-    // A shard written by another build of asemc.
-    std::fs::copy(dir.join("p1.h5"), dir.join("p1-other-build.h5")).unwrap();
-    {
-        let f = asemc::output::h5file::open_rw(&dir.join("p1-other-build.h5")).unwrap();
-        f.delete_attr("git_commit").unwrap();
-        let v: hdf5::types::VarLenUnicode = "0123abc".parse().unwrap();
+    // A shard written by another build of asemc: another commit, or the same commit
+    // with other sources (the hash of the sources that built it).
+    let plant = |name: &str, attr: &str, value: &str| {
+        std::fs::copy(dir.join("p1.h5"), dir.join(name)).unwrap();
+        let f = asemc::output::h5file::open_rw(&dir.join(name)).unwrap();
+        f.delete_attr(attr).unwrap();
+        let v: hdf5::types::VarLenUnicode = value.parse().unwrap();
         f.new_attr::<hdf5::types::VarLenUnicode>()
             .shape(())
-            .create("git_commit")
+            .create(attr)
             .unwrap()
             .write_scalar(&v)
             .unwrap();
-    }
+    };
+    plant("p1-other-build.h5", "git_commit", "0123abc");
     rejected(
         &run_asemc(&["merge", "p0.h5", "p1-other-build.h5", "-o", "b.h5"], &dir),
         &[
@@ -181,6 +183,45 @@ fn bad_shards_and_merges_are_refused_with_the_file_named() {
             "another build of asemc (git_commit 0123abc here",
         ],
     );
+    plant("p1-other-sources.h5", "source_hash", "00000000deadbeef");
+    rejected(
+        &run_asemc(
+            &["merge", "p0.h5", "p1-other-sources.h5", "-o", "s.h5"],
+            &dir,
+        ),
+        &[
+            "p1-other-sources.h5",
+            "another build of asemc (source_hash 00000000deadbeef here",
+            "--allow-build-mismatch",
+        ],
+    );
+    // Allowed, the merged file says so and names each shard's build.
+    ok(&run_asemc(
+        &[
+            "merge",
+            "p0.h5",
+            "p1-other-sources.h5",
+            "-o",
+            "s.h5",
+            "--allow-build-mismatch",
+        ],
+        &dir,
+    ));
+    let merged = asemc::output::OutputReader::open(&dir.join("s.h5")).unwrap();
+    assert_eq!(merged.root_u64("build_mismatch_allowed").unwrap(), 1);
+    let builds = merged.root_str("merged_builds").unwrap();
+    assert!(
+        builds.contains("p1-other-sources.h5") && builds.contains("source_hash 00000000deadbeef"),
+        "{builds}"
+    );
+    let own = asemc::output::OutputReader::open(&dir.join("p0.h5"))
+        .unwrap()
+        .root_str("source_hash")
+        .unwrap();
+    // The hash the binary recorded is that of the sources it was built from.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sources = asemc::build_hash::source_hash(root, &asemc::build_hash::SOURCES).unwrap();
+    assert_eq!(own, sources);
     // Not an output file at all.
     std::fs::write(dir.join("junk.h5"), b"junk").unwrap();
     rejected(

@@ -10,8 +10,8 @@ use crate::output;
 use super::emit;
 
 /// Join the shard files `parts` into `output`.
-pub(super) fn merge(parts: Vec<PathBuf>, output: PathBuf, allow_partial: bool) -> Result<()> {
-    let report = output::merge(&parts, &output, allow_partial)?;
+pub(super) fn merge(parts: Vec<PathBuf>, output: PathBuf, allow: output::Allow) -> Result<()> {
+    let report = output::merge(&parts, &output, allow)?;
     let mut out = format!(
         "wrote {}: {} of {} points from {} file(s)\n",
         report.output.display(),

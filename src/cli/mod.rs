@@ -102,6 +102,10 @@ pub enum Command {
         /// Write the points there are even if some are missing.
         #[arg(long)]
         allow_partial: bool,
+        /// Merge shards written by different builds of asemc (the merged file records
+        /// each shard's build).
+        #[arg(long)]
+        allow_build_mismatch: bool,
     },
     /// Check a config: print it resolved, with the sweep plan and a cost estimate.
     Check {
@@ -185,7 +189,15 @@ pub fn run(cli: Cli) -> Result<()> {
             parts,
             output,
             allow_partial,
-        } => merge::merge(parts, output, allow_partial),
+            allow_build_mismatch,
+        } => merge::merge(
+            parts,
+            output,
+            crate::output::Allow {
+                partial: allow_partial,
+                build_mismatch: allow_build_mismatch,
+            },
+        ),
         Command::Check { config, threads } => check::check(&config.load()?, threads),
         Command::Summary { file, json } => analysis::summary(&file, json),
         Command::Fit {

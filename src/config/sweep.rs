@@ -62,6 +62,17 @@ fn axis_values(i: usize, axis: &Axis) -> Result<Vec<f64>, Invalid> {
             ),
         ));
     }
+    // A count is checked before anything is allocated for it.
+    let count = axis.linspace.or(axis.logspace).map(|(_, _, n)| n as usize);
+    if let Some(n) = count.filter(|&n| n > MAX_POINTS) {
+        return Err(Invalid::new(
+            &key,
+            format!(
+                "the axis over `{}` asks for {n} values, more than a sweep's {MAX_POINTS} points; split it into several runs",
+                axis.key
+            ),
+        ));
+    }
     let values = if let Some(v) = &axis.values {
         v.clone()
     } else if let Some((a, b, n)) = axis.linspace {
@@ -148,6 +159,14 @@ pub fn expand(sweep: &Sweep) -> Result<Plan, Invalid> {
                         keys[i],
                         c.len(),
                         keys[0]
+                    ),
+                ));
+            }
+            if n > MAX_POINTS {
+                return Err(Invalid::new(
+                    "sweep.axes",
+                    format!(
+                        "the zip sweep has {n} points, more than {MAX_POINTS}; split it into several runs"
                     ),
                 ));
             }

@@ -12,13 +12,20 @@ use super::writer::{POINTS_GROUP, partial_path, point_name};
 use crate::config::{Shard, describe_shard};
 use crate::error::{Error, Result};
 
-/// Root attributes every shard of one run shares: the run's identity.
-const SAME_IN_EVERY_SHARD: [&str; 4] = [
-    "config_toml",
-    "asemc_version",
-    "git_commit",
-    "format_version",
-];
+/// Root attributes every shard of one run shares: the run's config and format.
+const SAME_IN_EVERY_SHARD: [&str; 2] = ["config_toml", "format_version"];
+/// Root attributes that name the build of asemc that wrote a shard: every shard's must
+/// be the same, unless the merge is told to allow builds that differ.
+const SAME_BUILD: [&str; 3] = ["asemc_version", "git_commit", "source_hash"];
+
+/// What a merge may let through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Allow {
+    /// Write the points there are even if some are missing.
+    pub partial: bool,
+    /// Merge shards written by different builds of asemc (the merged file records it).
+    pub build_mismatch: bool,
+}
 
 /// What a merge wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,11 +61,17 @@ impl Part {
         self.reader.file()
     }
 
-    /// A root attribute as text, whether stored as a string or an integer.
+    /// A root attribute as text, whether stored as a string or an integer; the
+    /// build's source hash is "unknown" in files written before it was recorded.
     fn root(&self, name: &str) -> Result<String> {
-        self.reader
+        let value = self
+            .reader
             .root_str(name)
-            .or_else(|_| self.reader.root_u64(name).map(|v| v.to_string()))
+            .or_else(|_| self.reader.root_u64(name).map(|v| v.to_string()));
+        match value {
+            Err(_) if name == "source_hash" => Ok("unknown".into()),
+            v => v,
+        }
     }
 }
 
@@ -89,9 +102,9 @@ fn ranges(indices: &[usize]) -> String {
 }
 
 /// Merge `parts` into `dest`. The parts must come from one config and one build of
-/// asemc, and hold every point of the sweep exactly once, unless `allow_partial`, which
-/// writes the points there are.
-pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<MergeReport> {
+/// asemc (unless `allow.build_mismatch`), and hold every point of the sweep exactly
+/// once (unless `allow.partial`, which writes the points there are).
+pub fn merge(parts: &[PathBuf], dest: &Path, allow: Allow) -> Result<MergeReport> {
     if parts.is_empty() {
         return Err(Error::Usage("merge needs at least one shard file".into()));
     }
@@ -104,22 +117,30 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
     }
     let parts: Vec<Part> = parts.iter().map(|p| Part::open(p)).collect::<Result<_>>()?;
     let first = &parts[0];
-    check_same_run(&parts)?;
+    check_same_run(&parts, allow.build_mismatch)?;
     let points_total = first.reader.root_u64("points_total")? as usize;
 
     let owner = point_owners(&parts)?;
     let missing: Vec<usize> = (0..points_total)
         .filter(|i| !owner.contains_key(i))
         .collect();
-    if !missing.is_empty() && !allow_partial {
+    if !missing.is_empty() && !allow.partial {
         return Err(missing_points(first, owner.len(), &missing, points_total));
     }
 
     let partial = partial_path(dest);
-    write_merged(&partial, &parts, &owner, points_total, missing.is_empty()).map_err(|e| {
-        let _ = std::fs::remove_file(&partial);
-        Error::hdf5(&partial, e)
-    })?;
+    write_merged(&partial, &parts, &owner, points_total, missing.is_empty())
+        .and_then(|()| {
+            if allow.build_mismatch {
+                record_builds(&partial, &parts)
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            Error::hdf5(&partial, e)
+        })?;
     std::fs::rename(&partial, dest).map_err(|source| Error::Io {
         path: dest.to_path_buf(),
         source,
@@ -132,18 +153,23 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow_partial: bool) -> Result<Merg
     })
 }
 
-/// Refuse parts whose config or build of asemc differs from the first part's.
-fn check_same_run(parts: &[Part]) -> Result<()> {
+/// Refuse parts whose config, or (unless `any_build`) build of asemc, differs from the
+/// first part's.
+fn check_same_run(parts: &[Part], any_build: bool) -> Result<()> {
     let first = &parts[0];
+    let checked: Vec<&str> = SAME_IN_EVERY_SHARD
+        .into_iter()
+        .chain(SAME_BUILD.into_iter().filter(|_| !any_build))
+        .collect();
     for part in &parts[1..] {
-        for name in SAME_IN_EVERY_SHARD {
+        for &name in &checked {
             if part.root(name)? != first.root(name)? {
                 let what = match name {
                     "config_toml" => {
                         "a different config (or other --set/--seed values)".to_string()
                     }
                     _ => format!(
-                        "another build of asemc ({name} {} here, {} in {})",
+                        "another build of asemc ({name} {} here, {} in {}; --allow-build-mismatch merges them anyway)",
                         part.root(name)?,
                         first.root(name)?,
                         first.path.display()
@@ -261,6 +287,28 @@ fn write_merged(
     }
     out.flush()?;
     out.close()
+}
+
+/// Record in the merged file at `path` that its shards' builds were allowed to differ,
+/// and each shard's build.
+fn record_builds(path: &Path, parts: &[Part]) -> hdf5::Result<()> {
+    let out = super::h5file::open_rw(path)?;
+    write_u64(&out, "build_mismatch_allowed", 1)?;
+    let builds: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            let field = |n: &str| p.root(n).unwrap_or_else(|_| "unknown".into());
+            format!(
+                "{}: asemc_version {}, git_commit {}, source_hash {}",
+                p.path.display(),
+                field("asemc_version"),
+                field("git_commit"),
+                field("source_hash")
+            )
+        })
+        .collect();
+    write_str(&out, "merged_builds", &builds.join("\n"))?;
+    out.flush()
 }
 
 /// Copy the attribute `name` of `src` to `dst` (the types asemc writes: f64, u64 and

@@ -6,7 +6,7 @@ mod merge;
 mod reader;
 mod writer;
 
-pub use merge::{MergeReport, merge};
+pub use merge::{Allow, MergeReport, merge};
 pub use reader::{OutputReader, PointRecord};
 pub use writer::{
     FORMAT, FORMAT_VERSION, OutputFile, RunMetadata, check_output_path, partial_path, point_name,

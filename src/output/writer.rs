@@ -70,7 +70,25 @@ pub fn check_output_path(path: &Path) -> Result<()> {
             message: "is a directory; give a file name such as out.h5".into(),
         });
     }
-    Ok(())
+    // Whether a file can be made there at all: a probe, removed at once.
+    let probe = dir.join(format!(".asemc-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Error::Input {
+            path: path.to_path_buf(),
+            message: format!(
+                "cannot write in the output directory {} ({e}); choose another -o path",
+                dir.display()
+            ),
+        }),
+    }
 }
 
 /// The temporary name a run is written under.
@@ -98,6 +116,7 @@ impl OutputFile {
             write_u64(&file, "format_version", FORMAT_VERSION)?;
             write_str(&file, "asemc_version", env!("CARGO_PKG_VERSION"))?;
             write_str(&file, "git_commit", env!("ASEMC_GIT_COMMIT"))?;
+            write_str(&file, "source_hash", env!("ASEMC_SOURCE_HASH"))?;
             write_str(&file, "created_utc", &utc_now())?;
             write_str(&file, "config_path", &meta.config_path)?;
             write_str(&file, "config_toml", &meta.config_toml)?;
