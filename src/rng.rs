@@ -93,7 +93,11 @@ pub struct Stream {
 impl Stream {
     /// The stream of `entity` at time step `step` of sweep point `point`.
     pub fn new(seed: u64, purpose: Purpose, point: u32, step: u32, entity: u32) -> Self {
-        debug_assert!(step < (1 << STEP_BITS));
+        // A larger step would run into the purpose's bits and share another stream.
+        assert!(
+            step < (1 << STEP_BITS),
+            "step {step} beyond the stream key's range"
+        );
         Self {
             key: [seed as u32, (seed >> 32) as u32],
             counter: [0, entity, ((purpose as u32) << STEP_BITS) | step, point],

@@ -92,8 +92,15 @@ fn run_writes_the_documented_layout_and_summary_reads_it() {
     );
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
+    // `auto` takes a hardware GPU where there is one, else the CPU: the log names
+    // the choice, and the file records the same.
+    let chosen = if log.contains("backend auto: using gpu") {
+        "gpu"
+    } else {
+        "cpu"
+    };
     assert!(
-        log.contains("using cpu"),
+        log.contains(&format!("using {chosen}")),
         "the log names the backend: {log}"
     );
     assert!(!dir.join("q.h5.partial").exists());
@@ -110,7 +117,8 @@ fn run_writes_the_documented_layout_and_summary_reads_it() {
     assert_eq!(root_str("format"), "asemc");
     assert_eq!(root_str("asemc_version"), env!("CARGO_PKG_VERSION"));
     assert!(!root_str("git_commit").is_empty());
-    assert_eq!(root_str("backend"), "cpu");
+    assert_eq!(root_str("backend"), chosen);
+    assert_eq!(root_str("source_hash").len(), 16);
     assert!(root_str("config_toml").contains("seed = 5"));
     assert_eq!(file.attr("seed").unwrap().read_scalar::<u64>().unwrap(), 5);
     assert_eq!(

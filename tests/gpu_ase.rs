@@ -815,7 +815,11 @@ fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
             &format!("platelets.samples_per_cell={samples}"),
         ]);
         let started = std::time::Instant::now();
-        let out = on_gpu(&gpu, &c, 0);
+        // With the engine's invariants checked every step: the cells' summaries
+        // against the device's counts.
+        let mut setup = AseSetup::from_config(&c).unwrap();
+        setup.check_invariants = true;
+        let out = stages::run(&gpu, &setup, 0, &|_| {}).unwrap();
         println!(
             "{factor}×, {duration} ps: {:.1} s",
             started.elapsed().as_secs_f64()
@@ -826,8 +830,9 @@ fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
             "{factor}× threshold on the GPU: energy balance error {error:.2e}, {} packets, stimulated {:.3e} photons for {:.3e} pump excitons",
             out.packets, l.stimulated, l.pump_excitons
         );
+        // The device sums in fixed point, the host in f64: the books stay exact.
         assert!(
-            error.abs() <= 1e-3,
+            error.abs() <= 1e-6,
             "{factor}×: energy balance error {error:.3e}"
         );
         if factor >= 1.0 {

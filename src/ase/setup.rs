@@ -218,6 +218,9 @@ pub struct AseSetup {
     /// cos of `run.axial_cone_deg`, when spontaneous directions are stratified.
     pub axial_cone_cos: Option<f64>,
     pub roulette: Roulette,
+    /// Check the engine's invariants every step (each cell's summary against its
+    /// platelets): on in debug builds, and where a test asks for them.
+    pub check_invariants: bool,
     pub time_bins: usize,
 }
 
@@ -308,6 +311,7 @@ impl AseSetup {
             max_exchange_fraction: c.run.max_exchange_fraction,
             axial_cone_cos: (c.run.axial_cone_deg > 0.0)
                 .then(|| c.run.axial_cone_deg.to_radians().cos()),
+            check_invariants: cfg!(debug_assertions),
             roulette: Roulette {
                 threshold: c.run.roulette_weight,
                 survival: c.run.roulette_survival,

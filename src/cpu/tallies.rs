@@ -1,7 +1,7 @@
 //! Stage 5 on the CPU, twin of `shaders/tallies.wgsl`: the exits' tallies are summed as
 //! the packets leave (in chunk order, `ase_transport`); what is left is the snapshots of
 //! populations and gain that fall due by the step's end. Every cell's summary is
-//! checked against its platelets first, in debug builds.
+//! checked against its platelets first where `setup.check_invariants` asks.
 
 use crate::ase::books::{Books, CellSummary, Span};
 use crate::ase::platelets::Film;
@@ -9,7 +9,7 @@ use crate::ase::setup::AseSetup;
 
 /// Check the summaries and take the snapshots due by the end of `span`.
 pub fn tallies(setup: &AseSetup, film: &Film, books: &mut Books, span: Span) {
-    if cfg!(debug_assertions) {
+    if setup.check_invariants {
         // Whatever changes a count or a loss time must tell the cell's summary.
         assert!(
             film.platelets
