@@ -116,6 +116,42 @@ fn absorbing_free_standing_slab_with_multiple_reflections() {
     );
 }
 
+/// A film index-matched to a finite substrate whose back faces a medium of index `b`
+/// (`substrate.backside_refractive_index`): the two faces reflect R₁ = 0.04 (air on
+/// top) and R₂ = ((1.5 − b)/(1.5 + b))², so T = (1 − R₁)(1 − R₂)/(1 − R₁R₂) and the
+/// rest is reflected.
+#[test]
+fn a_finite_substrate_transmits_through_its_back_side_index() {
+    for b in [1.0, 1.33, 2.0] {
+        let mut c = config(&format!(
+            "[film]\nthickness_nm = 1000.0\nrefractive_index = 1.5\n[cover]\nrefractive_index = 1.0\n\
+             [substrate]\nrefractive_index = 1.5\nthickness_um = 1000.0\nbackside_refractive_index = {b}\n\
+             [source]\nphotons = 200_000\n[run]\nseed = 11\n"
+        ));
+        c.source.photons = 200_000;
+        let t = transport(&c, 2);
+        let r1 = 0.04;
+        let r2 = ((1.5f64 - b) / (1.5 + b)).powi(2);
+        let expected = (1.0 - r1) * (1.0 - r2) / (1.0 - r1 * r2);
+        assert_channel_within_sigma(
+            &format!("T, back side n = {b}"),
+            &t,
+            Channel::Bottom,
+            expected,
+            3.0,
+        );
+        assert_within_sigma(
+            &format!("R, back side n = {b}"),
+            t.mean(Channel::Top) + t.mean(Channel::Specular),
+            t.stderr(Channel::Top),
+            1.0 - expected,
+            3.0,
+        );
+        // Nothing is absorbed or lost on the way.
+        assert_eq!(t.mean(Channel::AbsorbedTotal), 0.0);
+    }
+}
+
 fn isotropic_film(n_film: f64, n_substrate: f64, n_cover: f64) -> asemc::config::Config {
     config(&format!(
         r#"
