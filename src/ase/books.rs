@@ -201,8 +201,14 @@ impl Books {
         }
     }
 
-    /// Real excitons each cell holds, from the summaries.
+    /// Real excitons each cell can give the step's packets: what its summary holds, or
+    /// without limit where the populations are frozen (a reservoir that never empties:
+    /// the transport is linear, and no packet's gain is capped by a cell's content,
+    /// which would make the output depend on how many packets carry it).
     pub fn held(&self, setup: &AseSetup) -> Vec<f64> {
+        if setup.frozen {
+            return vec![f64::INFINITY; self.summaries.len()];
+        }
         let w = setup.platelet_weight;
         self.summaries
             .iter()
@@ -316,4 +322,29 @@ fn centre_gain(setup: &AseSetup, film: &Film) -> Vec<f64> {
         }
     }
     g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frozen_cells_are_a_reservoir_and_live_ones_hold_their_summaries() {
+        let text = "[film]\nthickness_nm = 150.0\nrefractive_index = 1.75\nlength_um = 20.0\nwidth_um = 20.0\n\
+            [source]\nkind = \"pump\"\n[platelets]\ndensity_per_cm3 = 3e17\nsamples_per_cell = 4\n\
+            [pump]\nfluence_uj_cm2 = 2.7\nstripe_length_um = 20.0\nstripe_width_um = 20.0\n\
+            [grid]\ncells_x = 2\ncells_y = 1\n";
+        let resolved =
+            crate::config::from_text(std::path::Path::new("t.toml"), text, &[]).expect("config");
+        let mut setup = AseSetup::from_config(&resolved.points[0]).expect("setup");
+        let film = Film::sample(&setup, 0);
+        let books = Books::new(&setup, &film);
+        let w = setup.platelet_weight;
+        let held = books.held(&setup);
+        for (h, s) in held.iter().zip(&books.summaries) {
+            assert_eq!(*h, s.excitons as f64 * w);
+        }
+        setup.frozen = true;
+        assert!(books.held(&setup).iter().all(|h| h.is_infinite()));
+    }
 }
