@@ -89,6 +89,57 @@ fn pump_excites_sigma_f_over_h_nu() {
     );
 }
 
+/// Three cells in depth (`grid.cells_z = 3`) with the pump attenuated through the film
+/// (`pump.depth_attenuation`): the stripe's platelets in depth layer k hold on average
+/// ⟨N⟩·(e^{−αz_k} − e^{−αz_{k+1}})/(αΔz), α = ρσ_pump, within 3σ (σ from the Poisson
+/// counts and the spread of the means over the layer); and the run keeps its books.
+#[test]
+fn three_cells_in_depth_follow_the_pumps_attenuation() {
+    let c = small_film(&[
+        "run.duration_ps=0.2",
+        "tally.time_bins=2",
+        "grid.cells_z=3",
+        "platelets.samples_per_cell=300",
+        "pump.depth_attenuation=true",
+    ]);
+    let setup = AseSetup::from_config(&c).unwrap();
+    let film = asemc::ase::platelets::Film::sample(&setup, 0);
+    let peak: f64 = 2.7e-13 * 2.7e-6 / (1239.841984 / 400.0 * 1.602176634e-19);
+    let rho: f64 = 0.25 / (729.0 * 1e-21);
+    let alpha = rho * 2.7e-13;
+    let dz = 150e-7 / 3.0;
+    for k in 0..3 {
+        let counts: Vec<f64> = film
+            .platelets
+            .iter()
+            .filter(|p| setup.pump.contains(p.pos) && setup.grid.coords(p.pos)[2] == k)
+            .map(|p| f64::from(p.n))
+            .collect();
+        let (z0, z1) = (k as f64 * dz, (k + 1) as f64 * dz);
+        let mean_at = |z: f64| peak * (-alpha * z).exp();
+        let expected = ((-alpha * z0).exp() - (-alpha * z1).exp()) / (alpha * dz) * peak;
+        // The spread of the means over the layer, bounded by that of a uniform
+        // spread between its ends.
+        let spread = (mean_at(z0) - mean_at(z1)).powi(2) / 12.0;
+        let n = counts.len() as f64;
+        let mean = counts.iter().sum::<f64>() / n;
+        let sigma = ((expected + spread) / n).sqrt();
+        println!("layer {k}: ⟨N⟩ {mean:.4} against {expected:.4} (σ {sigma:.4}, {n} platelets)");
+        assert!(
+            (mean - expected).abs() <= 3.0 * sigma,
+            "layer {k}: {mean} vs {expected} (σ {sigma})"
+        );
+    }
+    let mut checked = setup.clone();
+    checked.check_invariants = true;
+    let out = ase::run(&checked, 0, &|_| {});
+    assert!(
+        out.ledger.balance_error().abs() <= 1e-9,
+        "{}",
+        out.ledger.balance_error()
+    );
+}
+
 /// A Gaussian stripe (`pump.profile = "gaussian"`, HWHM 10 µm): the platelets within
 /// the half-maximum (the stripe's) hold on average ⟨N⟩·∫₀¹ e^{−ln2·t²} dt, the
 /// integral by Simpson's rule here.
