@@ -55,3 +55,75 @@ fn weight_tree_draws_in_proportion_to_weights_as_they_change() {
     }
     assert_eq!(WeightTree::new(vec![0.0, 0.0]).find(0.0), None);
 }
+
+/// Both homogeneous line shapes are 1 at the centre and ½ at the half width, and their
+/// sampled offsets follow the normalised shape: over 20 bins across ±4 half widths and
+/// two tail bins, χ² of 10⁵ draws below 48.27 (21 degrees of freedom, p = 0.001), each
+/// bin's probability the integral of φ/∫φ by Simpson's rule (∫φ = π·HWHM for the
+/// Lorentzian, √(π/ln 2)·HWHM for the Gaussian).
+#[test]
+fn line_shapes_draw_offsets_from_their_densities() {
+    use asemc::ase::lineshape::Line;
+    use asemc::config::LineShape;
+    let hwhm = 0.02;
+    for (shape, norm) in [
+        (LineShape::Lorentzian, std::f64::consts::PI * hwhm),
+        (
+            LineShape::Gaussian,
+            (std::f64::consts::PI / std::f64::consts::LN_2).sqrt() * hwhm,
+        ),
+    ] {
+        let line = Line {
+            shape,
+            hwhm_ev: hwhm,
+        };
+        assert_eq!(line.phi(0.0), 1.0);
+        assert!((line.phi(hwhm) - 0.5).abs() < 1e-15 && (line.phi(-hwhm) - 0.5).abs() < 1e-15);
+        let simpson = |a: f64, b: f64| {
+            let m = 200;
+            let h = (b - a) / m as f64;
+            (0..=m)
+                .map(|k| {
+                    let w = if k == 0 || k == m {
+                        1.0
+                    } else if k % 2 == 1 {
+                        4.0
+                    } else {
+                        2.0
+                    };
+                    w * line.phi(a + k as f64 * h)
+                })
+                .sum::<f64>()
+                * h
+                / 3.0
+                / norm
+        };
+        let edges: Vec<f64> = (0..=20).map(|i| hwhm * (-4.0 + 0.4 * i as f64)).collect();
+        let inner: Vec<f64> = edges.windows(2).map(|w| simpson(w[0], w[1])).collect();
+        let inside: f64 = inner.iter().sum();
+        // The two tails share what lies outside, equally (both shapes are symmetric).
+        let mut p = vec![0.5 * (1.0 - inside)];
+        p.extend(inner);
+        p.push(0.5 * (1.0 - inside));
+        let n = 100_000;
+        let mut counts = vec![0u32; p.len()];
+        let mut rng = Stream::new(99, Purpose::Analysis, 0, 0, shape as u32);
+        for _ in 0..n {
+            let x = line.sample_offset(&mut rng);
+            let k = if x < edges[0] {
+                0
+            } else if x >= edges[20] {
+                21
+            } else {
+                1 + ((x - edges[0]) / (0.4 * hwhm)).floor().min(19.0) as usize
+            };
+            counts[k] += 1;
+        }
+        let chi2: f64 = counts
+            .iter()
+            .zip(&p)
+            .map(|(&c, &q)| (f64::from(c) - n as f64 * q).powi(2) / (n as f64 * q))
+            .sum();
+        assert!(chi2 < 48.27, "{shape:?}: χ² = {chi2:.1}");
+    }
+}
