@@ -153,28 +153,11 @@ fn a_gaussian_stripe_excites_its_profile() {
     let out = run(&c, 2);
     let peak: f64 = 2.7e-13 * 2.7e-6 / (1239.841984 / 400.0 * 1.602176634e-19);
     let profile = |t: f64| (-std::f64::consts::LN_2 * t * t).exp();
-    let simpson = |f: &dyn Fn(f64) -> f64| {
-        let m = 1000;
-        let h = 1.0 / m as f64;
-        (0..=m)
-            .map(|k| {
-                let w = if k == 0 || k == m {
-                    1.0
-                } else if k % 2 == 1 {
-                    4.0
-                } else {
-                    2.0
-                };
-                w * f(k as f64 * h)
-            })
-            .sum::<f64>()
-            * h
-            / 3.0
-    };
-    let mean = peak * simpson(&profile);
+    let mean = peak * common::simpson(profile, 0.0, 1.0, 1000);
     // The platelets sit uniformly across the stripe: a count's variance is its Poisson
     // mean plus the spread of the means over the positions.
-    let spread = peak * peak * simpson(&|t| profile(t).powi(2)) - mean * mean;
+    let spread =
+        peak * peak * common::simpson(|t| profile(t).powi(2), 0.0, 1.0, 1000) - mean * mean;
     let n: f64 = 12.0 * 4.0 * 500.0 * (100.0 / 120.0) * (20.0 / 40.0);
     let sigma = ((mean + spread) / n).sqrt();
     assert!(

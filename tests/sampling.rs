@@ -1,6 +1,8 @@
 //! The samplers of the ASE engine: sharing spontaneous-emission packets among cells
-//! (systematic sampling) and drawing platelets in proportion to changing weights.
+//! (systematic sampling), drawing platelets in proportion to changing weights, and the
+//! homogeneous line shapes' offsets.
 
+mod common;
 use asemc::ase::spontaneous::allocate;
 use asemc::ase::weight_tree::WeightTree;
 use asemc::rng::{Purpose, Stream};
@@ -79,25 +81,7 @@ fn line_shapes_draw_offsets_from_their_densities() {
         };
         assert_eq!(line.phi(0.0), 1.0);
         assert!((line.phi(hwhm) - 0.5).abs() < 1e-15 && (line.phi(-hwhm) - 0.5).abs() < 1e-15);
-        let simpson = |a: f64, b: f64| {
-            let m = 200;
-            let h = (b - a) / m as f64;
-            (0..=m)
-                .map(|k| {
-                    let w = if k == 0 || k == m {
-                        1.0
-                    } else if k % 2 == 1 {
-                        4.0
-                    } else {
-                        2.0
-                    };
-                    w * line.phi(a + k as f64 * h)
-                })
-                .sum::<f64>()
-                * h
-                / 3.0
-                / norm
-        };
+        let simpson = |a: f64, b: f64| common::simpson(|x| line.phi(x), a, b, 200) / norm;
         let edges: Vec<f64> = (0..=20).map(|i| hwhm * (-4.0 + 0.4 * i as f64)).collect();
         let inner: Vec<f64> = edges.windows(2).map(|w| simpson(w[0], w[1])).collect();
         let inside: f64 = inner.iter().sum();

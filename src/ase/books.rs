@@ -330,13 +330,7 @@ mod tests {
 
     #[test]
     fn frozen_cells_are_a_reservoir_and_live_ones_hold_their_summaries() {
-        let text = "[film]\nthickness_nm = 150.0\nrefractive_index = 1.75\nlength_um = 20.0\nwidth_um = 20.0\n\
-            [source]\nkind = \"pump\"\n[platelets]\ndensity_per_cm3 = 3e17\nsamples_per_cell = 4\n\
-            [pump]\nfluence_uj_cm2 = 2.7\nstripe_length_um = 20.0\nstripe_width_um = 20.0\n\
-            [grid]\ncells_x = 2\ncells_y = 1\n";
-        let resolved =
-            crate::config::from_text(std::path::Path::new("t.toml"), text, &[]).expect("config");
-        let mut setup = AseSetup::from_config(&resolved.points[0]).expect("setup");
+        let mut setup = crate::ase::setup::tiny_setup("");
         let film = Film::sample(&setup, 0);
         let books = Books::new(&setup, &film);
         let w = setup.platelet_weight;

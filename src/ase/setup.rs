@@ -320,3 +320,19 @@ impl AseSetup {
         })
     }
 }
+
+/// A two-cell point of the ASE engine (a 20 × 20 µm piece of a 150 nm film, 4 sampled
+/// platelets a cell, pumped at 2.7 µJ/cm²) for the unit tests, with `run` keys added
+/// from `run_table` (TOML lines).
+#[cfg(test)]
+pub(crate) fn tiny_setup(run_table: &str) -> AseSetup {
+    let text = format!(
+        "[film]\nthickness_nm = 150.0\nrefractive_index = 1.75\nlength_um = 20.0\nwidth_um = 20.0\n\
+         [source]\nkind = \"pump\"\n[platelets]\ndensity_per_cm3 = 3e17\nsamples_per_cell = 4\n\
+         [pump]\nfluence_uj_cm2 = 2.7\nstripe_length_um = 20.0\nstripe_width_um = 20.0\n\
+         [grid]\ncells_x = 2\ncells_y = 1\n[run]\n{run_table}"
+    );
+    let resolved =
+        crate::config::from_text(std::path::Path::new("test.toml"), &text, &[]).expect("config");
+    AseSetup::from_config(&resolved.points[0]).expect("setup")
+}

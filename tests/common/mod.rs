@@ -255,3 +255,22 @@ pub fn mean_and_error(values: &[f64]) -> (f64, f64) {
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean, (var / n).sqrt())
 }
+
+/// ∫ₐᵇ f by Simpson's rule over `m` (even) intervals.
+pub fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, m: usize) -> f64 {
+    let h = (b - a) / m as f64;
+    (0..=m)
+        .map(|k| {
+            let w = if k == 0 || k == m {
+                1.0
+            } else if k % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            };
+            w * f(a + k as f64 * h)
+        })
+        .sum::<f64>()
+        * h
+        / 3.0
+}
