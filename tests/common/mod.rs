@@ -248,13 +248,9 @@ pub fn assert_channel_within_sigma(
     assert_within_sigma(what, t.mean(channel), t.stderr(channel), reference, k);
 }
 
-/// Mean and standard error of the mean.
-pub fn mean_and_error(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (var / n).sqrt())
-}
+/// Mean and standard error of the mean: the library's, which the replicas use.
+#[allow(unused_imports)]
+pub use asemc::ase::replicas::mean_and_stderr as mean_and_error;
 
 /// ∫ₐᵇ f by Simpson's rule over `m` (even) intervals.
 pub fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, m: usize) -> f64 {
