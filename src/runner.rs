@@ -15,29 +15,42 @@ use crate::error::{Error, Result};
 use crate::output::{self, OutputFile, OutputReader, RunMetadata, partial_path};
 use crate::result::PointResult;
 
-/// Held while a point is written, so Ctrl-C never cuts a write short; it holds the
-/// partial file being written and the run's point count, for the message on Ctrl-C.
-static WRITING: Mutex<Option<(PathBuf, usize)>> = Mutex::new(None);
-/// Points complete in the file being written.
+/// What Ctrl-C finds the run doing.
+enum Writing {
+    /// Running: the partial run's directory and the run's point count.
+    Partial(PathBuf, usize),
+    /// Written to this file: nothing is left to lose.
+    Finished(PathBuf),
+}
+
+/// Held while a point is written or the run's file assembled, so Ctrl-C never cuts a
+/// write short (a kill may: every write is committed by one rename, see
+/// [`crate::output::OutputFile`]).
+static WRITING: Mutex<Option<Writing>> = Mutex::new(None);
+/// Points complete in the partial run.
 static POINTS_DONE: AtomicUsize = AtomicUsize::new(0);
 static INTERRUPT: Once = Once::new();
 
 /// On Ctrl-C: wait for a write in progress, say where the finished points are and how
-/// to continue, and exit with status 130. The partial file is flushed after every
-/// point, so it holds every finished point.
+/// to continue, and exit with status 130. Every point is committed as it finishes, so
+/// the partial run holds every finished point.
 fn handle_interrupt(partial: PathBuf, points_total: usize) {
     if let Ok(mut run) = WRITING.lock() {
-        *run = Some((partial, points_total));
+        *run = Some(Writing::Partial(partial, points_total));
     }
     INTERRUPT.call_once(|| {
         let _ = ctrlc::set_handler(|| {
-            let run = WRITING.lock();
-            if let Ok(Some((partial, total))) = run.as_deref() {
-                eprintln!(
+            match WRITING.lock().as_deref() {
+                Ok(Some(Writing::Partial(partial, total))) => eprintln!(
                     "\nasemc: interrupted; {} of {total} points are in {}; run the same command with --resume to continue",
                     POINTS_DONE.load(Ordering::SeqCst),
                     partial.display()
-                );
+                ),
+                Ok(Some(Writing::Finished(dest))) => eprintln!(
+                    "\nasemc: interrupted after the run was written to {}",
+                    dest.display()
+                ),
+                _ => {}
             }
             std::process::exit(130);
         });
@@ -181,9 +194,13 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
             wall_time_s: 0.0,
         });
     }
-    let (mut out, done) = open_output(opts, &meta, &progress, n_run)?;
-    POINTS_DONE.store(done.len(), Ordering::SeqCst);
-    handle_interrupt(out.partial().to_path_buf(), n_run);
+    handle_interrupt(partial_path(&opts.output), n_run);
+    let (mut out, done) = {
+        let _guard = WRITING.lock();
+        let opened = open_output(opts, &meta, &progress, n_run)?;
+        POINTS_DONE.store(opened.1.len(), Ordering::SeqCst);
+        opened
+    };
     if let Progress::Bar(bar) = &progress {
         let skipped: u64 = done.iter().map(|&i| work_units(&resolved.points[i])).sum();
         bar.set_length(total_work - skipped);
@@ -209,7 +226,12 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
                 out.partial().display()
             ))
         })?;
-        write_point(&mut out, i, &params, config.run.seed, &result)?;
+        write_point(&mut out, i, &params, config.run.seed, &result).map_err(|e| {
+            Error::Runtime(format!(
+                "writing sweep point {i}: {e}; the points finished before it are in {}; fix the cause (a full disk, say) and run the same command with --resume",
+                out.partial().display()
+            ))
+        })?;
         photon_steps += result.photon_steps;
         photons += result.photons;
         busy_s += result.wall_time_s;
@@ -341,8 +363,18 @@ fn finish_output(
     n_points: usize,
 ) -> Result<PathBuf> {
     let output = {
-        let _guard = WRITING.lock();
-        out.finish(wall_time_s)?
+        let mut guard = WRITING.lock();
+        let partial = out.partial().to_path_buf();
+        let output = out.finish(wall_time_s).map_err(|e| {
+            Error::Runtime(format!(
+                "assembling the run's file: {e}; every point is in {}; fix the cause and run the same command with --resume",
+                partial.display()
+            ))
+        })?;
+        if let Ok(w) = guard.as_deref_mut() {
+            *w = Some(Writing::Finished(output.clone()));
+        }
+        output
     };
     if let Progress::Bar(bar) = progress {
         bar.finish_and_clear();

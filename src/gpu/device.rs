@@ -2,8 +2,8 @@
 //! device with its queue, limits and lost-device flag.
 //!
 //! The instance is built from the environment, so `WGPU_BACKEND=vulkan` restricts the
-//! backends and `WGPU_ADAPTER_NAME=llvmpipe` picks an adapter by (part of) its name.
-//! The device gets the adapter's own limits.
+//! backends; which adapter a run takes is decided in one place,
+//! [`crate::backend::choose_adapter`]. The device gets the adapter's own limits.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,18 @@ pub struct AdapterSummary {
     pub backend: String,
     pub device_type: String,
     pub driver: String,
+}
+
+impl AdapterSummary {
+    /// Whether the adapter is a software one that runs on the CPU (lavapipe).
+    pub fn is_software(&self) -> bool {
+        self.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
+    }
+
+    /// "llvmpipe (LLVM 15…), vulkan, Cpu".
+    pub fn describe(&self) -> String {
+        format!("{} ({}, {})", self.name, self.backend, self.device_type)
+    }
 }
 
 fn summary(info: &wgpu::AdapterInfo) -> AdapterSummary {
@@ -34,12 +46,20 @@ fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
 
+/// Every adapter the instance finds, in its order, with what `asemc devices` lists.
+pub fn found() -> Vec<(wgpu::Adapter, AdapterSummary)> {
+    pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
+        .into_iter()
+        .map(|a| {
+            let s = summary(&a.get_info());
+            (a, s)
+        })
+        .collect()
+}
+
 /// Every adapter the instance finds.
 pub fn adapters() -> Vec<AdapterSummary> {
-    pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
-        .iter()
-        .map(|a| summary(&a.get_info()))
-        .collect()
+    found().into_iter().map(|(_, s)| s).collect()
 }
 
 /// An open device with its queue.
@@ -55,39 +75,17 @@ pub struct Gpu {
 }
 
 impl Gpu {
-    /// Open the adapter named by `WGPU_ADAPTER_NAME` (a case-insensitive part of its
-    /// name), or else the default adapter. `Ok(None)` when there is no adapter at all.
+    /// The adapter `--backend gpu` takes (see [`crate::backend::choose_adapter`]),
+    /// opened; `Ok(None)` when there is no adapter at all.
     pub fn open() -> Result<Option<Self>> {
-        let instance = instance();
-        let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
-            Ok(wanted) => {
-                let all = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-                let names: Vec<String> = all.iter().map(|a| a.get_info().name).collect();
-                let wanted = wanted.to_lowercase();
-                match all
-                    .into_iter()
-                    .find(|a| a.get_info().name.to_lowercase().contains(&wanted))
-                {
-                    Some(a) => a,
-                    None => {
-                        return Err(Error::Usage(format!(
-                            "WGPU_ADAPTER_NAME={wanted}: no adapter's name contains it (adapters: {})",
-                            if names.is_empty() {
-                                "none".to_string()
-                            } else {
-                                names.join(", ")
-                            }
-                        )));
-                    }
-                }
-            }
-            Err(_) => match pollster::block_on(
-                instance.request_adapter(&wgpu::RequestAdapterOptions::default()),
-            ) {
-                Ok(a) => a,
-                Err(_) => return Ok(None),
-            },
-        };
+        match crate::backend::open_adapter(crate::backend::BackendChoice::Gpu)? {
+            crate::backend::Opened::Gpu(gpu, _) => Ok(Some(gpu)),
+            crate::backend::Opened::Cpu(_) => Ok(None),
+        }
+    }
+
+    /// Open a device on `adapter`, with the adapter's own limits.
+    pub fn on(adapter: wgpu::Adapter) -> Result<Self> {
         let info = summary(&adapter.get_info());
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -104,26 +102,23 @@ impl Gpu {
                 *l = Some(format!("{reason:?}: {message}"));
             }
         });
-        Ok(Some(Self {
+        Ok(Self {
             device,
             queue,
             info,
             limits,
             lost,
             pipelines: Mutex::new(HashMap::new()),
-        }))
+        })
     }
 
     /// Whether the adapter is a software one that runs on the CPU (lavapipe).
     pub fn is_software(&self) -> bool {
-        self.info.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
+        self.info.is_software()
     }
 
     /// "llvmpipe (LLVM 15…), vulkan, Cpu".
     pub fn describe(&self) -> String {
-        format!(
-            "{} ({}, {})",
-            self.info.name, self.info.backend, self.info.device_type
-        )
+        self.info.describe()
     }
 }

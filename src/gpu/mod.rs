@@ -22,5 +22,5 @@ pub mod tallies;
 pub mod transport;
 
 pub use checks::{philox_numbers, random_walk_rate};
-pub use device::{AdapterSummary, Gpu, adapters};
+pub use device::{AdapterSummary, Gpu, adapters, found};
 pub use dispatch::Dispatch;

@@ -42,8 +42,8 @@ struct Part {
     path: PathBuf,
     reader: OutputReader,
     shard: Option<Shard>,
-    /// Complete points: index → group name.
-    points: BTreeMap<usize, String>,
+    /// The indices of its complete points.
+    points: Vec<usize>,
 }
 
 impl Part {
@@ -52,7 +52,7 @@ impl Part {
         Ok(Self {
             path: path.to_path_buf(),
             shard: reader.shard()?,
-            points: reader.complete_groups()?,
+            points: reader.indices(),
             reader,
         })
     }
@@ -192,7 +192,7 @@ fn check_same_run(parts: &[Part], any_build: bool) -> Result<()> {
 fn point_owners(parts: &[Part]) -> Result<BTreeMap<usize, usize>> {
     let mut owner: BTreeMap<usize, usize> = BTreeMap::new();
     for (k, part) in parts.iter().enumerate() {
-        for &index in part.points.keys() {
+        for &index in &part.points {
             if let Some(&other) = owner.get(&index) {
                 return Err(input(
                     &part.path,
@@ -276,9 +276,9 @@ fn write_merged(
     let group = out.create_group(POINTS_GROUP)?;
     for (&index, &k) in owner {
         let src = parts[k]
-            .file()
-            .group(POINTS_GROUP)?
-            .group(&parts[k].points[&index])?;
+            .reader
+            .point_group(index)
+            .map_err(|e| hdf5::Error::from(e.to_string()))?;
         let dst = group.create_group(&point_name(index, points_total))?;
         copy_group(&src, &dst)?;
     }
@@ -313,7 +313,7 @@ fn record_builds(path: &Path, parts: &[Part]) -> hdf5::Result<()> {
 
 /// Copy the attribute `name` of `src` to `dst` (the types asemc writes: f64, u64 and
 /// variable-length UTF-8 strings).
-fn copy_attr(src: &hdf5::Location, dst: &hdf5::Location, name: &str) -> hdf5::Result<()> {
+pub(crate) fn copy_attr(src: &hdf5::Location, dst: &hdf5::Location, name: &str) -> hdf5::Result<()> {
     let attr = src.attr(name)?;
     match attr.dtype()?.to_descriptor()? {
         TypeDescriptor::Float(FloatSize::U8) => write_f64(dst, name, attr.read_scalar::<f64>()?),
@@ -326,7 +326,7 @@ fn copy_attr(src: &hdf5::Location, dst: &hdf5::Location, name: &str) -> hdf5::Re
 }
 
 /// Copy a point group: its attributes, and its f64 datasets with their attributes.
-fn copy_group(src: &hdf5::Group, dst: &hdf5::Group) -> hdf5::Result<()> {
+pub(crate) fn copy_group(src: &hdf5::Group, dst: &hdf5::Group) -> hdf5::Result<()> {
     for name in src.attr_names()? {
         copy_attr(src, dst, &name)?;
     }

@@ -1,5 +1,6 @@
 //! The HDF5 output file: writing runs point by point, reading them back.
 
+mod fault;
 pub mod h5file;
 mod hdf5_attrs;
 mod merge;

@@ -45,14 +45,36 @@ impl PointRecord {
     }
 }
 
-/// An opened output file.
+/// An opened output file, or the directory of a run in progress (`OUT.h5.partial`).
 pub struct OutputReader {
+    /// The file with the run's root attributes: the file itself, or a partial run's
+    /// `run.h5`.
     file: hdf5::File,
+    /// A partial run's committed point files (none for a finished file).
+    pieces: Vec<hdf5::File>,
+    /// Each finished point's group: its file (0 `file`, k > 0 `pieces[k − 1]`) and name.
+    groups: BTreeMap<usize, (usize, String)>,
     pub swept_keys: Vec<String>,
 }
 
+/// The groups of the finished points (those with `complete`) under `points` in `file`:
+/// index → group name.
+fn complete_groups(file: &hdf5::File) -> hdf5::Result<BTreeMap<usize, String>> {
+    let group = file.group(POINTS_GROUP)?;
+    let mut out = BTreeMap::new();
+    for name in group.member_names()? {
+        let g = group.group(&name)?;
+        if g.attr("complete").is_err() {
+            continue;
+        }
+        let index = g.attr("index").and_then(|a| a.read_scalar::<u64>())?;
+        out.insert(index as usize, name);
+    }
+    Ok(out)
+}
+
 impl OutputReader {
-    /// Open `path`, checking it is an asemc output file.
+    /// Open `path`, checking it is an asemc output file (or a partial run's directory).
     pub fn open(path: &Path) -> Result<Self> {
         if !path.exists() {
             return Err(Error::Input {
@@ -60,26 +82,74 @@ impl OutputReader {
                 message: "no such file".into(),
             });
         }
-        let file = super::h5file::open(path).map_err(|_| Error::Input {
-            path: path.to_path_buf(),
+        let unreadable = |p: &Path| Error::Input {
+            path: p.to_path_buf(),
             message: "not a readable HDF5 file (corrupt, truncated, or another format)".into(),
-        })?;
+        };
+        let root = if path.is_dir() {
+            path.join(super::writer::RUN_FILE)
+        } else {
+            path.to_path_buf()
+        };
+        if path.is_dir() && !root.exists() {
+            return Err(Error::Input {
+                path: path.to_path_buf(),
+                message: format!(
+                    "a directory without {}: not a partial asemc run",
+                    super::writer::RUN_FILE
+                ),
+            });
+        }
+        let file = super::h5file::open(&root).map_err(|_| unreadable(&root))?;
         match read_str(&file, "format") {
             Ok(f) if f == FORMAT => {}
             _ => {
                 return Err(Error::Input {
-                    path: path.to_path_buf(),
+                    path: root.clone(),
                     message: "an HDF5 file, but not an asemc output file (no root attribute format = \"asemc\")".into(),
                 });
             }
         }
         let swept_keys = read_str(&file, "swept_keys")
-            .map_err(|e| Error::hdf5(path, e))?
+            .map_err(|e| Error::hdf5(&root, e))?
             .split(',')
             .filter(|k| !k.is_empty())
             .map(str::to_string)
             .collect();
-        Ok(Self { file, swept_keys })
+        let mut pieces = Vec::new();
+        let mut groups = BTreeMap::new();
+        if path.is_dir() {
+            let io = |source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            };
+            let mut names: Vec<(usize, std::path::PathBuf)> = std::fs::read_dir(path)
+                .map_err(io)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter_map(|p| {
+                    let name = p.file_name()?.to_str()?;
+                    super::writer::piece_index(name).map(|i| (i, p.clone()))
+                })
+                .collect();
+            names.sort();
+            for (_, piece) in names {
+                let f = super::h5file::open(&piece).map_err(|_| unreadable(&piece))?;
+                for (index, name) in complete_groups(&f).map_err(|e| Error::hdf5(&piece, e))? {
+                    groups.insert(index, (pieces.len() + 1, name));
+                }
+                pieces.push(f);
+            }
+        } else {
+            for (index, name) in complete_groups(&file).map_err(|e| Error::hdf5(&root, e))? {
+                groups.insert(index, (0, name));
+            }
+        }
+        Ok(Self {
+            file,
+            pieces,
+            groups,
+            swept_keys,
+        })
     }
 
     /// A root attribute as a string.
@@ -100,40 +170,37 @@ impl OutputReader {
         shard_of(&self.file).map_err(|e| Error::hdf5(self.file.filename(), e))
     }
 
-    /// The underlying HDF5 file.
+    /// The file of the run's root attributes.
     pub(crate) fn file(&self) -> &hdf5::File {
         &self.file
     }
 
-    /// The groups of the finished points (those with `complete`): index → group name,
-    /// in point order.
-    pub(crate) fn complete_groups(&self) -> Result<BTreeMap<usize, String>> {
-        let path = self.file.filename();
-        let err = |e: hdf5::Error| Error::hdf5(&path, e);
-        let group = self.file.group(POINTS_GROUP).map_err(err)?;
-        let mut out = BTreeMap::new();
-        for name in group.member_names().map_err(err)? {
-            let g = group.group(&name).map_err(err)?;
-            if g.attr("complete").is_err() {
-                continue;
-            }
-            let index = g
-                .attr("index")
-                .and_then(|a| a.read_scalar::<u64>())
-                .map_err(err)?;
-            out.insert(index as usize, name);
-        }
-        Ok(out)
+    /// The indices of the finished points, in order.
+    pub fn indices(&self) -> Vec<usize> {
+        self.groups.keys().copied().collect()
+    }
+
+    /// The group of finished point `index`.
+    pub(crate) fn point_group(&self, index: usize) -> Result<hdf5::Group> {
+        let Some((k, name)) = self.groups.get(&index) else {
+            return Err(Error::Input {
+                path: self.file.filename().into(),
+                message: format!("holds no finished point {index}"),
+            });
+        };
+        let file = if *k == 0 { &self.file } else { &self.pieces[k - 1] };
+        file.group(POINTS_GROUP)
+            .and_then(|g| g.group(name))
+            .map_err(|e| Error::hdf5(file.filename(), e))
     }
 
     /// The finished points, in point order.
     pub fn points(&self) -> Result<Vec<PointRecord>> {
-        let path = self.file.filename();
-        let err = |e: hdf5::Error| Error::hdf5(&path, e);
-        let group = self.file.group(POINTS_GROUP).map_err(err)?;
         let mut out = Vec::new();
-        for (index, name) in self.complete_groups()? {
-            let g = group.group(&name).map_err(err)?;
+        for index in self.indices() {
+            let g = self.point_group(index)?;
+            let path = g.filename();
+            let err = |e: hdf5::Error| Error::hdf5(&path, e);
             let num = |a: &str| -> Result<f64> {
                 let attr = g.attr(a).map_err(err)?;
                 attr.read_scalar::<f64>()
@@ -183,19 +250,9 @@ impl OutputReader {
 
     /// A dataset of point `index` as a flat vector with its shape.
     pub fn dataset(&self, index: usize, name: &str) -> Result<(Vec<usize>, Vec<f64>)> {
-        let path = self.file.filename();
-        let err = |e: hdf5::Error| Error::hdf5(&path, e);
-        let group = self.file.group(POINTS_GROUP).map_err(err)?;
-        let total = self
-            .file
-            .attr("points_total")
-            .and_then(|a| a.read_scalar::<u64>())
-            .map_err(err)?;
-        let pname = super::writer::point_name(index, total as usize);
-        let ds = group
-            .group(&pname)
-            .and_then(|g| g.dataset(name))
-            .map_err(err)?;
+        let g = self.point_group(index)?;
+        let err = |e: hdf5::Error| Error::hdf5(g.filename(), e);
+        let ds = g.dataset(name).map_err(err)?;
         Ok((ds.shape(), ds.read_raw::<f64>().map_err(err)?))
     }
 }

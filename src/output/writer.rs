@@ -1,9 +1,15 @@
 //! Writing a run to one self-describing HDF5 file.
 //!
-//! The file is written as `OUT.h5.partial` beside the requested name and renamed to
-//! `OUT.h5` only when every point is in it, so a crash never leaves a truncated file
-//! under the requested name. Each point is written and flushed as soon as it finishes.
-//! The layout is documented in docs/output-format.md.
+//! A run in progress is a directory, `OUT.h5.partial/`, beside the requested name:
+//! `run.h5` holds the run's root attributes and each finished point is a file of its
+//! own, `NNNN.h5`. Every one of these files is written under a temporary name,
+//! flushed, closed and synced, and then committed by one rename, so a process killed
+//! at any moment leaves each of them whole or absent: HDF5 1.10 (without SWMR) can
+//! leave a file it was writing unreadable, and no file that holds a finished point is
+//! ever open for writing again. When every point is there the run's file is assembled
+//! from them, again under a temporary name, renamed to `OUT.h5`, and the directory
+//! removed. A crash never leaves a truncated file under the requested name. The layout
+//! is documented in docs/output-format.md.
 
 use std::path::{Path, PathBuf};
 
@@ -91,60 +97,126 @@ pub fn check_output_path(path: &Path) -> Result<()> {
     }
 }
 
-/// The temporary name a run is written under.
+/// The name of a run in progress: the directory `OUT.h5.partial` beside `dest`.
 pub fn partial_path(dest: &Path) -> PathBuf {
     let mut name = dest.as_os_str().to_owned();
     name.push(".partial");
     PathBuf::from(name)
 }
 
-/// An output file being written.
+/// The file of a partial run that holds the run's root attributes.
+pub(crate) const RUN_FILE: &str = "run.h5";
+/// Ending of a file being written and not yet committed.
+const UNCOMMITTED: &str = ".tmp";
+/// The file a finished run is assembled in, inside the partial directory.
+const ASSEMBLED: &str = "assembled.h5";
+
+/// The point a committed file of a partial run holds, from its name (`NNNN.h5`).
+pub(crate) fn piece_index(file_name: &str) -> Option<usize> {
+    let stem = file_name.strip_suffix(".h5")?;
+    (!stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| stem.parse().ok())
+        .flatten()
+}
+
+/// Write the HDF5 file `path` atomically: `fill` writes it under a temporary name,
+/// which is flushed, closed, synced and renamed to `path`, and the directory synced.
+/// `what` names the file for the test hook's stops inside the write ([`super::fault`]).
+fn write_committed(
+    path: &Path,
+    what: &str,
+    fill: impl FnOnce(&hdf5::File) -> hdf5::Result<()>,
+) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(UNCOMMITTED);
+    let tmp = PathBuf::from(tmp);
+    let file = super::h5file::create(&tmp).map_err(|e| Error::hdf5(&tmp, e))?;
+    super::fault::stop("created", what);
+    let written = fill(&file)
+        .and_then(|()| file.flush())
+        .and_then(|()| file.close());
+    written.map_err(|e| Error::hdf5(&tmp, e))?;
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| Error::Io { path: p, source }
+    };
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&tmp))?;
+    super::fault::stop("written", what);
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    sync_dir(path)?;
+    super::fault::stop("committed", what);
+    Ok(())
+}
+
+/// Make a rename in the directory of `path` durable.
+fn sync_dir(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// A run being written: its partial directory.
 pub struct OutputFile {
-    file: hdf5::File,
     partial: PathBuf,
     dest: PathBuf,
     points_total: usize,
 }
 
 impl OutputFile {
-    /// Start writing the run that will end up at `dest`.
+    /// Start writing the run that will end up at `dest`, replacing the partial run of
+    /// an earlier start.
     pub fn create(dest: &Path, meta: &RunMetadata) -> Result<Self> {
         let partial = partial_path(dest);
-        let file = super::h5file::create(&partial).map_err(|e| Error::hdf5(&partial, e))?;
-        let write = || -> hdf5::Result<()> {
-            write_str(&file, "format", FORMAT)?;
-            write_u64(&file, "format_version", FORMAT_VERSION)?;
-            write_str(&file, "asemc_version", env!("CARGO_PKG_VERSION"))?;
-            write_str(&file, "git_commit", env!("ASEMC_GIT_COMMIT"))?;
-            write_str(&file, "source_hash", env!("ASEMC_SOURCE_HASH"))?;
-            write_str(&file, "created_utc", &utc_now())?;
-            write_str(&file, "config_path", &meta.config_path)?;
-            write_str(&file, "config_toml", &meta.config_toml)?;
-            write_u64(&file, "seed", meta.seed)?;
-            write_str(&file, "backend", &meta.backend)?;
-            write_str(&file, "adapter", &meta.adapter)?;
-            write_str(&file, "swept_keys", &meta.swept_keys.join(","))?;
-            write_u64(&file, "points_total", meta.points_total as u64)?;
-            if let Some(shard) = meta.shard {
-                write_u64(&file, "shard_index", shard.index as u64)?;
-                write_u64(&file, "shard_count", shard.count as u64)?;
-            }
-            file.create_group(POINTS_GROUP)?;
-            file.flush()
+        let io = |source| Error::Io {
+            path: partial.clone(),
+            source,
         };
-        write().map_err(|e| Error::hdf5(&partial, e))?;
+        if partial.is_dir() {
+            std::fs::remove_dir_all(&partial).map_err(io)?;
+        } else if partial.exists() {
+            std::fs::remove_file(&partial).map_err(io)?;
+        }
+        std::fs::create_dir(&partial).map_err(io)?;
+        write_committed(&partial.join(RUN_FILE), "run", |file| {
+            write_str(file, "format", FORMAT)?;
+            write_u64(file, "format_version", FORMAT_VERSION)?;
+            write_str(file, "asemc_version", env!("CARGO_PKG_VERSION"))?;
+            write_str(file, "git_commit", env!("ASEMC_GIT_COMMIT"))?;
+            write_str(file, "source_hash", env!("ASEMC_SOURCE_HASH"))?;
+            write_str(file, "created_utc", &utc_now())?;
+            write_str(file, "config_path", &meta.config_path)?;
+            write_str(file, "config_toml", &meta.config_toml)?;
+            write_u64(file, "seed", meta.seed)?;
+            write_str(file, "backend", &meta.backend)?;
+            write_str(file, "adapter", &meta.adapter)?;
+            write_str(file, "swept_keys", &meta.swept_keys.join(","))?;
+            write_u64(file, "points_total", meta.points_total as u64)?;
+            if let Some(shard) = meta.shard {
+                write_u64(file, "shard_index", shard.index as u64)?;
+                write_u64(file, "shard_count", shard.count as u64)?;
+            }
+            Ok(())
+        })?;
         Ok(Self {
-            file,
             partial,
             dest: dest.to_path_buf(),
             points_total: meta.points_total,
         })
     }
 
-    /// Continue the interrupted run whose partial file lies beside `dest`: check it was
-    /// written by the same resolved config, drop any point interrupted while being
-    /// written, and return the indices of the points already complete. `None` when
-    /// there is no partial file to continue.
+    /// Continue the interrupted run whose partial directory lies beside `dest`: check
+    /// it was written by the same resolved config, delete what a kill left unfinished
+    /// (files not committed, an assembly cut short), and return the indices of the
+    /// points already complete. `None` when there is no partial run to continue.
     pub fn resume(dest: &Path, meta: &RunMetadata) -> Result<Option<(Self, Vec<usize>)>> {
         let partial = partial_path(dest);
         if !partial.exists() {
@@ -154,9 +226,18 @@ impl OutputFile {
             path: partial.clone(),
             message: format!("cannot be resumed ({why}); remove it and run again without --resume"),
         };
-        let file =
-            super::h5file::open_rw(&partial).map_err(|e| damaged(format!("unreadable: {e}")))?;
-        let config = super::hdf5_attrs::read_str(&file, "config_toml")
+        if !partial.is_dir() {
+            return Err(damaged(
+                "a single file, as asemc 0.1 wrote partial runs; a partial run is now a directory".into(),
+            ));
+        }
+        if !partial.join(RUN_FILE).exists() {
+            // Killed before the run's first file was committed: nothing to keep.
+            return Ok(None);
+        }
+        let run = super::h5file::open(&partial.join(RUN_FILE))
+            .map_err(|e| damaged(format!("its {RUN_FILE} is unreadable: {e}")))?;
+        let config = super::hdf5_attrs::read_str(&run, "config_toml")
             .map_err(|_| damaged("no config_toml attribute".into()))?;
         if config != meta.config_toml {
             return Err(Error::Input {
@@ -164,7 +245,7 @@ impl OutputFile {
                 message: "was written by a different config (or other --set/--seed values); run with the same ones, or remove it and run without --resume".into(),
             });
         }
-        let shard = super::reader::shard_of(&file).map_err(|e| damaged(e.to_string()))?;
+        let shard = super::reader::shard_of(&run).map_err(|e| damaged(e.to_string()))?;
         if shard != meta.shard {
             return Err(Error::Input {
                 path: partial.clone(),
@@ -175,25 +256,24 @@ impl OutputFile {
                 ),
             });
         }
-        let points = file
-            .group(POINTS_GROUP)
-            .map_err(|e| damaged(format!("no points group: {e}")))?;
+        drop(run);
+        let io = |p: PathBuf| move |source| Error::Io { path: p, source };
         let mut done = Vec::new();
-        for name in points
-            .member_names()
-            .map_err(|e| Error::hdf5(&partial, e))?
-        {
-            let g = points.group(&name).map_err(|e| Error::hdf5(&partial, e))?;
-            let index = g.attr("index").and_then(|a| a.read_scalar::<u64>());
-            match (g.attr("complete").is_ok(), index) {
-                (true, Ok(i)) => done.push(i as usize),
-                _ => points.unlink(&name).map_err(|e| Error::hdf5(&partial, e))?,
+        for entry in std::fs::read_dir(&partial).map_err(io(partial.clone()))? {
+            let path = entry.map_err(io(partial.clone()))?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == RUN_FILE {
+                continue;
+            }
+            match piece_index(name) {
+                Some(i) => done.push(i),
+                // Uncommitted files and an assembly a kill cut short.
+                None => std::fs::remove_file(&path).map_err(io(path.clone()))?,
             }
         }
         done.sort_unstable();
         Ok(Some((
             Self {
-                file,
                 partial,
                 dest: dest.to_path_buf(),
                 points_total: meta.points_total,
@@ -202,7 +282,7 @@ impl OutputFile {
         )))
     }
 
-    /// Write point `index` and flush it to disk.
+    /// Write point `index` to a file of its own and commit it.
     pub fn write_point(
         &mut self,
         index: usize,
@@ -211,8 +291,9 @@ impl OutputFile {
         result: &PointResult,
     ) -> Result<()> {
         let name = point_name(index, self.points_total);
-        let write = || -> hdf5::Result<()> {
-            let g = self.file.group(POINTS_GROUP)?.create_group(&name)?;
+        let path = self.partial.join(format!("{name}.h5"));
+        write_committed(&path, &index.to_string(), |file| {
+            let g = file.create_group(POINTS_GROUP)?.create_group(&name)?;
             for (key, value) in params {
                 write_f64(&g, key, *value)?;
             }
@@ -238,6 +319,8 @@ impl OutputFile {
                     write_str(&ds, "description", &format!("standard error of {}", s.name))?;
                 }
             }
+            file.flush()?;
+            super::fault::stop("half", &index.to_string());
             for a in &result.arrays {
                 let ds = g
                     .new_dataset::<f64>()
@@ -249,31 +332,50 @@ impl OutputFile {
                     write_str(&ds, k, v)?;
                 }
             }
-            // Written last: a point without it was interrupted while being written.
-            write_u64(&g, "complete", 1)?;
-            self.file.flush()
-        };
-        write().map_err(|e| Error::hdf5(&self.partial, e))
+            write_u64(&g, "complete", 1)
+        })
     }
 
-    /// Record the run's wall time, close the file and move it to its requested name.
+    /// Record the run's wall time, assemble its file from the partial run's files,
+    /// move it to its requested name and remove the partial directory.
     pub fn finish(self, wall_time_s: f64) -> Result<PathBuf> {
-        let partial = self.partial.clone();
-        let close = || -> hdf5::Result<()> {
-            write_f64(&self.file, "wall_time_s", wall_time_s)?;
-            write_u64(&self.file, "complete", 1)?;
-            self.file.flush()?;
-            self.file.close()
-        };
-        close().map_err(|e| Error::hdf5(&partial, e))?;
-        std::fs::rename(&partial, &self.dest).map_err(|source| Error::Io {
+        let parts = super::OutputReader::open(&self.partial)?;
+        let assembled = self.partial.join(ASSEMBLED);
+        write_committed(&assembled, "assembled", |out| {
+            for name in parts.file().attr_names()? {
+                super::merge::copy_attr(parts.file(), out, &name)?;
+            }
+            write_f64(out, "wall_time_s", wall_time_s)?;
+            let group = out.create_group(POINTS_GROUP)?;
+            let indices = parts.indices();
+            for (k, &index) in indices.iter().enumerate() {
+                if k == indices.len() / 2 {
+                    out.flush()?;
+                    super::fault::stop("half", "assembled");
+                }
+                let dst = group.create_group(&point_name(index, self.points_total))?;
+                let src = parts
+                    .point_group(index)
+                    .map_err(|e| hdf5::Error::from(e.to_string()))?;
+                super::merge::copy_group(&src, &dst)?;
+            }
+            write_u64(out, "complete", 1)
+        })?;
+        drop(parts);
+        std::fs::rename(&assembled, &self.dest).map_err(|source| Error::Io {
             path: self.dest.clone(),
+            source,
+        })?;
+        sync_dir(&self.dest)?;
+        super::fault::stop("renamed", "assembled");
+        std::fs::remove_dir_all(&self.partial).map_err(|source| Error::Io {
+            path: self.partial.clone(),
             source,
         })?;
         Ok(self.dest)
     }
 
-    /// Where the file is being written.
+    /// Where the run is being written.
     pub fn partial(&self) -> &Path {
         &self.partial
     }
