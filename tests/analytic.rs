@@ -1,6 +1,6 @@
 //! Transport checks against closed-form results: Fresnel reflectance, unscattered
 //! transmission, multiple reflection in a slab, total internal reflection trapping,
-//! edge geometry, Henyey–Greenstein sampling and time of flight.
+//! edge geometry, the emitter's position, Henyey–Greenstein sampling and time of flight.
 
 mod common;
 use asemc::rng::{Purpose, Stream};
@@ -222,6 +222,41 @@ fn a_point_at_the_centre_of_a_cube_sends_a_sixth_through_each_face() {
     let t = transport(&centred_cube(1.0), 2);
     for ch in asemc::transport::tally::TIMED_EXITS {
         assert_channel_within_sigma(ch.name(), &t, ch, 1.0 / 6.0, 3.0);
+    }
+}
+
+/// The solid angle a rectangle [a₁, a₂] × [b₁, b₂] in a plane at distance d subtends at
+/// the point above the plane's origin: the sum over its corners of
+/// ± atan(ab / (d √(a² + b² + d²))), the corner form of the solid angle of a rectangle.
+fn rectangle_solid_angle(a: [f64; 2], b: [f64; 2], d: f64) -> f64 {
+    let f = |a: f64, b: f64| (a * b / (d * (a * a + b * b + d * d).sqrt())).atan();
+    f(a[1], b[1]) - f(a[0], b[1]) - f(a[1], b[0]) + f(a[0], b[0])
+}
+
+#[test]
+fn an_emitter_off_the_centre_sends_each_face_its_solid_angle() {
+    // source.x_um, source.y_um and source.depth_nm place the emitter at (2, −1) µm
+    // from the centre, 3.5 µm below the top of the index-matched 10 µm cube: each face
+    // takes the solid angle it subtends there over 4π, from 10 % to 25 %.
+    let mut c = centred_cube(1.0);
+    c.source.x_um = 2.0;
+    c.source.y_um = -1.0;
+    c.source.depth_nm = Some(3_500.0);
+    let t = transport(&c, 2);
+    let (x, y, z) = (2.0, -1.0, 3.5);
+    let (xs, ys, zs) = ([-5.0 - x, 5.0 - x], [-5.0 - y, 5.0 - y], [-z, 10.0 - z]);
+    let faces = [
+        (Channel::Top, rectangle_solid_angle(xs, ys, z)),
+        (Channel::Bottom, rectangle_solid_angle(xs, ys, 10.0 - z)),
+        (Channel::EdgeXPlus, rectangle_solid_angle(ys, zs, 5.0 - x)),
+        (Channel::EdgeXMinus, rectangle_solid_angle(ys, zs, 5.0 + x)),
+        (Channel::EdgeYPlus, rectangle_solid_angle(xs, zs, 5.0 - y)),
+        (Channel::EdgeYMinus, rectangle_solid_angle(xs, zs, 5.0 + y)),
+    ];
+    let total: f64 = faces.iter().map(|f| f.1).sum();
+    assert!((total - 4.0 * std::f64::consts::PI).abs() < 1e-12, "{total}");
+    for (ch, omega) in faces {
+        assert_channel_within_sigma(ch.name(), &t, ch, omega / (4.0 * std::f64::consts::PI), 3.0);
     }
 }
 
