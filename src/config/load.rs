@@ -249,9 +249,10 @@ fn deserialize(locator: &Locator, value: Value, point: Option<&PointContext>) ->
     serde_path_to_error::deserialize(value).map_err(|e| {
         let mut key = e.path().to_string();
         let inner = e.inner().message().to_string();
-        // For an unknown key, point at the key itself rather than its table.
-        if let Some(name) = inner
-            .strip_prefix("unknown field `")
+        // For an unknown or a missing key, point at the key itself rather than its table.
+        if let Some(name) = ["unknown field `", "missing field `"]
+            .iter()
+            .find_map(|p| inner.strip_prefix(p))
             .and_then(|r| r.split('`').next())
             && !key.ends_with(name)
         {
