@@ -95,6 +95,7 @@ fn absorbing_slab_transmits_exp_minus_mu_a_d() {
     );
     assert!((t.mean(Channel::AbsorbedFilm) - (1.0 - expected)).abs() < 1e-12);
     assert_eq!(t.mean(Channel::Top), 0.0);
+    assert_eq!(t.mean(Channel::Specular), 0.0);
 }
 
 #[test]
@@ -326,7 +327,8 @@ fn henyey_greenstein_sampling_follows_its_density() {
             .sum();
         assert!(chi2 < 43.82, "g = {g}: χ² = {chi2}");
         // The mean cosine is g.
-        let sd = ((1.0 - g * g) / samples as f64).sqrt().max(1e-3);
+        // One sample of cos θ has the variance E[cos²θ] − g² = (1 + 2g²)/3 − g² = (1 − g²)/3.
+        let sd = ((1.0 - g * g) / (3.0 * samples as f64)).sqrt();
         assert!(
             (mean / samples as f64 - g).abs() < 4.0 * sd,
             "g = {g}: <µ> = {}",

@@ -7,6 +7,10 @@ use asemc::ase::{self, AseOutput, AseSetup};
 use asemc::config::Config;
 use common::{mean_and_error, run_asemc, run_config, scratch, set_args, small_film, stripe_film};
 
+/// The books' balance the f64 rounding leaves, relative to what flowed through them:
+/// at most 3.0e-15 measured over these tests, so a tenfold regression fails.
+const BALANCE_ROUNDING: f64 = 1e-14;
+
 /// Threshold fluence of the seed paper's medium-crown sample, µJ/cm².
 const THRESHOLD_UJ_CM2: f64 = 2.7;
 
@@ -33,16 +37,15 @@ fn energy_is_conserved_from_a_tenth_to_a_hundred_times_threshold() {
             "{factor}× threshold: energy balance error {error:.2e}, {} packets, {} steps, stimulated {:.3e} photons for {:.3e} pump excitons",
             out.packets, out.steps, l.stimulated, l.pump_excitons
         );
-        // The books are exact in f64: only rounding is left.
+        // The books are exact in f64: only rounding is left (at most 3.0e-15 measured).
         assert!(
-            error.abs() <= 1e-9,
+            error.abs() <= BALANCE_ROUNDING,
             "{factor}× threshold: energy balance error {error:.3e}"
         );
-        // The books are not trivially balanced: photons were exchanged with the
-        // platelets and left through the exits.
-        assert!(
-            l.pump_excitons > 0.0 && l.auger + l.nonradiative + l.exits.iter().sum::<f64>() > 0.0
-        );
+        // The books are not trivially balanced: excitons were lost and photons left
+        // through the exits.
+        assert!(l.pump_excitons > 0.0 && l.auger + l.nonradiative > 0.0);
+        assert!(l.exits.iter().sum::<f64>() > 0.0, "{factor}×: no photon left");
         if factor >= 1.0 {
             assert!(
                 l.stimulated > 0.0 && l.absorbed > 0.0,
@@ -80,8 +83,12 @@ fn pump_excites_sigma_f_over_h_nu() {
     let r = ((1.75f64 - 1.0) / 2.75).powi(2);
     let rho: f64 = 0.25 / (729.0 * 1e-21);
     let ad: f64 = rho * 2.7e-13 * 150e-7;
-    let reduced = expected * (1.0 - r) * (1.0 - (-ad).exp()) / ad;
-    let sigma = (reduced / n).sqrt();
+    let top = expected * (1.0 - r);
+    let reduced = top * (1.0 - (-ad).exp()) / ad;
+    // A count's variance: its Poisson mean plus the spread of the means over the
+    // depth, the platelets sitting uniformly in it: E[m²] − E[m]² of m = top·e^{−αz}.
+    let spread = top * top * (1.0 - (-2.0 * ad).exp()) / (2.0 * ad) - reduced * reduced;
+    let sigma = ((reduced + spread) / n).sqrt();
     assert!(
         (out.mean_excitons_initial - reduced).abs() <= 3.0 * sigma,
         "⟨N⟩ = {} vs {reduced} (σ {sigma})",
@@ -134,7 +141,7 @@ fn three_cells_in_depth_follow_the_pumps_attenuation() {
     checked.check_invariants = true;
     let out = ase::run(&checked, 0, &|_| {});
     assert!(
-        out.ledger.balance_error().abs() <= 1e-9,
+        out.ledger.balance_error().abs() <= BALANCE_ROUNDING,
         "{}",
         out.ledger.balance_error()
     );
@@ -234,7 +241,8 @@ fn output_file_has_the_ase_datasets_and_summary_keys() {
     ] {
         assert!(point.get(key).is_some(), "summary lacks {key}");
     }
-    assert!(point["energy_balance_error"].as_f64().unwrap().abs() <= 1e-3);
+    let balance = point["energy_balance_error"].as_f64().unwrap();
+    assert!(balance.abs() <= BALANCE_ROUNDING, "{balance:e}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

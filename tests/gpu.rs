@@ -61,8 +61,22 @@ fn on_gpu(gpu: &Gpu, c: &Config) -> Tally {
     t
 }
 
+/// The GPU's and the CPU's passive transport trace every packet on the same random
+/// stream, so they differ by single precision's rounding alone, not by Monte Carlo
+/// noise: a channel's share within 1e-5 of itself (measured at most 2.5e-6) plus one
+/// packet in `packets` (a packet may take the other branch of a draw that falls within
+/// rounding of a threshold; none did here).
+fn assert_shared_streams(what: &str, gpu: f64, cpu: f64, packets: u64) {
+    let allowed = 1e-5 * cpu.abs() + 1.0 / packets as f64;
+    assert!(
+        (gpu - cpu).abs() <= allowed,
+        "{what}: GPU {gpu:.9} vs CPU {cpu:.9} on the same streams: {:.2e} apart (allowed {allowed:.2e})",
+        gpu - cpu
+    );
+}
+
 /// The GPU transport on the MCML slabs: within 3σ of van de Hulst's and MCML's
-/// reflectance and transmittance, and within 3σ (combined) of the CPU reference.
+/// reflectance and transmittance, and the CPU reference's on the same streams.
 #[test]
 fn gpu_transport_matches_the_mcml_benchmarks_and_the_cpu() {
     let Some(gpu) = gpu() else { return };
@@ -78,7 +92,8 @@ fn gpu_transport_matches_the_mcml_benchmarks_and_the_cpu() {
             cpu.photons as f64 / s,
             cpu.steps as f64 / s
         );
-        assert!((g.mean(Channel::Specular) - specular).abs() < 1e-6);
+        // Booked alike for every packet: single precision's rounding of R alone (2.8e-9 measured).
+        assert!((g.mean(Channel::Specular) - specular).abs() < 1e-8);
         for (channel, reference) in [(Channel::Top, top), (Channel::Bottom, bottom)] {
             let (v, e) = (g.mean(channel), g.stderr(channel));
             assert!(e > 0.0 && e < 1e-3, "{}: stderr {e}", channel.name());
@@ -92,20 +107,7 @@ fn gpu_transport_matches_the_mcml_benchmarks_and_the_cpu() {
         }
         for channel in Channel::ALL {
             let (a, b) = (g.mean(channel), cpu.mean(channel));
-            let e = g.stderr(channel).hypot(cpu.stderr(channel));
-            // Channels booked the same for every packet (the specular reflection) or
-            // never have no Monte Carlo error; single precision leaves ~1e-9 of noise.
-            if e > 1e-8 {
-                assert_within_sigma(
-                    &format!("GPU vs CPU n = {n} {}", channel.name()),
-                    a,
-                    e,
-                    b,
-                    3.0,
-                );
-            } else {
-                assert!((a - b).abs() < 1e-6, "{}: {a} vs {b}", channel.name());
-            }
+            assert_shared_streams(&format!("n = {n} {}", channel.name()), a, b, cpu.photons);
         }
     }
 }
@@ -137,12 +139,7 @@ fn packets_past_the_devices_loop_limit_are_traced_on_the_cpu() {
     );
     for channel in Channel::ALL {
         let (a, b) = (g.mean(channel), cpu.mean(channel));
-        let e = g.stderr(channel).hypot(cpu.stderr(channel));
-        assert!(
-            (a - b).abs() <= 3.0 * e + 1e-6,
-            "{}: GPU {a} vs CPU {b}",
-            channel.name()
-        );
+        assert_shared_streams(channel.name(), a, b, cpu.photons);
     }
 }
 
@@ -208,7 +205,7 @@ fn a_pump_run_on_the_gpu_backend() {
     println!("edge photons: gpu {g_edge}, cpu {c_edge}; energy balance error {g_balance:.2e}");
     assert!(g_edge > 0.0 && c_edge > 0.0);
     assert!(
-        g_balance.abs() <= 1e-6,
+        g_balance.abs() <= common::GPU_BALANCE_ROUNDING,
         "energy balance error {g_balance:e}"
     );
     std::fs::remove_dir_all(&dir).ok();
@@ -233,18 +230,7 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
             if name.ends_with("_stderr") {
                 continue;
             }
-            let err = |p: &asemc::output::PointRecord| {
-                p.scalars
-                    .iter()
-                    .find(|(k, _)| *k == format!("{name}_stderr"))
-                    .map_or(0.0, |v| v.1)
-            };
-            let e = err(pg).hypot(err(pc));
-            if e > 1e-8 {
-                assert_within_sigma(name, *vg, e, *vc, 3.0);
-            } else {
-                assert!((vg - vc).abs() < 1e-6, "{name}: {vg} vs {vc}");
-            }
+            assert_shared_streams(name, *vg, *vc, 50_000);
         }
     }
     std::fs::remove_dir_all(&dir).ok();

@@ -270,9 +270,13 @@ fn spontaneous_emission_on_the_device_draws_as_the_host() {
                 chi2 += (g - e).powi(2) / e;
                 groups += 1;
             }
-            let dof = groups as f64;
+            // Each cell's number of draws is fixed: one constraint a cell.
+            let cells_drawn = (0..cells)
+                .filter(|c| expected[c * classes..(c + 1) * classes].iter().any(|e| *e > 0.0))
+                .count();
+            let dof = (groups - cells_drawn) as f64;
             println!(
-                "{shape}, cone {cone}°: {who}'s platelets: χ² = {chi2:.1} over {groups} groups"
+                "{shape}, cone {cone}°: {who}'s platelets: χ² = {chi2:.1} over {groups} groups in {cells_drawn} cells"
             );
             assert!(
                 chi2 < dof + 4.0 * (2.0 * dof).sqrt(),
@@ -832,7 +836,7 @@ fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
         );
         // The device sums in fixed point, the host in f64: the books stay exact.
         assert!(
-            error.abs() <= 1e-6,
+            error.abs() <= common::GPU_BALANCE_ROUNDING,
             "{factor}×: energy balance error {error:.3e}"
         );
         if factor >= 1.0 {
@@ -848,11 +852,16 @@ fn energy_is_conserved_on_the_gpu_from_a_tenth_to_a_hundred_times_threshold() {
 /// sums of the same packets (every term out of a tiny unit's range, so that the host
 /// sums every dispatch, as it does one with a term too large). The runs take the same
 /// paths, so every total differs by the rounding of the host's double-precision sums
-/// alone (the device's are exact sums of the terms in single precision): at most
-/// 2^-52 of the photons that ever flew (the spontaneous and the stimulated ones) an
-/// added term (a packet's exchange with a cell takes a path segment at least, its
-/// exit one packet). Everything else is the same to the bit. Time bins of 10 fs
-/// against 20 fs steps: steps straddle bins.
+/// alone (the device's are exact sums of the terms in single precision). A sum of n
+/// terms in double precision is off by at most n·2^-52·Σ|termᵢ| (a packet's exchange
+/// with a cell takes a path segment at least, its exit one packet). Σ|termᵢ| is the
+/// total itself for the sums of positive terms (exchanges, exits, every spectrum bin;
+/// the time bins are bounded by the photons that flew, see below). Roulette's terms have both signs: each play moves at most
+/// (1/p − 1)·threshold of the packet's birth weight, the birth weights add up to the
+/// spontaneous photons, and a packet plays 1/(1 − p) times on average, so
+/// Σ|termᵢ| ≤ 2·(1/p − 1)·threshold·spontaneous, far below roulette's net. Everything
+/// else is the same to the bit. Time bins of 10 fs against 20 fs steps: steps
+/// straddle bins.
 #[test]
 fn tallies_summed_on_the_device_are_the_hosts() {
     let Some(gpu) = gpu() else { return };
@@ -876,22 +885,28 @@ fn tallies_summed_on_the_device_are_the_hosts() {
     assert!(on_host_h >= host.steps);
     assert_eq!(device.photon_segments, host.photon_segments);
     assert_eq!(device.populations, host.populations);
-    let flew = host.ledger.spontaneous + host.ledger.stimulated;
-    let allowed = |terms: u64| terms as f64 * f64::EPSILON * flew;
+    let allowed = |terms: u64, gross: f64| terms as f64 * f64::EPSILON * gross;
     let (d, h) = (&device.ledger, &host.ledger);
     let (segments, packets) = (host.photon_segments, host.packets);
+    let r = setup.roulette;
+    let roulette_gross = 2.0 * (1.0 / r.survival - 1.0) * r.threshold * h.spontaneous;
+    println!(
+        "roulette: net {:.3e}, gross at most {roulette_gross:.3e} photons",
+        h.roulette_net
+    );
+    assert!(allowed(segments, roulette_gross) < 1e-3 * h.roulette_net.abs());
     let summed = [
-        ("stimulated", d.stimulated, h.stimulated, segments),
-        ("absorbed", d.absorbed, h.absorbed, segments),
-        ("background", d.background, h.background, segments),
-        ("roulette", d.roulette_net, h.roulette_net, segments),
-        ("detector", d.exits[0], h.exits[0], packets),
-        ("other edges", d.exits[1], h.exits[1], packets),
-        ("surface", d.exits[2], h.exits[2], packets),
-        ("substrate", d.exits[3], h.exits[3], packets),
+        ("stimulated", d.stimulated, h.stimulated, segments, h.stimulated),
+        ("absorbed", d.absorbed, h.absorbed, segments, h.absorbed),
+        ("background", d.background, h.background, segments, h.background),
+        ("roulette", d.roulette_net, h.roulette_net, segments, roulette_gross),
+        ("detector", d.exits[0], h.exits[0], packets, h.exits[0]),
+        ("other edges", d.exits[1], h.exits[1], packets, h.exits[1]),
+        ("surface", d.exits[2], h.exits[2], packets, h.exits[2]),
+        ("substrate", d.exits[3], h.exits[3], packets, h.exits[3]),
     ];
-    for (name, a, b, terms) in summed {
-        let allowed = allowed(terms);
+    for (name, a, b, terms, gross) in summed {
+        let allowed = allowed(terms, gross);
         println!(
             "{name}: device {a:.9e}, host {b:.9e}, difference {:.2e} (allowed {allowed:.2e})",
             a - b
@@ -916,11 +931,25 @@ fn tallies_summed_on_the_device_are_the_hosts() {
     ];
     for (name, a, b) in channels {
         let filled = b.iter().filter(|&&x| x > 0.0).count();
+        // A spectrum bin is a sum of positive terms. An exit's time bin is found in
+        // single precision on the device and in double on the host, so a packet that
+        // leaves within rounding of a bin's edge may land in the next bin: a time bin
+        // may differ by such a packet's weight, bounded by the rounding of every
+        // photon that flew.
+        let flew = h.spontaneous + h.stimulated;
         let worst = a
             .iter()
             .zip(b.iter())
-            .map(|(x, y)| (x - y).abs() / allowed(packets))
+            .filter(|(_, y)| **y > 0.0)
+            .map(|(x, y)| {
+                let gross = if name == "trace" { flew } else { *y };
+                (x - y).abs() / allowed(packets, gross)
+            })
             .fold(0.0, f64::max);
+        assert!(
+            name == "trace" || a.iter().zip(b.iter()).all(|(x, y)| *y > 0.0 || x == y),
+            "{name}: a bin empty on the host is filled on the device"
+        );
         println!(
             "{name}: {filled} of {} bins filled; largest difference {worst:.2e} of allowed",
             b.len()
@@ -1074,7 +1103,8 @@ fn packets_meeting_many_cells_in_a_step_are_followed_on_the_cpu() {
     );
     assert!(overflowed > 100);
     for (k, (a, b)) in g.ledger.exits.iter().zip(&cpu.ledger.exits).enumerate() {
-        assert!((a - b).abs() <= 1e-3 * b, "exit {k}: gpu {a:e}, cpu {b:e}");
+        // Single precision's rounding alone: at most 3.0e-7 of each exit measured.
+        assert!((a - b).abs() <= 1e-5 * b, "exit {k}: gpu {a:e}, cpu {b:e}");
     }
 }
 
@@ -1105,11 +1135,15 @@ fn packets_past_the_devices_loop_limit_in_a_step_are_followed_on_the_cpu() {
     if gpu.is_software() {
         assert!(overflowed > 0);
     }
-    let close = |a: f64, b: f64| (a - b).abs() <= 1e-3 * b.abs();
-    assert!(close(g.segments as f64, cpu.segments as f64));
-    assert!(close(g.ledger.in_flight, cpu.ledger.in_flight));
+    // Some 10⁵ segments a packet: a few packets take another branch at a draw within
+    // single precision's rounding of its threshold, and their paths part. Measured:
+    // segments 1.9e-5 apart, light in flight 2.7e-6, the exits 4e-7 but the few
+    // photons of the surface 2.2e-4.
+    let close = |a: f64, b: f64, within: f64| (a - b).abs() <= within * b.abs();
+    assert!(close(g.segments as f64, cpu.segments as f64, 1e-4));
+    assert!(close(g.ledger.in_flight, cpu.ledger.in_flight, 1e-4));
     for (k, (a, b)) in g.ledger.exits.iter().zip(&cpu.ledger.exits).enumerate() {
-        assert!(close(*a, *b), "exit {k}: gpu {a:e}, cpu {b:e}");
+        assert!(close(*a, *b, 1e-3), "exit {k}: gpu {a:e}, cpu {b:e}");
     }
 }
 
@@ -1223,13 +1257,5 @@ fn small_signal_vsl_on_the_gpu_returns_the_configured_gain_and_the_cpus_output()
     }
     let configured = configured_gain(&resolved.points[0]);
     let fit = fit_vsl(&lengths, &output).expect("a VSL fit");
-    println!(
-        "GPU: fitted g = {:.2} ± {:.2} cm⁻¹ (configured {configured:.2} cm⁻¹)",
-        fit.gain, fit.gain_uncertainty
-    );
-    assert!(
-        (fit.gain - configured).abs() <= 0.03 * configured,
-        "fitted g = {:.2} cm⁻¹, configured {configured:.2} cm⁻¹",
-        fit.gain
-    );
+    common::assert_vsl_gain("GPU", &fit, configured, &resolved.points[0]);
 }

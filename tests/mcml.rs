@@ -18,8 +18,7 @@ fn slab(n: f64) -> Config {
 
 /// The slab of index `n` against its references (the columns of the tables): the
 /// specular reflectance equals `specular`; the diffuse reflectance (top) and the total
-/// transmittance (bottom), each within 3σ of `diffuse` and `transmitted` and within
-/// 0.005 absolute.
+/// transmittance (bottom), each within 3σ of `diffuse` and `transmitted`.
 fn check(n: f64, specular: f64, diffuse: f64, transmitted: f64) {
     let c = &slab(n);
     assert!(c.source.photons >= 1_000_000);
@@ -37,11 +36,6 @@ fn check(n: f64, specular: f64, diffuse: f64, transmitted: f64) {
             channel.name()
         );
         assert_within_sigma(channel.name(), value, stderr, reference, 3.0);
-        assert!(
-            (value - reference).abs() <= 0.005,
-            "{}: {value} vs {reference}",
-            channel.name()
-        );
     }
 }
 
@@ -68,10 +62,10 @@ fn weight_is_conserved_up_to_roulette_noise() {
     .iter()
     .map(|&ch| t.mean(ch))
     .sum();
-    // Roulette adds or removes weight at random with zero mean; its noise is far
-    // below the tallies' own standard errors.
-    assert!(
-        (out - 1.0).abs() < 3.0 * t.stderr(Channel::AbsorbedTotal),
-        "sum {out}"
-    );
+    // Roulette adds or removes weight at random with zero mean: the sum is 1 within
+    // its noise, far below the tallies' own standard errors.
+    let bound = common::roulette_bound(&c, t.photons);
+    println!("channels sum to 1 {:+.2e} (roulette bound {bound:.2e})", out - 1.0);
+    assert!((out - 1.0).abs() <= bound, "sum {out}, bound {bound:.2e}");
+    assert!(bound < t.stderr(Channel::AbsorbedTotal), "a bound below the tallies' noise");
 }

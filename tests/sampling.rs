@@ -60,7 +60,7 @@ fn weight_tree_draws_in_proportion_to_weights_as_they_change() {
 
 /// Both homogeneous line shapes are 1 at the centre and ½ at the half width, and their
 /// sampled offsets follow the normalised shape: over 20 bins across ±4 half widths and
-/// two tail bins, χ² of 10⁵ draws below 48.27 (21 degrees of freedom, p = 0.001), each
+/// two tail bins, χ² of 10⁵ draws below 46.80 (21 degrees of freedom, p = 0.001), each
 /// bin's probability the integral of φ/∫φ by Simpson's rule (∫φ = π·HWHM for the
 /// Lorentzian, √(π/ln 2)·HWHM for the Gaussian).
 #[test]
@@ -108,6 +108,7 @@ fn line_shapes_draw_offsets_from_their_densities() {
             .zip(&p)
             .map(|(&c, &q)| (f64::from(c) - n as f64 * q).powi(2) / (n as f64 * q))
             .sum();
-        assert!(chi2 < 48.27, "{shape:?}: χ² = {chi2:.1}");
+        eprintln!("{shape:?}: χ² = {chi2:.2}");
+        assert!(chi2 < 46.80, "{shape:?}: χ² = {chi2:.1}");
     }
 }

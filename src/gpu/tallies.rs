@@ -198,8 +198,8 @@ mod tests {
         heaviest: f64,
     ) -> (Vec<GpuPacket>, Vec<MovedPacket>, Vec<Entry>) {
         let mut rng = Stream::new(5, Purpose::Photon, 0, 0, 0);
-        // A term of 2^-40 to 2^20 of the heaviest weight (most of them exact in the
-        // fixed point, the smallest rounded), of either sign where `signed`.
+        // A term of 2^-40 to 2^20 of the heaviest weight (those up to 2^40 of it in the
+        // fixed point's range, and every one exact there), of either sign where `signed`.
         let mut term = |signed: bool| -> f32 {
             let x = (heaviest * (rng.uniform() * 60.0 - 40.0).exp2()) as f32;
             if signed && rng.uniform() < 0.5 { -x } else { x }
@@ -308,6 +308,14 @@ mod tests {
         let expected = expected_totals(&packets_in, &moved, &entries, (bins, time_bins), scale);
         // Every word of the totals in use, and negative terms among them.
         assert!(expected[STIMULATED] > 1 << 96 && moved.iter().any(|m| m.roulette_net < 0.0));
+        // A single-precision term of at least 2^-40 of the heaviest weight is a whole
+        // number of the fixed point's units: the rounding above leaves it as it is.
+        let exact = |x: f32| {
+            let u = f64::from(x) * scale;
+            f64::from(x).abs() < heaviest * 2f64.powi(-40) || u == u.round()
+        };
+        assert!(entries.iter().all(|e| exact(e.stimulated) && exact(e.absorbed)));
+        assert!(moved.iter().all(|m| exact(m.roulette_net) && exact(m.background)));
 
         let bytes = 16 * expected.len() as u64;
         let (texture, view) = gpu.texture(

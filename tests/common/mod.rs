@@ -270,3 +270,40 @@ pub fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, m: usize) -> f64 {
         * h
         / 3.0
 }
+
+/// Assert a VSL fit's gain against the medium's `configured` one: within 3σ of the fit's
+/// own error, plus the bias of the detector cone. Inside the acceptance cone (θ in the
+/// film) a path is longer than the stripe by up to 1/cos θ − 1, so the fitted g may lie
+/// that fraction below the medium's: a bias the fit's σ (from the scatter about the
+/// fit) does not hold.
+pub fn assert_vsl_gain(what: &str, fit: &asemc::analysis::fit::VslFit, configured: f64, c: &Config) {
+    let sigma = fit.gain_uncertainty / 1.96;
+    let inside = (c.detector.acceptance_half_angle_deg.to_radians().sin() / c.film.refractive_index).asin();
+    let cone = (1.0 / inside.cos() - 1.0) * configured.abs();
+    println!(
+        "{what}: fitted g = {:.2} ± {sigma:.2} cm⁻¹ (configured {configured:.2} cm⁻¹, cone bias ≤ {cone:.2} cm⁻¹)",
+        fit.gain
+    );
+    assert!(
+        (fit.gain - configured).abs() <= 3.0 * sigma + cone,
+        "{what}: fitted g = {:.2} ± {sigma:.2} cm⁻¹, configured {configured:.2} cm⁻¹",
+        fit.gain
+    );
+}
+
+/// How far the passive transport's channels may sum from 1 for `packets` packets of `c`:
+/// Russian roulette's net weight, zero on average, at 5σ. A play at weight w below the
+/// threshold adds w(1/p − 1) with chance p and removes w otherwise, a variance of
+/// w²(1/p − 1) ≤ (1/p − 1)·threshold²; a packet plays 1/(1 − p) times on average (it
+/// plays again only if it survived), at most twice counted here.
+pub fn roulette_bound(c: &Config, packets: u64) -> f64 {
+    let (threshold, p) = (c.run.roulette_weight, c.run.roulette_survival);
+    let n = packets as f64;
+    5.0 * threshold * ((1.0 / p - 1.0) * 2.0 * n).sqrt() / n
+}
+
+/// How far the GPU's books may be from balance, relative to what flowed through them:
+/// the device's terms are single precision, each rounded by at most 2⁻²⁴ of itself
+/// before the exact fixed-point sums, so the balance is off by at most twice that
+/// (3.7e-8 measured, so a tenfold regression fails).
+pub const GPU_BALANCE_ROUNDING: f64 = 1.0 / (1u64 << 23) as f64;
