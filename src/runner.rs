@@ -30,39 +30,66 @@ static WRITING: Mutex<Option<Writing>> = Mutex::new(None);
 /// Points complete in the partial run.
 static POINTS_DONE: AtomicUsize = AtomicUsize::new(0);
 static INTERRUPT: Once = Once::new();
+/// Set by Ctrl-C: a write in progress ends, and the run stops after it.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// On Ctrl-C: wait for a write in progress, say where the finished points are and how
-/// to continue, and exit with status 130. Every point is committed as it finishes, so
-/// the partial run holds every finished point.
+/// Say where the run stands and exit with status 130 (Ctrl-C).
+fn exit_interrupted(state: Option<&Writing>) -> ! {
+    match state {
+        Some(Writing::Partial(partial, total)) => eprintln!(
+            "\nasemc: interrupted; {} of {total} points are in {}; run the same command with --resume to continue",
+            POINTS_DONE.load(Ordering::SeqCst),
+            partial.display()
+        ),
+        Some(Writing::Finished(dest)) => eprintln!(
+            "\nasemc: interrupted after the run was written to {}",
+            dest.display()
+        ),
+        None => {}
+    }
+    std::process::exit(130);
+}
+
+/// After a write: stop here if Ctrl-C came during it.
+fn stop_if_interrupted() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        let state = WRITING.lock();
+        exit_interrupted(state.as_ref().ok().and_then(|s| s.as_ref()));
+    }
+}
+
+/// On Ctrl-C: say where the finished points are and how to continue, and exit with
+/// status 130, at once if no write is in progress, else as soon as the write ends
+/// (the writer sees the flag). Every point is committed as it finishes, so the partial
+/// run holds every finished point.
 fn handle_interrupt(partial: PathBuf, points_total: usize) {
     if let Ok(mut run) = WRITING.lock() {
         *run = Some(Writing::Partial(partial, points_total));
     }
     INTERRUPT.call_once(|| {
         let _ = ctrlc::set_handler(|| {
-            match WRITING.lock().as_deref() {
-                Ok(Some(Writing::Partial(partial, total))) => eprintln!(
-                    "\nasemc: interrupted; {} of {total} points are in {}; run the same command with --resume to continue",
-                    POINTS_DONE.load(Ordering::SeqCst),
-                    partial.display()
-                ),
-                Ok(Some(Writing::Finished(dest))) => eprintln!(
-                    "\nasemc: interrupted after the run was written to {}",
-                    dest.display()
-                ),
-                _ => {}
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            // No write in progress: stop now, holding the lock so that none starts.
+            if let Ok(state) = WRITING.try_lock() {
+                exit_interrupted(state.as_ref());
             }
-            std::process::exit(130);
         });
     });
 }
 
-/// With `--resume`, a finished file of the same config (and shard) needs no work.
+/// With `--resume`, a finished file of the same config (and shard) needs no work; a
+/// partial run left beside it (its removal cut short) is removed. A finished file of
+/// another config is refused, unless a partial run beside it is to be resumed.
 fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
-    if partial_path(dest).exists() || !dest.exists() {
+    if !dest.exists() {
         return Ok(false);
     }
+    let partial = partial_path(dest).exists();
     let reader = OutputReader::open(dest)?;
+    let same = reader.root_str("config_toml")? == meta.config_toml && reader.shard()? == meta.shard;
+    if !same && partial {
+        return Ok(false);
+    }
     if reader.root_str("config_toml")? != meta.config_toml {
         return Err(Error::Input {
             path: dest.to_path_buf(),
@@ -80,7 +107,12 @@ fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
             ),
         });
     }
-    Ok(reader.points()?.len() == meta.points_expected())
+    let finished = reader.points()?.len() == meta.points_expected();
+    if finished && partial {
+        drop(reader);
+        output::discard_partial(dest)?;
+    }
+    Ok(finished)
 }
 
 /// How to run: the options of `asemc run` (their docs are its help).
@@ -201,6 +233,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         POINTS_DONE.store(opened.1.len(), Ordering::SeqCst);
         opened
     };
+    stop_if_interrupted();
     if let Progress::Bar(bar) = &progress {
         let skipped: u64 = done.iter().map(|&i| work_units(&resolved.points[i])).sum();
         bar.set_length(total_work - skipped);
@@ -236,6 +269,7 @@ pub fn run(resolved: &Resolved, opts: &RunOptions) -> Result<RunReport> {
         photons += result.photons;
         busy_s += result.wall_time_s;
         log_point_done(&progress, i, n_points, &params, &result);
+        stop_if_interrupted();
     }
     let wall_time_s = start.elapsed().as_secs_f64();
     let output = finish_output(out, &progress, wall_time_s, n_points)?;
@@ -278,7 +312,7 @@ fn run_metadata(
     }
 }
 
-/// The output file and the points it holds: with `--resume` the partial file, else a new one.
+/// The output and the points it holds: with `--resume` the partial run, else a new one.
 fn open_output(
     opts: &RunOptions,
     meta: &RunMetadata,
@@ -376,6 +410,7 @@ fn finish_output(
         }
         output
     };
+    stop_if_interrupted();
     if let Progress::Bar(bar) = progress {
         bar.finish_and_clear();
     }

@@ -255,7 +255,10 @@ fn an_emitter_off_the_centre_sends_each_face_its_solid_angle() {
         (Channel::EdgeYMinus, rectangle_solid_angle(xs, zs, 5.0 + y)),
     ];
     let total: f64 = faces.iter().map(|f| f.1).sum();
-    assert!((total - 4.0 * std::f64::consts::PI).abs() < 1e-12, "{total}");
+    assert!(
+        (total - 4.0 * std::f64::consts::PI).abs() < 1e-12,
+        "{total}"
+    );
     for (ch, omega) in faces {
         assert_channel_within_sigma(ch.name(), &t, ch, omega / (4.0 * std::f64::consts::PI), 3.0);
     }

@@ -45,7 +45,10 @@ fn energy_is_conserved_from_a_tenth_to_a_hundred_times_threshold() {
         // The books are not trivially balanced: excitons were lost and photons left
         // through the exits.
         assert!(l.pump_excitons > 0.0 && l.auger + l.nonradiative > 0.0);
-        assert!(l.exits.iter().sum::<f64>() > 0.0, "{factor}×: no photon left");
+        assert!(
+            l.exits.iter().sum::<f64>() > 0.0,
+            "{factor}×: no photon left"
+        );
         if factor >= 1.0 {
             assert!(
                 l.stimulated > 0.0 && l.absorbed > 0.0,

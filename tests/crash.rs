@@ -71,7 +71,11 @@ fn quick_run(dir: &Path, out: &str, fault: Option<&str>, resume: bool) -> Output
 fn a_kill_or_interrupt_anywhere_in_a_write_resumes_to_the_uninterrupted_run() {
     let dir = scratch("fault-in-write");
     let whole = quick_run(&dir, "whole.h5", None, false);
-    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
     let reference = contents(&dir.join("whole.h5"));
     let places = [
         "created@run",
@@ -126,7 +130,11 @@ fn a_kill_or_interrupt_anywhere_in_a_write_resumes_to_the_uninterrupted_run() {
             let log = String::from_utf8_lossy(&resumed.stderr);
             assert!(resumed.status.success(), "{fault}: resume\n{log}");
             assert!(!partial.exists(), "{fault}: the partial run is gone");
-            assert_eq!(contents(&dest), reference, "{fault}: resumed ≠ uninterrupted");
+            assert_eq!(
+                contents(&dest),
+                reference,
+                "{fault}: resumed ≠ uninterrupted"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).ok();
@@ -153,8 +161,16 @@ fn a_write_that_fails_keeps_the_finished_points_and_says_how_to_resume() {
             "sweep.axes=[{key = \"tally.time_bins\", values = [10, 20000]}]".into(),
         ]
     };
-    let whole = asemc().current_dir(&dir).args(args("whole.h5")).output().unwrap();
-    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    let whole = asemc()
+        .current_dir(&dir)
+        .args(args("whole.h5"))
+        .output()
+        .unwrap();
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
     let limited = unsafe {
         asemc()
             .current_dir(&dir)
@@ -176,17 +192,104 @@ fn a_write_that_fails_keeps_the_finished_points_and_says_how_to_resume() {
     let log = String::from_utf8_lossy(&limited.stderr);
     assert_eq!(limited.status.code(), Some(1), "{log}");
     assert!(
-        log.contains("writing sweep point 1") && log.contains("full.h5.partial") && log.contains("--resume"),
+        log.contains("writing sweep point 1")
+            && log.contains("full.h5.partial")
+            && log.contains("--resume"),
         "{log}"
     );
     assert!(!dir.join("full.h5").exists());
-    let held = OutputReader::open(&dir.join("full.h5.partial")).unwrap().points().unwrap();
+    let held = OutputReader::open(&dir.join("full.h5.partial"))
+        .unwrap()
+        .points()
+        .unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].index, 0);
     let mut resume = args("full.h5");
     resume.push("--resume".into());
     let resumed = asemc().current_dir(&dir).args(resume).output().unwrap();
-    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
-    assert_eq!(contents(&dir.join("full.h5")), contents(&dir.join("whole.h5")));
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(
+        contents(&dir.join("full.h5")),
+        contents(&dir.join("whole.h5"))
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_partial_run_is_written_by_one_process_and_a_foreign_directory_is_kept() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch("partial-lock");
+    let cfg = configs_dir().join("quickstart.toml");
+    let args = [
+        "run",
+        cfg.to_str().unwrap(),
+        "-o",
+        "l.h5",
+        "--backend",
+        "cpu",
+        "--set",
+        "source.photons=4000000000",
+        "--set",
+        "sweep.axes=[{key = \"source.photons\", values = [2000, 4000000000]}]",
+    ];
+    // The first run holds its partial run while it works on point 1.
+    let mut first = asemc()
+        .current_dir(&dir)
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = first.stderr.take().unwrap();
+    for line in BufReader::new(stderr).lines() {
+        if line.unwrap().contains("point 1/2 done") {
+            break;
+        }
+    }
+    for extra in [&["--resume"][..], &[]] {
+        let second = asemc()
+            .current_dir(&dir)
+            .args(args)
+            .args(extra)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&second.stderr);
+        assert_eq!(second.status.code(), Some(2), "{extra:?}: {log}");
+        assert!(
+            log.contains("being written by another asemc process"),
+            "{log}"
+        );
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The first run's finished point survived the second's attempts.
+    let held = OutputReader::open(&dir.join("l.h5.partial"))
+        .unwrap()
+        .points()
+        .unwrap();
+    assert_eq!(held.len(), 1);
+
+    // A directory of the user's own where a partial run would go is not deleted.
+    std::fs::create_dir(dir.join("mine.h5.partial")).unwrap();
+    std::fs::write(dir.join("mine.h5.partial/notes.txt"), "mine").unwrap();
+    let refused = asemc()
+        .current_dir(&dir)
+        .args([
+            "run",
+            cfg.to_str().unwrap(),
+            "-o",
+            "mine.h5",
+            "--set",
+            "source.photons=1000",
+        ])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{log}");
+    assert!(log.contains("not a partial asemc run"), "{log}");
+    assert!(dir.join("mine.h5.partial/notes.txt").exists());
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -30,7 +30,11 @@ fn noise_free_vsl_curves_return_their_gain_to_1e_9() {
             "g = {g}: fit {}",
             fit.gain
         );
-        assert!((fit.amplitude / 3.7e4 - 1.0).abs() < 1e-9, "{}", fit.amplitude);
+        assert!(
+            (fit.amplitude / 3.7e4 - 1.0).abs() < 1e-9,
+            "{}",
+            fit.amplitude
+        );
     }
 }
 

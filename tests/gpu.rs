@@ -543,7 +543,7 @@ fn check_reports_the_gpu_memory_of_a_run() {
 }
 
 /// A device error in the middle of a sweep, passive or pump, ends the run with a
-/// one-line message (exit 1), the points already finished stay in the partial file,
+/// one-line message (exit 1), the points already finished stay in the partial run,
 /// and `--resume` completes the run to the same results as an uninterrupted one.
 #[test]
 fn a_device_error_keeps_the_finished_points() {

@@ -272,7 +272,11 @@ fn spontaneous_emission_on_the_device_draws_as_the_host() {
             }
             // Each cell's number of draws is fixed: one constraint a cell.
             let cells_drawn = (0..cells)
-                .filter(|c| expected[c * classes..(c + 1) * classes].iter().any(|e| *e > 0.0))
+                .filter(|c| {
+                    expected[c * classes..(c + 1) * classes]
+                        .iter()
+                        .any(|e| *e > 0.0)
+                })
                 .count();
             let dof = (groups - cells_drawn) as f64;
             println!(
@@ -896,10 +900,28 @@ fn tallies_summed_on_the_device_are_the_hosts() {
     );
     assert!(allowed(segments, roulette_gross) < 1e-3 * h.roulette_net.abs());
     let summed = [
-        ("stimulated", d.stimulated, h.stimulated, segments, h.stimulated),
+        (
+            "stimulated",
+            d.stimulated,
+            h.stimulated,
+            segments,
+            h.stimulated,
+        ),
         ("absorbed", d.absorbed, h.absorbed, segments, h.absorbed),
-        ("background", d.background, h.background, segments, h.background),
-        ("roulette", d.roulette_net, h.roulette_net, segments, roulette_gross),
+        (
+            "background",
+            d.background,
+            h.background,
+            segments,
+            h.background,
+        ),
+        (
+            "roulette",
+            d.roulette_net,
+            h.roulette_net,
+            segments,
+            roulette_gross,
+        ),
         ("detector", d.exits[0], h.exits[0], packets, h.exits[0]),
         ("other edges", d.exits[1], h.exits[1], packets, h.exits[1]),
         ("surface", d.exits[2], h.exits[2], packets, h.exits[2]),

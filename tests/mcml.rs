@@ -65,7 +65,13 @@ fn weight_is_conserved_up_to_roulette_noise() {
     // Roulette adds or removes weight at random with zero mean: the sum is 1 within
     // its noise, far below the tallies' own standard errors.
     let bound = common::roulette_bound(&c, t.photons);
-    println!("channels sum to 1 {:+.2e} (roulette bound {bound:.2e})", out - 1.0);
+    println!(
+        "channels sum to 1 {:+.2e} (roulette bound {bound:.2e})",
+        out - 1.0
+    );
     assert!((out - 1.0).abs() <= bound, "sum {out}, bound {bound:.2e}");
-    assert!(bound < t.stderr(Channel::AbsorbedTotal), "a bound below the tallies' noise");
+    assert!(
+        bound < t.stderr(Channel::AbsorbedTotal),
+        "a bound below the tallies' noise"
+    );
 }

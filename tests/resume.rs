@@ -1,4 +1,4 @@
-//! Interrupted runs: a run killed with SIGKILL leaves only its partial file, and
+//! Interrupted runs: a run killed with SIGKILL leaves only its partial run, and
 //! `--resume` completes it to the same datasets as an uninterrupted run.
 
 mod common;

@@ -4,9 +4,9 @@
 //! detector cone's bound on the paths' excess length.
 
 mod common;
+use asemc::analysis::fit::fit_vsl;
 use asemc::ase::tally::Exit;
 use asemc::ase::{self, AseSetup};
-use asemc::analysis::fit::fit_vsl;
 use asemc::config::load;
 use common::{STEADY_FROM_PS, configs_dir, configured_gain};
 
@@ -34,7 +34,8 @@ fn small_signal_vsl_returns_the_configured_gain() {
     let g_configured = configured_gain(&resolved.points[0]);
     let fit = fit_vsl(&lengths, &output).unwrap();
     common::assert_vsl_gain("CPU", &fit, g_configured, &resolved.points[0]);
-    let rms = (fit.residuals.iter().map(|r| r * r).sum::<f64>() / fit.residuals.len() as f64).sqrt();
+    let rms =
+        (fit.residuals.iter().map(|r| r * r).sum::<f64>() / fit.residuals.len() as f64).sqrt();
     println!("rms of I about the fit {rms:.4}");
     // The curve itself follows the law: small scatter about the fit, and clearly
     // super-linear (gL reaches about 3).

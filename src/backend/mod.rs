@@ -104,7 +104,11 @@ pub fn choose_adapter(
         if adapters.is_empty() {
             "none".to_string()
         } else {
-            adapters.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            adapters
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     let candidates: Vec<usize> = match wanted {
@@ -124,7 +128,10 @@ pub fn choose_adapter(
         None => (0..adapters.len()).collect(),
     };
     // The first of the most preferred kind, in the order wgpu lists them.
-    let best = candidates.iter().copied().min_by_key(|&i| rank(&adapters[i]));
+    let best = candidates
+        .iter()
+        .copied()
+        .min_by_key(|&i| rank(&adapters[i]));
     match (choice, best) {
         (BackendChoice::Auto, Some(i)) if adapters[i].is_software() => AdapterChoice::Cpu(format!(
             "backend auto: the only adapter{}, {}, run{} on the CPU and {} slower than the CPU backend (--backend gpu uses {}); using ",
@@ -151,7 +158,7 @@ pub fn choose_adapter(
 /// What [`open_adapter`] opened.
 pub enum Opened {
     /// A device, and the log line saying which and why.
-    Gpu(Gpu, String),
+    Gpu(Box<Gpu>, String),
     /// No device: the CPU, and the start of the log line saying why.
     Cpu(String),
 }
@@ -165,7 +172,9 @@ pub fn open_adapter(choice: BackendChoice) -> Result<Opened> {
     let summaries: Vec<AdapterSummary> = found.iter().map(|(_, s)| s.clone()).collect();
     let wanted = std::env::var("WGPU_ADAPTER_NAME").ok();
     match choose_adapter(choice, &summaries, wanted.as_deref()) {
-        AdapterChoice::Gpu(i, why) => Ok(Opened::Gpu(Gpu::on(found.swap_remove(i).0)?, why)),
+        AdapterChoice::Gpu(i, why) => {
+            Ok(Opened::Gpu(Box::new(Gpu::on(found.swap_remove(i).0)?), why))
+        }
         AdapterChoice::Cpu(why) => Ok(Opened::Cpu(why)),
         AdapterChoice::Refuse(why) => Err(Error::Usage(why)),
     }
@@ -184,7 +193,7 @@ pub fn select(choice: BackendChoice, threads: Option<usize>) -> Result<(Box<dyn 
         Opened::Gpu(gpu, why) => {
             let host = CpuBackend::new(threads)?;
             let line = format!("{why} (host: {})", host.adapter());
-            Ok((Box::new(GpuBackend::new(gpu, host)), line))
+            Ok((Box::new(GpuBackend::new(*gpu, host)), line))
         }
     }
 }
@@ -226,7 +235,11 @@ mod tests {
 
     #[test]
     fn cpu_is_the_cpu_whatever_the_adapters() {
-        for list in [vec![], vec![lavapipe()], vec![adapter("RTX", "DiscreteGpu")]] {
+        for list in [
+            vec![],
+            vec![lavapipe()],
+            vec![adapter("RTX", "DiscreteGpu")],
+        ] {
             assert_eq!(picked(BackendChoice::Cpu, &list, None), "cpu");
         }
     }
@@ -245,7 +258,11 @@ mod tests {
         ];
         assert_eq!(picked(BackendChoice::Auto, &mixed, None), "RTX 4090");
         assert_eq!(picked(BackendChoice::Auto, &mixed[..2], None), "Intel UHD");
-        let odd = [lavapipe(), adapter("vGPU", "VirtualGpu"), adapter("X", "Other")];
+        let odd = [
+            lavapipe(),
+            adapter("vGPU", "VirtualGpu"),
+            adapter("X", "Other"),
+        ];
         assert_eq!(picked(BackendChoice::Auto, &odd, None), "vGPU");
         // Of two of a kind, the first wgpu lists.
         let twins = [adapter("A", "DiscreteGpu"), adapter("B", "DiscreteGpu")];

@@ -156,7 +156,7 @@ pub enum Command {
         #[arg(long, value_name = "UM", allow_negative_numbers = true)]
         max_length_um: Option<f64>,
     },
-    /// List the GPU adapters wgpu finds (WGPU_BACKEND and WGPU_ADAPTER_NAME apply).
+    /// List the GPU adapters wgpu finds (WGPU_BACKEND applies; WGPU_ADAPTER_NAME picks among them for run).
     Devices {
         /// Print JSON.
         #[arg(long)]

@@ -254,7 +254,8 @@ fn deserialize(locator: &Locator, value: Value, point: Option<&PointContext>) ->
             .iter()
             .find_map(|p| inner.strip_prefix(p))
             .and_then(|r| r.split('`').next())
-            && !key.ends_with(name)
+            && key != name
+            && !key.ends_with(&format!(".{name}"))
         {
             key = if key == "." || key.is_empty() {
                 name.to_string()

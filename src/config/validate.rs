@@ -442,11 +442,12 @@ fn validate_grid(g: &Grid, p: &Platelets) -> Result<(), Invalid> {
     count("grid.cells_x", g.cells_x, 1, "the number of cells")?;
     count("grid.cells_y", g.cells_y, 1, "the number of cells")?;
     count("grid.cells_z", g.cells_z, 1, "the number of cells")?;
-    let sampled = u64::from(g.cells_x)
-        * u64::from(g.cells_y)
-        * u64::from(g.cells_z)
-        * u64::from(p.samples_per_cell);
-    if sampled > MAX_SAMPLED_PLATELETS {
+    // In 128 bits: four 32-bit counts cannot overflow it.
+    let sampled = u128::from(g.cells_x)
+        * u128::from(g.cells_y)
+        * u128::from(g.cells_z)
+        * u128::from(p.samples_per_cell);
+    if sampled > u128::from(MAX_SAMPLED_PLATELETS) {
         return Err(Invalid::new(
             "platelets.samples_per_cell",
             format!(

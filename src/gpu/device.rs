@@ -78,8 +78,11 @@ impl Gpu {
     /// The adapter `--backend gpu` takes (see [`crate::backend::choose_adapter`]),
     /// opened; `Ok(None)` when there is no adapter at all.
     pub fn open() -> Result<Option<Self>> {
+        if found().is_empty() {
+            return Ok(None);
+        }
         match crate::backend::open_adapter(crate::backend::BackendChoice::Gpu)? {
-            crate::backend::Opened::Gpu(gpu, _) => Ok(Some(gpu)),
+            crate::backend::Opened::Gpu(gpu, _) => Ok(Some(*gpu)),
             crate::backend::Opened::Cpu(_) => Ok(None),
         }
     }

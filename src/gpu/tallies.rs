@@ -314,8 +314,16 @@ mod tests {
             let u = f64::from(x) * scale;
             f64::from(x).abs() < heaviest * 2f64.powi(-40) || u == u.round()
         };
-        assert!(entries.iter().all(|e| exact(e.stimulated) && exact(e.absorbed)));
-        assert!(moved.iter().all(|m| exact(m.roulette_net) && exact(m.background)));
+        assert!(
+            entries
+                .iter()
+                .all(|e| exact(e.stimulated) && exact(e.absorbed))
+        );
+        assert!(
+            moved
+                .iter()
+                .all(|m| exact(m.roulette_net) && exact(m.background))
+        );
 
         let bytes = 16 * expected.len() as u64;
         let (texture, view) = gpu.texture(

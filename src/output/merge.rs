@@ -8,7 +8,7 @@ use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
 
 use super::OutputReader;
 use super::hdf5_attrs::{write_f64, write_str, write_u64};
-use super::writer::{POINTS_GROUP, partial_path, point_name};
+use super::writer::{POINTS_GROUP, point_name};
 use crate::config::{Shard, describe_shard};
 use crate::error::{Error, Result};
 
@@ -128,7 +128,10 @@ pub fn merge(parts: &[PathBuf], dest: &Path, allow: Allow) -> Result<MergeReport
         return Err(missing_points(first, owner.len(), &missing, points_total));
     }
 
-    let partial = partial_path(dest);
+    // Not `partial_path(dest)`: that is the name of a run in progress.
+    let mut partial = dest.as_os_str().to_owned();
+    partial.push(format!(".merging.{}.tmp", std::process::id()));
+    let partial = PathBuf::from(partial);
     write_merged(&partial, &parts, &owner, points_total, missing.is_empty())
         .and_then(|()| {
             if allow.build_mismatch {
@@ -313,7 +316,11 @@ fn record_builds(path: &Path, parts: &[Part]) -> hdf5::Result<()> {
 
 /// Copy the attribute `name` of `src` to `dst` (the types asemc writes: f64, u64 and
 /// variable-length UTF-8 strings).
-pub(crate) fn copy_attr(src: &hdf5::Location, dst: &hdf5::Location, name: &str) -> hdf5::Result<()> {
+pub(crate) fn copy_attr(
+    src: &hdf5::Location,
+    dst: &hdf5::Location,
+    name: &str,
+) -> hdf5::Result<()> {
     let attr = src.attr(name)?;
     match attr.dtype()?.to_descriptor()? {
         TypeDescriptor::Float(FloatSize::U8) => write_f64(dst, name, attr.read_scalar::<f64>()?),

@@ -10,5 +10,6 @@ mod writer;
 pub use merge::{Allow, MergeReport, merge};
 pub use reader::{OutputReader, PointRecord};
 pub use writer::{
-    FORMAT, FORMAT_VERSION, OutputFile, RunMetadata, check_output_path, partial_path, point_name,
+    FORMAT, FORMAT_VERSION, OutputFile, RunMetadata, check_output_path, discard_partial,
+    partial_path, point_name,
 };

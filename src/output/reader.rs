@@ -50,8 +50,10 @@ pub struct OutputReader {
     /// The file with the run's root attributes: the file itself, or a partial run's
     /// `run.h5`.
     file: hdf5::File,
-    /// A partial run's committed point files (none for a finished file).
-    pieces: Vec<hdf5::File>,
+    /// A partial run's committed point files (none for a finished file), opened one
+    /// at a time when a point is read: a sweep may hold more points than a process
+    /// may hold files open.
+    pieces: Vec<std::path::PathBuf>,
     /// Each finished point's group: its file (0 `file`, k > 0 `pieces[k − 1]`) and name.
     groups: BTreeMap<usize, (usize, String)>,
     pub swept_keys: Vec<String>,
@@ -82,9 +84,11 @@ impl OutputReader {
                 message: "no such file".into(),
             });
         }
-        let unreadable = |p: &Path| Error::Input {
+        let unreadable = |p: &Path, e: hdf5::Error| Error::Input {
             path: p.to_path_buf(),
-            message: "not a readable HDF5 file (corrupt, truncated, or another format)".into(),
+            message: format!(
+                "not a readable HDF5 file (corrupt, truncated, or another format): {e}"
+            ),
         };
         let root = if path.is_dir() {
             path.join(super::writer::RUN_FILE)
@@ -100,7 +104,7 @@ impl OutputReader {
                 ),
             });
         }
-        let file = super::h5file::open(&root).map_err(|_| unreadable(&root))?;
+        let file = super::h5file::open(&root).map_err(|e| unreadable(&root, e))?;
         match read_str(&file, "format") {
             Ok(f) if f == FORMAT => {}
             _ => {
@@ -133,11 +137,11 @@ impl OutputReader {
                 .collect();
             names.sort();
             for (_, piece) in names {
-                let f = super::h5file::open(&piece).map_err(|_| unreadable(&piece))?;
+                let f = super::h5file::open(&piece).map_err(|e| unreadable(&piece, e))?;
                 for (index, name) in complete_groups(&f).map_err(|e| Error::hdf5(&piece, e))? {
                     groups.insert(index, (pieces.len() + 1, name));
                 }
-                pieces.push(f);
+                pieces.push(piece);
             }
         } else {
             for (index, name) in complete_groups(&file).map_err(|e| Error::hdf5(&root, e))? {
@@ -188,7 +192,15 @@ impl OutputReader {
                 message: format!("holds no finished point {index}"),
             });
         };
-        let file = if *k == 0 { &self.file } else { &self.pieces[k - 1] };
+        // A group keeps its file open until it is dropped.
+        let opened;
+        let file = if *k == 0 {
+            &self.file
+        } else {
+            let piece = &self.pieces[k - 1];
+            opened = super::h5file::open(piece).map_err(|e| Error::hdf5(piece, e))?;
+            &opened
+        };
         file.group(POINTS_GROUP)
             .and_then(|g| g.group(name))
             .map_err(|e| Error::hdf5(file.filename(), e))

@@ -106,8 +106,11 @@ pub fn partial_path(dest: &Path) -> PathBuf {
 
 /// The file of a partial run that holds the run's root attributes.
 pub(crate) const RUN_FILE: &str = "run.h5";
-/// Ending of a file being written and not yet committed.
+/// Ending of a file being written and not yet committed (after the writer's pid, so
+/// that two writers never share one).
 const UNCOMMITTED: &str = ".tmp";
+/// The file of a partial run that its writer holds locked while it runs.
+const LOCK_FILE: &str = "lock";
 /// The file a finished run is assembled in, inside the partial directory.
 const ASSEMBLED: &str = "assembled.h5";
 
@@ -128,7 +131,7 @@ fn write_committed(
     fill: impl FnOnce(&hdf5::File) -> hdf5::Result<()>,
 ) -> Result<()> {
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(UNCOMMITTED);
+    tmp.push(format!(".{}{UNCOMMITTED}", std::process::id()));
     let tmp = PathBuf::from(tmp);
     let file = super::h5file::create(&tmp).map_err(|e| Error::hdf5(&tmp, e))?;
     super::fault::stop("created", what);
@@ -164,11 +167,100 @@ fn sync_dir(path: &Path) -> Result<()> {
         })
 }
 
-/// A run being written: its partial directory.
+/// Whether `dir` holds nothing but what asemc writes in a partial run.
+fn only_partial_run_files(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).all(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            e.path().is_file()
+                && (name == RUN_FILE
+                    || name == LOCK_FILE
+                    || name == ASSEMBLED
+                    || name.ends_with(UNCOMMITTED)
+                    || piece_index(&name).is_some())
+        })
+    })
+}
+
+/// Take the partial run's lock (creating its lock file), or say that another process
+/// holds it. The lock (an `flock`, released when the file closes, close-on-exec) keeps
+/// two processes from writing one partial run.
+fn lock(partial: &Path) -> Result<std::fs::File> {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let path = partial.join(LOCK_FILE);
+    let io = |source| Error::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    // SAFETY: flock on a descriptor this function holds open.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let holder = std::fs::read_to_string(&path).unwrap_or_default();
+        return Err(Error::Input {
+            path: partial.to_path_buf(),
+            message: format!(
+                "is being written by another asemc process{}; wait for it to end, or stop it and run again",
+                match holder.trim() {
+                    "" => String::new(),
+                    pid => format!(" (pid {pid})"),
+                }
+            ),
+        });
+    }
+    file.set_len(0).map_err(io)?;
+    write!(file, "{}", std::process::id()).map_err(io)?;
+    Ok(file)
+}
+
+/// Remove the partial run beside `dest` (a leftover of a run whose file is complete),
+/// unless another process is writing it.
+pub fn discard_partial(dest: &Path) -> Result<()> {
+    let partial = partial_path(dest);
+    let io = |source| Error::Io {
+        path: partial.clone(),
+        source,
+    };
+    if partial.is_dir() {
+        if !only_partial_run_files(&partial) {
+            return Err(Error::Input {
+                path: partial.clone(),
+                message:
+                    "is a directory that is not a partial asemc run; remove it or choose another -o"
+                        .into(),
+            });
+        }
+        let held = lock(&partial)?;
+        std::fs::remove_dir_all(&partial).map_err(io)?;
+        drop(held);
+    } else if partial.exists() {
+        std::fs::remove_file(&partial).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// A run being written: its partial directory, held locked.
 pub struct OutputFile {
     partial: PathBuf,
     dest: PathBuf,
     points_total: usize,
+    /// The points the finished file holds (the shard's).
+    expected: Vec<usize>,
+    _lock: std::fs::File,
+}
+
+/// The points of a run of `meta` (its shard's).
+fn expected_points(meta: &RunMetadata) -> Vec<usize> {
+    (0..meta.points_total)
+        .filter(|&i| meta.shard.is_none_or(|s| s.holds(i)))
+        .collect()
 }
 
 impl OutputFile {
@@ -181,11 +273,21 @@ impl OutputFile {
             source,
         };
         if partial.is_dir() {
+            if !only_partial_run_files(&partial) {
+                return Err(Error::Input {
+                    path: partial.clone(),
+                    message: "is a directory that is not a partial asemc run; remove it or choose another -o".into(),
+                });
+            }
+            // Another run of this output may be writing it.
+            drop(lock(&partial)?);
             std::fs::remove_dir_all(&partial).map_err(io)?;
         } else if partial.exists() {
             std::fs::remove_file(&partial).map_err(io)?;
         }
         std::fs::create_dir(&partial).map_err(io)?;
+        sync_dir(&partial)?;
+        let held = lock(&partial)?;
         write_committed(&partial.join(RUN_FILE), "run", |file| {
             write_str(file, "format", FORMAT)?;
             write_u64(file, "format_version", FORMAT_VERSION)?;
@@ -210,6 +312,8 @@ impl OutputFile {
             partial,
             dest: dest.to_path_buf(),
             points_total: meta.points_total,
+            expected: expected_points(meta),
+            _lock: held,
         })
     }
 
@@ -228,9 +332,11 @@ impl OutputFile {
         };
         if !partial.is_dir() {
             return Err(damaged(
-                "a single file, as asemc 0.1 wrote partial runs; a partial run is now a directory".into(),
+                "a single file, as asemc 0.1 wrote partial runs; a partial run is now a directory"
+                    .into(),
             ));
         }
+        let held = lock(&partial)?;
         if !partial.join(RUN_FILE).exists() {
             // Killed before the run's first file was committed: nothing to keep.
             return Ok(None);
@@ -256,18 +362,46 @@ impl OutputFile {
                 ),
             });
         }
+        let build = super::hdf5_attrs::read_str(&run, "source_hash").unwrap_or_default();
+        if build != env!("ASEMC_SOURCE_HASH") {
+            return Err(Error::Input {
+                path: partial.clone(),
+                message: format!(
+                    "was written by another build of asemc (source_hash {build}, this build {}); resume it with that build, or remove it and run again",
+                    env!("ASEMC_SOURCE_HASH")
+                ),
+            });
+        }
         drop(run);
+        let expected = expected_points(meta);
         let io = |p: PathBuf| move |source| Error::Io { path: p, source };
         let mut done = Vec::new();
         for entry in std::fs::read_dir(&partial).map_err(io(partial.clone()))? {
             let path = entry.map_err(io(partial.clone()))?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name == RUN_FILE {
+            if name == RUN_FILE || name == LOCK_FILE {
                 continue;
             }
-            match piece_index(name) {
+            // A point is kept if its file is named as this run names it and holds it
+            // finished; anything else (uncommitted files, an assembly a kill cut
+            // short, a point of another sweep) goes, and the point is run again.
+            let keep = piece_index(name).filter(|&i| {
+                expected.binary_search(&i).is_ok()
+                    && name == format!("{}.h5", point_name(i, meta.points_total))
+                    && super::h5file::open(&path)
+                        .and_then(|f| {
+                            f.group(&format!(
+                                "{POINTS_GROUP}/{}",
+                                point_name(i, meta.points_total)
+                            ))
+                        })
+                        .is_ok_and(|g| g.attr("complete").is_ok())
+            });
+            match keep {
                 Some(i) => done.push(i),
-                // Uncommitted files and an assembly a kill cut short.
+                None if path.is_dir() => {
+                    std::fs::remove_dir_all(&path).map_err(io(path.clone()))?
+                }
                 None => std::fs::remove_file(&path).map_err(io(path.clone()))?,
             }
         }
@@ -277,6 +411,8 @@ impl OutputFile {
                 partial,
                 dest: dest.to_path_buf(),
                 points_total: meta.points_total,
+                expected,
+                _lock: held,
             },
             done,
         )))
@@ -340,6 +476,14 @@ impl OutputFile {
     /// move it to its requested name and remove the partial directory.
     pub fn finish(self, wall_time_s: f64) -> Result<PathBuf> {
         let parts = super::OutputReader::open(&self.partial)?;
+        if parts.indices() != self.expected {
+            return Err(Error::Runtime(format!(
+                "{} holds {} of the run's {} points; run the same command with --resume",
+                self.partial.display(),
+                parts.indices().len(),
+                self.expected.len()
+            )));
+        }
         let assembled = self.partial.join(ASSEMBLED);
         write_committed(&assembled, "assembled", |out| {
             for name in parts.file().attr_names()? {
@@ -368,10 +512,9 @@ impl OutputFile {
         })?;
         sync_dir(&self.dest)?;
         super::fault::stop("renamed", "assembled");
-        std::fs::remove_dir_all(&self.partial).map_err(|source| Error::Io {
-            path: self.partial.clone(),
-            source,
-        })?;
+        // The run is written; a partial directory left behind (a failed removal) is
+        // recognised as finished by `--resume` and removed then.
+        let _ = std::fs::remove_dir_all(&self.partial);
         Ok(self.dest)
     }
 

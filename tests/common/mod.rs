@@ -276,9 +276,15 @@ pub fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, m: usize) -> f64 {
 /// film) a path is longer than the stripe by up to 1/cos θ − 1, so the fitted g may lie
 /// that fraction below the medium's: a bias the fit's σ (from the scatter about the
 /// fit) does not hold.
-pub fn assert_vsl_gain(what: &str, fit: &asemc::analysis::fit::VslFit, configured: f64, c: &Config) {
+pub fn assert_vsl_gain(
+    what: &str,
+    fit: &asemc::analysis::fit::VslFit,
+    configured: f64,
+    c: &Config,
+) {
     let sigma = fit.gain_uncertainty / 1.96;
-    let inside = (c.detector.acceptance_half_angle_deg.to_radians().sin() / c.film.refractive_index).asin();
+    let inside =
+        (c.detector.acceptance_half_angle_deg.to_radians().sin() / c.film.refractive_index).asin();
     let cone = (1.0 / inside.cos() - 1.0) * configured.abs();
     println!(
         "{what}: fitted g = {:.2} ± {sigma:.2} cm⁻¹ (configured {configured:.2} cm⁻¹, cone bias ≤ {cone:.2} cm⁻¹)",
