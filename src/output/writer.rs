@@ -223,25 +223,30 @@ fn lock(partial: &Path) -> Result<std::fs::File> {
 /// Remove the partial run beside `dest` (a leftover of a run whose file is complete),
 /// unless another process is writing it.
 pub fn discard_partial(dest: &Path) -> Result<()> {
-    let partial = partial_path(dest);
+    remove_partial(&partial_path(dest))
+}
+
+/// Remove the partial run `partial`, if there is one: never a directory holding what
+/// asemc does not write, nor one that another process is writing.
+fn remove_partial(partial: &Path) -> Result<()> {
     let io = |source| Error::Io {
-        path: partial.clone(),
+        path: partial.to_path_buf(),
         source,
     };
     if partial.is_dir() {
-        if !only_partial_run_files(&partial) {
+        if !only_partial_run_files(partial) {
             return Err(Error::Input {
-                path: partial.clone(),
+                path: partial.to_path_buf(),
                 message:
                     "is a directory that is not a partial asemc run; remove it or choose another -o"
                         .into(),
             });
         }
-        let held = lock(&partial)?;
-        std::fs::remove_dir_all(&partial).map_err(io)?;
+        let held = lock(partial)?;
+        std::fs::remove_dir_all(partial).map_err(io)?;
         drop(held);
     } else if partial.exists() {
-        std::fs::remove_file(&partial).map_err(io)?;
+        std::fs::remove_file(partial).map_err(io)?;
     }
     Ok(())
 }
@@ -272,19 +277,7 @@ impl OutputFile {
             path: partial.clone(),
             source,
         };
-        if partial.is_dir() {
-            if !only_partial_run_files(&partial) {
-                return Err(Error::Input {
-                    path: partial.clone(),
-                    message: "is a directory that is not a partial asemc run; remove it or choose another -o".into(),
-                });
-            }
-            // Another run of this output may be writing it.
-            drop(lock(&partial)?);
-            std::fs::remove_dir_all(&partial).map_err(io)?;
-        } else if partial.exists() {
-            std::fs::remove_file(&partial).map_err(io)?;
-        }
+        remove_partial(&partial)?;
         std::fs::create_dir(&partial).map_err(io)?;
         sync_dir(&partial)?;
         let held = lock(&partial)?;
