@@ -86,17 +86,16 @@ fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
     }
     let partial = partial_path(dest).exists();
     let reader = OutputReader::open(dest)?;
-    let same = reader.root_str("config_toml")? == meta.config_toml && reader.shard()? == meta.shard;
-    if !same && partial {
+    let (config, shard) = (reader.root_str("config_toml")?, reader.shard()?);
+    if (config != meta.config_toml || shard != meta.shard) && partial {
         return Ok(false);
     }
-    if reader.root_str("config_toml")? != meta.config_toml {
+    if config != meta.config_toml {
         return Err(Error::Input {
             path: dest.to_path_buf(),
             message: "exists and was written by a different config (or other --set/--seed values); choose another -o or remove it".into(),
         });
     }
-    let shard = reader.shard()?;
     if shard != meta.shard {
         return Err(Error::Input {
             path: dest.to_path_buf(),
@@ -107,7 +106,7 @@ fn already_finished(dest: &Path, meta: &RunMetadata) -> Result<bool> {
             ),
         });
     }
-    let finished = reader.points()?.len() == meta.points_expected();
+    let finished = reader.indices().len() == meta.points_expected();
     if finished && partial {
         drop(reader);
         output::discard_partial(dest)?;
