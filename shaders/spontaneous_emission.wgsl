@@ -34,7 +34,7 @@ struct LaunchParams {
     // Entries of this dispatch (listed in `entries`).
     count: u32,
     bins: u32,
-    // 1: one packet in the cone of cos `cone_cos` around +x and one in the rest of
+    // 1: one packet in the cones of cos `cone_cos` around ±x and one in the rest of
     // the sphere (run.axial_cone_deg); 0: one isotropic packet.
     cone: u32,
     cone_cos: f32,
@@ -63,8 +63,9 @@ struct LaunchEntry {
 }
 
 // A packet drawn: its platelet's index in the film and its bin (NOTHING: none), the
-// fraction of the step at which it starts, and its direction, or with a cone the
-// direction of the packet in the cone (dir_a) and of the one in the rest (dir_b).
+// fraction of the step at which it starts, and its direction, or with cones the
+// direction of the packet in the cones around ±x (dir_a) and of the one in the rest
+// (dir_b).
 struct Launched {
     platelet: u32,
     bin: u32,
@@ -192,11 +193,13 @@ fn spontaneous_emission(
         if (photon > 0.0 && b >= 0.0 && b < f32(p.bins)) {
             out.bin = u32(b);
             if (p.cone == 1u) {
+                // spontaneous::in_cones_cos: the cones around ±x, then the rest.
                 let a_phi = uniform01(&rng);
-                let a_cos = 1.0 - (1.0 - p.cone_cos) * uniform01(&rng);
-                out.dir_a = about_x(a_cos, a_phi);
+                let s = 2.0 * uniform01(&rng) - 1.0;
+                let magnitude = 1.0 - (1.0 - p.cone_cos) * abs(s);
+                out.dir_a = about_x(select(magnitude, -magnitude, s < 0.0), a_phi);
                 let b_phi = uniform01(&rng);
-                let b_cos = -1.0 + (1.0 + p.cone_cos) * uniform01(&rng);
+                let b_cos = p.cone_cos * (2.0 * uniform01(&rng) - 1.0);
                 out.dir_b = about_x(b_cos, b_phi);
             } else {
                 // scatter::isotropic.

@@ -375,7 +375,7 @@ fn exchange_limit_outside_zero_to_one() {
 fn axial_sampling_cone_outside_zero_to_ninety() {
     reject_run_values("axial-cone", "axial_cone_deg", &["-1.0", "90.0"], |bad| {
         format!(
-            "bad.toml:15:1: run.axial_cone_deg: {bad} is not valid: the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)"
+            "bad.toml:15:1: run.axial_cone_deg: {bad} is not valid: the half-angle of the sampling cones around ±x must lie in [0, 90) degrees (0 turns it off)"
         )
     });
 }

@@ -177,7 +177,8 @@ fn a_precision_driven_point_adds_replicas_until_its_error_is_reached() {
     if replicas < 32.0 {
         // It stopped early: only on the target with the checks passed.
         assert!(reached <= 0.1 && passed, "{replicas} replicas, {reached}");
-    } else {
+    } else if !(reached <= 0.1 && passed) {
+        // It ran out of replicas short of the target (or of the checks): it says so.
         assert!(
             result.notes.iter().any(|n| n.contains("short of"))
                 || result.notes.iter().any(|n| n.contains("checks fail")),
@@ -218,7 +219,7 @@ fn array_with_errors(r: &PointResult, name: &str) -> Vec<(f64, f64)> {
 }
 
 /// Unbiasedness of the one variance reduction the engine has, the stratified cone of
-/// spontaneous directions around +x (`run.axial_cone_deg`): with frozen populations
+/// spontaneous directions around ±x (`run.axial_cone_deg`): with frozen populations
 /// the transport is linear, and the means with the cone (10°) and without it (0°)
 /// agree within 3 combined σ for the edge and surface outputs, and bin by bin over
 /// the edge spectrum (Σz² below χ²'s 99.9 % quantile for the bins with light). The

@@ -1,6 +1,6 @@
 //! The samplers of the ASE engine: sharing spontaneous-emission packets among cells
 //! (systematic sampling), drawing platelets in proportion to changing weights, and the
-//! homogeneous line shapes' offsets.
+//! homogeneous line shapes' offsets, and the strata of spontaneous directions.
 
 mod common;
 use asemc::ase::spontaneous::allocate;
@@ -110,5 +110,53 @@ fn line_shapes_draw_offsets_from_their_densities() {
             .sum();
         eprintln!("{shape:?}: χ² = {chi2:.2}");
         assert!(chi2 < 46.80, "{shape:?}: χ² = {chi2:.1}");
+    }
+}
+
+/// The two strata of spontaneous directions (`run.axial_cone_deg`), weighted by their
+/// shares 1 − cos θ and cos θ, make up isotropic emission: the cosine to +x of the
+/// sub-packet in the cones is uniform over [−1, −cos θ] ∪ [cos θ, 1], that of the other
+/// uniform over (−cos θ, cos θ), so the weighted density is ½ everywhere. Over 10 bins
+/// of each stratum, χ² of 10⁵ draws below 27.88 (9 degrees of freedom, p = 0.001), and
+/// the cones hold as many draws toward −x as toward +x.
+#[test]
+fn the_stratified_directions_make_up_isotropic_emission() {
+    use asemc::ase::spontaneous::{in_cones_cos, rest_cos};
+    let n = 100_000;
+    let bins = 10;
+    let chi2 = |counts: &[u32]| -> f64 {
+        let e = n as f64 / bins as f64;
+        counts.iter().map(|&c| (f64::from(c) - e).powi(2) / e).sum()
+    };
+    for deg in [5.0f64, 10.0, 30.0, 60.0] {
+        let c = deg.to_radians().cos();
+        let mut rng = Stream::new(5, Purpose::Analysis, 0, 0, deg as u32);
+        let (mut cones, mut rest) = (vec![0u32; bins], vec![0u32; bins]);
+        let mut toward_minus_x = 0u32;
+        for _ in 0..n {
+            let a = in_cones_cos(c, rng.uniform());
+            assert!(
+                a.abs() >= c && a.abs() <= 1.0,
+                "{a} outside the cones of cos {c}"
+            );
+            toward_minus_x += u32::from(a < 0.0);
+            // Each half of the cones is half the bins: |cos| uniform on [c, 1].
+            let half = ((a.abs() - c) / (1.0 - c) * (bins / 2) as f64).min((bins / 2 - 1) as f64);
+            cones[half as usize + if a < 0.0 { 0 } else { bins / 2 }] += 1;
+            let b = rest_cos(c, rng.uniform());
+            assert!(b.abs() < c || b == -c, "{b} inside the cones of cos {c}");
+            rest[(((b + c) / (2.0 * c) * bins as f64) as usize).min(bins - 1)] += 1;
+        }
+        let sigma = (n as f64 * 0.25).sqrt();
+        assert!(
+            (f64::from(toward_minus_x) - 0.5 * n as f64).abs() < 4.0 * sigma,
+            "{deg}°: {toward_minus_x} of {n} toward −x"
+        );
+        let (chi_cones, chi_rest) = (chi2(&cones), chi2(&rest));
+        eprintln!("{deg}°: χ² cones {chi_cones:.2}, rest {chi_rest:.2}");
+        assert!(
+            chi_cones < 27.88 && chi_rest < 27.88,
+            "{deg}°: χ² {chi_cones:.1}, {chi_rest:.1}"
+        );
     }
 }

@@ -14,12 +14,16 @@
 //! excitons balance exactly.
 //!
 //! Directions are stratified (`run.axial_cone_deg` > 0): each emitted packet becomes
-//! one sub-packet in the cone of that half-angle around +x, the stripe's axis toward
-//! the detector, and one in the rest of the sphere, each uniform within its stratum and
-//! weighted by the stratum's share of isotropic emission, (1 − cos θ)/2 and its
-//! complement. The total is exact and the estimate unbiased, and the light that runs
-//! along the stripe to the detector, which carries ASE, is sampled 2/(1 − cos θ) times
-//! more densely than by isotropic packets.
+//! one sub-packet in the two cones of that half-angle around ±x, the stripe's axis,
+//! and one in the rest of the sphere, each uniform within its stratum and weighted by
+//! the stratum's share of isotropic emission, 1 − cos θ and cos θ. The total is exact
+//! (and with frozen populations every estimate unbiased), and the light that runs along
+//! the stripe is sampled 1/(1 − cos θ) times more densely than by isotropic packets.
+//! Both directions along the stripe get the same density, because the beam running
+//! away from the detector depletes the same gain as the one running toward it. Above
+//! threshold the populations follow the packets and a finite budget is biased; the
+//! cones bias it more than isotropic packets do (docs/performance.md), so they are off
+//! by default.
 //!
 //! A packet is drawn ([`draw`]: platelet, photon bin, time, directions) and then made
 //! ([`emit`]: packets and ledger); where the platelets are kept on a device, the device
@@ -69,8 +73,9 @@ pub fn allocate(emission: &[f64], packets: u32, u: f64) -> Vec<u32> {
 /// What was drawn for one spontaneous-emission packet of a cell: its platelet (index
 /// within the cell; `None`: the cell held no exciton), its spectral bin (`None`:
 /// outside the window, nothing more drawn), the fraction of the step at which it
-/// starts, and its direction: with a cone (`run.axial_cone_deg`), that of the
-/// sub-packet in the cone and that of the one in the rest of the sphere, else one.
+/// starts, and its direction: with cones (`run.axial_cone_deg`), that of the
+/// sub-packet in the cones around ±x and that of the one in the rest of the sphere,
+/// else one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Draw {
     pub platelet: Option<usize>,
@@ -101,11 +106,10 @@ pub fn draw(setup: &AseSetup, platelets: &[Platelet], tree: &WeightTree, rng: &m
         d.dirs = match setup.axial_cone_cos {
             Some(cone_cos) => {
                 let azimuth = rng.uniform();
-                let axial = 1.0 - (1.0 - cone_cos) * rng.uniform();
-                let in_cone = about_x(axial, azimuth);
+                let in_cones = about_x(in_cones_cos(cone_cos, rng.uniform()), azimuth);
                 let azimuth = rng.uniform();
-                let rest = -1.0 + (1.0 + cone_cos) * rng.uniform();
-                [in_cone, about_x(rest, azimuth)]
+                let rest = about_x(rest_cos(cone_cos, rng.uniform()), azimuth);
+                [in_cones, rest]
             }
             None => [scatter::isotropic(rng.uniform(), rng.uniform()), [0.0; 3]],
         };
@@ -143,10 +147,10 @@ pub fn emit(
         fate: Fate::Alive,
     };
     match setup.axial_cone_cos {
-        // One sub-packet in the cone around +x and one in the rest of the sphere,
+        // One sub-packet in the cones around ±x and one in the rest of the sphere,
         // each carrying its stratum's share of the isotropic emission.
         Some(cone_cos) => {
-            let share = 0.5 * (1.0 - cone_cos);
+            let share = 1.0 - cone_cos;
             born.push(packet(draw.dirs[0], weight * share));
             born.push(packet(draw.dirs[1], weight * (1.0 - share)));
         }
@@ -176,6 +180,21 @@ pub fn launch(
         let d = draw(setup, platelets, &tree, rng);
         emit(setup, platelets, &d, weight, (t0, t1), born, ledger);
     }
+}
+
+/// The cosine to +x of a direction uniform within the two cones of cosine `cone_cos`
+/// around +x and −x, from one uniform `u`: its lower half picks −x, its upper +x, and
+/// the distance from ½ the cosine within the cone.
+pub fn in_cones_cos(cone_cos: f64, u: f64) -> f64 {
+    let s = 2.0 * u - 1.0;
+    let magnitude = 1.0 - (1.0 - cone_cos) * s.abs();
+    if s < 0.0 { -magnitude } else { magnitude }
+}
+
+/// The cosine to +x of a direction uniform outside the two cones of cosine `cone_cos`
+/// around ±x, from one uniform `u`.
+pub fn rest_cos(cone_cos: f64, u: f64) -> f64 {
+    cone_cos * (2.0 * u - 1.0)
 }
 
 /// The unit vector at cosine `cos_x` to +x and azimuth 2π·`u_phi` around it.

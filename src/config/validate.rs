@@ -473,7 +473,7 @@ fn validate_time_stepping(r: &Run, p: &Platelets) -> Result<(), Invalid> {
         "run.axial_cone_deg",
         cone,
         (0.0..90.0).contains(&cone),
-        "the half-angle of the sampling cone around +x must lie in [0, 90) degrees (0 turns it off)",
+        "the half-angle of the sampling cones around ±x must lie in [0, 90) degrees (0 turns it off)",
     )?;
     let share = r.max_exchange_fraction;
     require(
