@@ -5,6 +5,7 @@ mod run;
 mod schema;
 mod sweep;
 mod validate;
+mod validate_pump;
 
 pub use load::{Resolved, from_text, load};
 pub use schema::*;
