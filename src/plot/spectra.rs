@@ -99,6 +99,18 @@ impl Figure for Spectra {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                 (lo.min(v), hi.max(v))
             });
+        self.draw_spectra(&left, x)?;
+        self.draw_right(&right, x)
+    }
+}
+
+impl Spectra {
+    /// The edge spectra on log axes, each with its error band, on `left`.
+    fn draw_spectra<DB: DrawingBackend>(
+        &self,
+        left: &DrawingArea<DB, Shift>,
+        x: (f64, f64),
+    ) -> Drawn {
         let peaks: Vec<f64> = self
             .spectra
             .iter()
@@ -112,7 +124,7 @@ impl Figure for Spectra {
             .max(top * 10f64.powf(-SPECTRUM_DECADES));
         let n = self.spectra.len();
 
-        let mut chart = ChartBuilder::on(&left)
+        let mut chart = ChartBuilder::on(left)
             .caption("Edge spectra", font(24))
             .margin(16)
             .x_label_area_size(50)
@@ -160,6 +172,17 @@ impl Figure for Spectra {
         }
         legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
 
+        Ok(())
+    }
+
+    /// The FWHM and peak against the swept value where there is a sweep, else the
+    /// spectra normalised to their peaks, on `right`.
+    fn draw_right<DB: DrawingBackend>(
+        &self,
+        right: &DrawingArea<DB, Shift>,
+        x: (f64, f64),
+    ) -> Drawn {
+        let n = self.spectra.len();
         match &self.trend {
             Some(t) => {
                 let (upper, lower) = right.split_vertically(right.dim_in_pixel().1 / 2);
@@ -190,7 +213,7 @@ impl Figure for Spectra {
                 }
             }
             None => {
-                let mut chart = ChartBuilder::on(&right)
+                let mut chart = ChartBuilder::on(right)
                     .caption("Edge spectrum, normalised to its peak", font(24))
                     .margin(16)
                     .x_label_area_size(50)
