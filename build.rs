@@ -9,17 +9,18 @@ use std::process::Command;
 #[path = "src/build_hash.rs"]
 mod build_hash;
 
-/// The constants the kernels share with Rust, emitted for WGSL as the crate emits them.
-#[path = "src/gpu/shared.rs"]
-#[allow(dead_code)]
+/// The constants and structs the kernels share with Rust, emitted for WGSL as the
+/// crate emits them.
+#[path = "src/gpu/shared/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod shared;
 
-/// Every kernel in `shaders/`, prefixed with the shared constants of `src/gpu/shared.rs`
+/// Every kernel in `shaders/`, prefixed with the shared constants and structs of `src/gpu/shared/`
 /// and the shared files in `shaders/shared/` (in name order) exactly as
 /// `src/gpu/shaders.rs` composes them, must parse and validate.
 fn validate_shaders() {
     println!("cargo:rerun-if-changed=shaders");
-    println!("cargo:rerun-if-changed=src/gpu/shared.rs");
+    println!("cargo:rerun-if-changed=src/gpu/shared");
     let files = |dir: &Path| -> Vec<std::path::PathBuf> {
         let mut v: Vec<_> = std::fs::read_dir(dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))

@@ -6,8 +6,9 @@
 // invocation per packet; each packet draws from its own stream
 // (Photon, point, step, packet id), the stream of the CPU. Single precision; times
 // are counted from the step's start.
+// The structs AseParams, GpuLayer, GpuPacket, MovedPacket and Entry are emitted from src/gpu/shared/structs.rs.
 
-// From src/gpu/shared.rs: the layers FILM and SUBSTRATE, PURPOSE_PHOTON, the fates
+// From src/gpu/shared/constants.rs: the layers FILM and SUBSTRATE, PURPOSE_PHOTON, the fates
 // (ALIVE, EXITED, KILLED, OVERFLOW: the packet met more cells than it has entries for,
 // or took more segments than the device's loops allow (`passes`), and the host follows
 // it on the CPU instead), the exits (DETECTOR, OTHER_EDGES, SURFACE, SUBSTRATE_EXIT),
@@ -29,72 +30,6 @@ const INFINITE: f32 = 3.0e38;
 // scattering branches cost every lane their time even where no lane takes them.
 override SCATTERING: bool = true;
 
-struct AseParams {
-    film: Layer,
-    substrate: Layer,
-    layers: u32,
-    coupled: u32,
-    nx: u32,
-    ny: u32,
-    nz: u32,
-    bins: u32,
-    count: u32,
-    point: u32,
-    step: u32,
-    seed_lo: u32,
-    seed_hi: u32,
-    max_segments: u32,
-    n_cover: f32,
-    n_below: f32,
-    half_length: f32,
-    half_width: f32,
-    cell_x: f32,
-    cell_y: f32,
-    cell_z: f32,
-    t_end: f32,
-    detector_cos: f32,
-    roulette_threshold: f32,
-    roulette_survival: f32,
-    // The lower corner of cell (0, 0, 0), cm.
-    cell_lo_x: f32,
-    cell_lo_y: f32,
-    cell_lo_z: f32,
-    // A film ray with |u_z| at most this is totally reflected at both faces
-    // (Stack::film_guides; −1: never).
-    guide_cos: f32,
-    // Segments a packet may take in the step before it is left to the host: lavapipe
-    // runs an invocation's loops 65535 times in all and then leaves them without a
-    // word (a segment can count twice); no limit on a hardware GPU.
-    passes: u32,
-}
-
-// A packet (photons::AsePacket) with its time counted from the step's start.
-struct GpuPacket {
-    pos: array<f32, 3>,
-    dir: array<f32, 3>,
-    weight: f32,
-    birth_weight: f32,
-    time_ps: f32,
-    bin: u32,
-    layer: u32,
-    id: u32,
-}
-
-// A packet after the step, written over its GpuPacket (the id, bin and birth weight
-// do not change): where it is, and what it did. `state` packs its layer (bits 0–7),
-// fate (8–15), exit (16–23) and exchange entries (24–31). The photons it exchanged
-// with the film are in its entries.
-struct MovedPacket {
-    pos: array<f32, 3>,
-    dir: array<f32, 3>,
-    weight: f32,
-    time_ps: f32,
-    background: f32,
-    roulette_net: f32,
-    segments: u32,
-    state: u32,
-}
-
 // What a packet did during the step, as it moves.
 struct StepRecord {
     background: f32,
@@ -102,15 +37,6 @@ struct StepRecord {
     segments: u32,
     fate: u32,
     exit: u32,
-}
-
-// Photons one packet exchanged with one cell (the cell's index; its bin is the
-// packet's).
-struct Entry {
-    cell: u32,
-    stimulated: f32,
-    absorbed: f32,
-    _pad0: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: AseParams;
@@ -159,7 +85,7 @@ fn store_entry(i: u32, k: u32, e: Entry) {
     entries[i * ENTRIES + k] = vec4<u32>(e.cell, bitcast<u32>(e.stimulated), bitcast<u32>(e.absorbed), e._pad0);
 }
 
-fn layer_of(i: u32) -> Layer {
+fn layer_of(i: u32) -> GpuLayer {
     if (i == FILM) {
         return p.film;
     }

@@ -14,39 +14,13 @@
 //
 // Energies are offsets from the mean transition energy, eV, so that the line offsets
 // keep single precision.
+// The structs GainParams and CountChange are emitted from src/gpu/shared/structs.rs.
 
 // The homogeneous line shape, fixed when the pipeline is built (a branch on a
 // parameter would run both shapes on a SIMD device): Gaussian, else Lorentzian.
 override GAUSSIAN: bool = false;
 // Where the changes come from: the counts on the device, else the host's list.
 override FROM_DEVICE: bool = false;
-
-struct GainParams {
-    // The first cell of this dispatch (its changes are the first of the texture), and
-    // how many cells it has (listed in `cells`).
-    first_cell: u32,
-    count: u32,
-    bins: u32,
-    degeneracy: u32,
-    // 1: start from zero spectra (recomputing), 0: add to them.
-    from_zero: u32,
-    // Sampled platelets a cell (FROM_DEVICE).
-    samples: u32,
-    _pad1: u32,
-    _pad2: u32,
-    inv_hwhm: f32,
-    biexciton_shift_ev: f32,
-    // ρσ₀/N_cell, cm⁻¹: one sampled platelet's share of its cell's gain per unit σ/σ₀.
-    scale: f32,
-    _pad3: f32,
-}
-
-// A platelet (its transition energy, offset) whose count went from `counts & 0xffff`
-// to `counts >> 16` during the step (each at most max(g_d, 2): setup::Optics::line_count).
-struct CountChange {
-    energy: f32,
-    counts: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: GainParams;
 // Where each cell's changes begin: cell c's are [first[c], first[c + 1]) less
@@ -70,7 +44,7 @@ struct CountChange {
 // it loads a storage buffer's words one lane at a time.
 @group(0) @binding(9) var changes: texture_2d<u32>;
 
-// CHANGES_PER_ROW (src/gpu/shared.rs): changes a row of `changes` holds.
+// CHANGES_PER_ROW (src/gpu/shared/constants.rs): changes a row of `changes` holds.
 // The host's change j of this dispatch.
 fn change(j: u32) -> CountChange {
     let t = textureLoad(changes, vec2<i32>(i32(j % CHANGES_PER_ROW), i32(j / CHANGES_PER_ROW)), 0);
@@ -88,7 +62,7 @@ fn put_bin(i: u32, s: f32, a: f32) {
     }
 }
 
-// LANES (src/gpu/shared.rs) invocations per workgroup; each takes 8 neighbouring bins,
+// LANES (src/gpu/shared/constants.rs) invocations per workgroup; each takes 8 neighbouring bins,
 // so that a change, loaded once, serves them all.
 
 fn lines(e_i: f32, n: u32) -> vec4<f32> {

@@ -28,6 +28,7 @@
 // cell's stream. The lanes' prefix sums are written out step by step, not as loops.
 //
 // One workgroup per listed cell; after its orders it sums what the cell holds.
+// The structs BookingParams, GpuOrder and CellBooked are emitted from src/gpu/shared/structs.rs.
 
 override CUBIC: bool = false;
 override GAUSSIAN: bool = false;
@@ -38,56 +39,8 @@ override PASSES: u32 = LOOP_PASSES;
 // Slots of the table of platelets accepted in a round (platelet index modulo SLOTS).
 const SLOTS: u32 = 1024u;
 const NO_LANE: u32 = 0xffffffffu;
-// From src/gpu/shared.rs: WORKGROUP, LOOP_PASSES, PART_BLOCKS (blocks of the cell's
+// From src/gpu/shared/constants.rs: WORKGROUP, LOOP_PASSES, PART_BLOCKS (blocks of the cell's
 // stream a dispatch can use: PASSES rounds of 64) and the order kinds ORDER_*.
-
-struct BookingParams {
-    seed_lo: u32,
-    seed_hi: u32,
-    point: u32,
-    step: u32,
-    samples: u32,
-    degeneracy: u32,
-    // Cells in this dispatch (listed in `cells`).
-    count: u32,
-    // Purpose of the random streams (src/rng.rs): Exchange or Radiative.
-    purpose: u32,
-    // The booking time, ps.
-    t_now: f32,
-    k_nonrad: f32,
-    k_xx: f32,
-    inv_hwhm: f32,
-    biexciton_shift_ev: f32,
-    // Which dispatch of the same booking this is (0 first): its stream blocks follow
-    // the earlier ones'.
-    part: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-// Move `count` excitons of kind `kind`, for photons at `energy` (offset from the mean
-// transition energy, eV; unused for radiative decay).
-struct Order {
-    energy: f32,
-    kind: u32,
-    count: u32,
-    _pad0: u32,
-}
-
-// What a listed cell holds after its orders, how many excitons they moved, and where
-// the workgroup stopped: 0 when it booked every order, else 1 + the index (within the
-// cell's) of the order it stopped in; that order's `left` is then what it had still to
-// move, and the orders after it were not begun.
-struct CellBooked {
-    excitons: u32,
-    room: u32,
-    next: f32,
-    moved: u32,
-    stopped: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: BookingParams;
 @group(0) @binding(1) var<storage, read_write> counts: array<u32>;
@@ -98,7 +51,7 @@ struct CellBooked {
 // The orders of the k-th listed cell are orders[first[k]..first[k + 1]], booked in
 // that order.
 @group(0) @binding(5) var<storage, read> first: array<u32>;
-@group(0) @binding(6) var<storage, read> orders: array<Order>;
+@group(0) @binding(6) var<storage, read> orders: array<GpuOrder>;
 // For each order, the excitons it could not move.
 @group(0) @binding(7) var<storage, read_write> left: array<u32>;
 @group(0) @binding(8) var<storage, read_write> booked: array<CellBooked>;
@@ -173,12 +126,12 @@ fn phi(delta: f32) -> f32 {
 }
 
 // The weight of platelet i for an order (setup::Optics::stimulated, absorbing).
-fn weight(o: Order, i: u32) -> f32 {
+fn weight(o: GpuOrder, i: u32) -> f32 {
     return weight_at(o, i, counts[i]);
 }
 
 // The weight platelet i would have for an order holding n excitons.
-fn weight_at(o: Order, i: u32, n: u32) -> f32 {
+fn weight_at(o: GpuOrder, i: u32, n: u32) -> f32 {
     let g = f32(p.degeneracy);
     let nf = f32(n);
     if (o.kind == ORDER_RADIATIVE) {
@@ -202,7 +155,7 @@ fn weight_at(o: Order, i: u32, n: u32) -> f32 {
 // one way: over the counts from its own down to 1 (stimulated emission; every count
 // from max(g_d, 2) up gives the same lines) or up to g_d − 1 (absorption); its count
 // for radiative decay.
-fn reachable_bound(o: Order, i: u32) -> f32 {
+fn reachable_bound(o: GpuOrder, i: u32) -> f32 {
     let n = counts[i];
     if (o.kind == ORDER_RADIATIVE) {
         return f32(n);
@@ -222,7 +175,7 @@ fn reachable_bound(o: Order, i: u32) -> f32 {
 
 // Move platelet i by one exciton for an order at the booking time, its next loss event
 // drawn from `u`.
-fn shift(o: Order, i: u32, u: f32) {
+fn shift(o: GpuOrder, i: u32, u: f32) {
     var n = counts[i];
     if (o.kind == ORDER_ABSORBED) {
         n += 1u;
@@ -423,7 +376,7 @@ fn platelet_booking(
 // invocation sums its stretch [lo, hi) of the cell starting at `base`), with block
 // `block` of the cell's stream; when they sum to zero the rest of the order is left
 // unbooked.
-fn summed_weight_move(o: Order, base: u32, lo: u32, hi: u32, lane: u32, block: u32, cost: u32) {
+fn summed_weight_move(o: GpuOrder, base: u32, lo: u32, hi: u32, lane: u32, block: u32, cost: u32) {
     var sum = 0.0;
     for (var j = lo; j < hi; j++) {
         sum += weight(o, base + j);

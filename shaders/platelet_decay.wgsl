@@ -16,52 +16,18 @@
 // written back; the cell then says it stopped (CellDecay.stopped) and the host
 // dispatches it again (DecayParams.part), on later blocks of the platelets' streams,
 // until every event is done.
+// The structs DecayParams and CellDecay are emitted from src/gpu/shared/structs.rs.
 
 // The Auger rate's scaling with n, fixed when the pipeline is built: cubic, else
 // bimolecular (loss_rates in shared/kinetics.wgsl).
 override CUBIC: bool = false;
-// From src/gpu/shared.rs: PURPOSE_DECAY (Purpose::Decay of src/rng.rs), WORKGROUP,
+// From src/gpu/shared/constants.rs: PURPOSE_DECAY (Purpose::Decay of src/rng.rs), WORKGROUP,
 // LOOP_PASSES and PART_BLOCKS (blocks of a platelet's stream each dispatch of a cell
 // starts after).
 // Loop passes an invocation makes before it stops: lavapipe leaves every loop once an
 // invocation's loops have counted 65535 (all its loops together; a pass can count
 // twice). Lower in the tests of stopping.
 override PASSES: u32 = LOOP_PASSES;
-
-struct DecayParams {
-    seed_lo: u32,
-    seed_hi: u32,
-    point: u32,
-    step: u32,
-    // Sampled platelets a cell.
-    samples: u32,
-    degeneracy: u32,
-    // Cells in this dispatch (listed in `cells`).
-    count: u32,
-    // Which dispatch of the step's loss events this is (0 first).
-    part: u32,
-    // End of the step, ps.
-    t1: f32,
-    // ps⁻¹.
-    k_nonrad: f32,
-    k_xx: f32,
-    _pad1: f32,
-}
-
-// What a listed cell holds after the step and what its platelets did in it.
-struct CellDecay {
-    // Sampled excitons held, and room for more: Σ max(0, g_d − n).
-    excitons: u32,
-    room: u32,
-    // The earliest next loss event of the cell's platelets, ps.
-    next: f32,
-    nonradiative: u32,
-    auger: u32,
-    // 1 when an invocation stopped before the step's end (the sums are then partial).
-    stopped: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: DecayParams;
 // Every platelet's exciton count and next loss event time (ps), cell by cell.

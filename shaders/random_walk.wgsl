@@ -2,13 +2,7 @@
 // practical ceiling of photon steps per second on a device, for the benchmarks.
 // Each invocation walks `walkers` packets of `steps` steps each and writes the sum of
 // their final depths, so nothing is optimised away.
-
-struct WalkParams {
-    seed_lo: u32,
-    seed_hi: u32,
-    steps: u32,
-    walkers: u32,
-}
+// The struct WalkParams is emitted from src/gpu/shared/structs.rs.
 
 @group(0) @binding(0) var<uniform> w: WalkParams;
 @group(0) @binding(1) var<storage, read_write> depth_sum: array<f32>;

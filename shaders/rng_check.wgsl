@@ -1,14 +1,5 @@
 // The first numbers of several Philox streams, to check WGSL against src/rng.rs.
-
-struct RngCheck {
-    seed: vec2<u32>,
-    purpose: u32,
-    point: u32,
-    step: u32,
-    streams: u32,
-    per_stream: u32,
-    _pad: u32,
-}
+// The struct RngCheck is emitted from src/gpu/shared/structs.rs.
 
 @group(0) @binding(0) var<uniform> params: RngCheck;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;

@@ -11,11 +11,12 @@
 // directions), in the host's order. The platelets are found in one pass over the
 // cell, CHUNK at a time: the lanes' prefix sums of their counts in workgroup memory,
 // where every packet whose target falls within the chunk looks its platelet up.
+// The structs LaunchParams, LaunchEntry and Launched are emitted from src/gpu/shared/structs.rs.
 
 // The homogeneous line shape, fixed when the pipeline is built: Gaussian, else
 // Lorentzian (lineshape::Line::sample_offset).
 override GAUSSIAN: bool = false;
-// From src/gpu/shared.rs: PURPOSE_SPONTANEOUS (Purpose::Spontaneous of src/rng.rs),
+// From src/gpu/shared/constants.rs: PURPOSE_SPONTANEOUS (Purpose::Spontaneous of src/rng.rs),
 // WORKGROUP and NOTHING (a platelet or bin that is none: the packet is booked as
 // outside the window).
 // Platelets a pass over the cell takes at once, 4 a lane.
@@ -23,57 +24,6 @@ const CHUNK: u32 = 4u * WORKGROUP;
 const PI: f32 = 3.141592653589793;
 // hc, eV·nm (units::HC_EV_NM).
 const HC_EV_NM: f32 = 1239.841984;
-
-struct LaunchParams {
-    seed_lo: u32,
-    seed_hi: u32,
-    point: u32,
-    step: u32,
-    // Sampled platelets a cell.
-    samples: u32,
-    // Entries of this dispatch (listed in `entries`).
-    count: u32,
-    bins: u32,
-    // 1: one packet in the cones of cos `cone_cos` around ±x and one in the rest of
-    // the sphere (run.axial_cone_deg); 0: one isotropic packet.
-    cone: u32,
-    cone_cos: f32,
-    hwhm_ev: f32,
-    biexciton_shift_ev: f32,
-    // The mean transition energy (platelet energies are offsets from it), eV.
-    mean_ev: f32,
-    // The spectral window's short edge and its bins' width, nm.
-    min_nm: f32,
-    bin_nm: f32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-// Up to 64 packets of one cell: packets k0 .. k0 + packets − 1 of its step's, written
-// from `out` on; the cell's platelets hold `excitons` sampled excitons.
-struct LaunchEntry {
-    cell: u32,
-    k0: u32,
-    packets: u32,
-    excitons: u32,
-    out: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-// A packet drawn: its platelet's index in the film and its bin (NOTHING: none), the
-// fraction of the step at which it starts, and its direction, or with cones the
-// direction of the packet in the cones around ±x (dir_a) and of the one in the rest
-// (dir_b).
-struct Launched {
-    platelet: u32,
-    bin: u32,
-    time: f32,
-    _pad0: u32,
-    dir_a: vec4<f32>,
-    dir_b: vec4<f32>,
-}
 
 @group(0) @binding(0) var<uniform> p: LaunchParams;
 // Every platelet's exciton count and transition energy (offset, eV), cell by cell.

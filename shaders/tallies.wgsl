@@ -17,32 +17,19 @@
 // the heaviest packet is not summed but counted (TOTAL_OUT_OF_RANGE), and the host then
 // tallies the dispatch itself.
 //
-// From src/gpu/shared.rs: TALLY_RUN, WORKGROUP, PACKETS_PER_ROW, ENTRIES, EXITS, the
+// From src/gpu/shared/constants.rs: TALLY_RUN, WORKGROUP, PACKETS_PER_ROW, ENTRIES, EXITS, the
 // fates EXITED and OVERFLOW, and the totals' indices, each total four words of a
 // 128-bit integer: TOTAL_STIMULATED, TOTAL_ABSORBED, TOTAL_BACKGROUND, TOTAL_ROULETTE,
 // TOTAL_SEGMENTS (whole numbers, not scaled), TOTAL_OUT_OF_RANGE (terms beyond the
 // range of the fixed point, whole numbers), then from TOTAL_SCALARS each exit's
 // spectrum (bins), then each exit's time trace (time bins).
+// The structs TallyParams, MovedPacket and Entry are emitted from src/gpu/shared/structs.rs.
 
 // 2^104 units (2^40 of the heaviest packet): the largest term summed.
 const MAX_UNITS: f32 = 20282409603651670423947251286016.0;
 const TWO_32: f32 = 4294967296.0;
 const TWO_64: f32 = 18446744073709551616.0;
 const TWO_96: f32 = 79228162514264337593543950336.0;
-
-struct TallyParams {
-    count: u32,
-    bins: u32,
-    time_bins: u32,
-    // The step's start, in time bins: its whole part and its fraction.
-    start_bin: u32,
-    start_fraction: f32,
-    // 1/(a time bin), 1/ps.
-    per_time_bin: f32,
-    // Units of the fixed point a photon.
-    scale: f32,
-    _pad0: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: TallyParams;
 // The moved packets and their entries, as ase_transport.wgsl leaves them.

@@ -4,6 +4,7 @@
 // the weight it left in every channel, where and when it left, its step count — and
 // the host adds the records in packet order, so a run is the same on every device
 // and every batch split. Mirrors packet::trace; single precision throughout.
+// The structs TransportParams, GpuLayer and PhotonRecord are emitted from src/gpu/shared/structs.rs.
 
 // Channels, as transport::tally::Channel.
 const SPECULAR: u32 = 0u;
@@ -15,36 +16,8 @@ const ABSORBED_SUBSTRATE: u32 = 8u;
 const ABSORBED_TOTAL: u32 = 9u;
 const GUIDED: u32 = 10u;
 const UNRESOLVED: u32 = 11u;
-const CHANNELS: u32 = 12u;
 const NO_EXIT: u32 = 0xFFFFFFFFu;
-// FILM, SUBSTRATE, PURPOSE_TRANSPORT and LOOP_PASSES come from src/gpu/shared.rs.
-
-struct TransportParams {
-    film: Layer,
-    substrate: Layer,
-    layers: u32,
-    isotropic: u32,
-    fixed_depth: u32,
-    point: u32,
-    n_cover: f32,
-    n_below: f32,
-    half_length: f32,
-    half_width: f32,
-    finite_length: u32,
-    finite_width: u32,
-    source_x: f32,
-    source_y: f32,
-    source_depth: f32,
-    roulette_threshold: f32,
-    roulette_survival: f32,
-    max_interactions: u32,
-    seed_lo: u32,
-    seed_hi: u32,
-    first: u32,
-    count: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
+// FILM, SUBSTRATE, PURPOSE_TRANSPORT, LOOP_PASSES and CHANNELS come from src/gpu/shared/constants.rs.
 
 // Loop passes an invocation makes before it stops: lavapipe leaves every loop once an
 // invocation's loops have counted 65535 (all its loops together; a pass of this loop
@@ -52,14 +25,6 @@ struct TransportParams {
 const PASSES: u32 = LOOP_PASSES;
 // `exit_channel` of a packet the kernel stopped before finishing.
 const UNFINISHED: u32 = 0xfffffffeu;
-
-struct PhotonRecord {
-    score: array<f32, 12>,
-    exit_channel: u32,
-    exit_time_ps: f32,
-    exit_weight: f32,
-    steps: u32,
-}
 
 @group(0) @binding(0) var<uniform> p: TransportParams;
 @group(0) @binding(1) var<storage, read_write> records: array<PhotonRecord>;
@@ -96,7 +61,7 @@ fn score_array() -> array<f32, 12> {
     );
 }
 
-fn layer_of(i: u32) -> Layer {
+fn layer_of(i: u32) -> GpuLayer {
     if (i == FILM) {
         return p.film;
     }

@@ -236,21 +236,16 @@ fn a_run_on_the_gpu_backend_agrees_with_the_cpu_backend() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Every struct shared between Rust and WGSL (the transport kernels, the cells' gain,
-/// the platelets' decay and booking, and spontaneous emission) has the same size and
-/// field offsets on both sides (WGSL layout as naga computes it).
+/// Every struct shared between Rust and WGSL, as `gpu::shared::structs()` lists them
+/// (the one list the WGSL declarations are emitted from), has the same size and field
+/// offsets in naga's layout of the emitted WGSL as in Rust's `#[repr(C)]` layout: a
+/// field whose WGSL type aligns differently (a `vec3` or `vec4`) would fail it. Every
+/// kernel's module holds every struct, and none declares one of its own by these names.
 #[test]
 fn structs_shared_with_wgsl_have_the_same_layout() {
-    use asemc::gpu::ase_transport::{AseParams, Entry, GpuPacket, MovedPacket};
-    use asemc::gpu::gain::{CountChange, GainParams};
-    use asemc::gpu::platelets::{
-        BookingParams, CellBooked, CellDecay, DecayParams, GpuOrder, LaunchEntry, LaunchParams,
-        Launched,
-    };
-    use asemc::gpu::tallies::TallyParams;
-    use asemc::gpu::transport::{GpuLayer, PhotonRecord, TransportParams};
-    use std::mem::{offset_of, size_of};
-    let modules: Vec<naga::Module> = [
+    let structs = asemc::gpu::shared::structs();
+    assert!(structs.len() >= 20, "{} shared structs", structs.len());
+    for kernel in [
         "transport",
         "ase_transport",
         "cell_gain",
@@ -258,247 +253,41 @@ fn structs_shared_with_wgsl_have_the_same_layout() {
         "platelet_booking",
         "spontaneous_emission",
         "tallies",
-    ]
-    .iter()
-    .map(|k| naga::front::wgsl::parse_str(&asemc::gpu::shaders::source(k)).unwrap())
-    .collect();
-    let layout = |name: &str| -> (u32, Vec<(String, u32)>) {
-        let ty = modules
-            .iter()
-            .flat_map(|m| m.types.iter())
-            .find(|(_, t)| t.name.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("no struct {name} in the kernels"))
-            .1;
-        match &ty.inner {
-            naga::TypeInner::Struct { members, span } => (
-                *span,
-                members
-                    .iter()
-                    .map(|m| (m.name.clone().unwrap(), m.offset))
-                    .collect(),
-            ),
-            other => panic!("{name} is not a struct: {other:?}"),
+        "rng_check",
+        "random_walk",
+    ] {
+        let source = asemc::gpu::shaders::source(kernel);
+        let module = naga::front::wgsl::parse_str(&source).unwrap();
+        for st in &structs {
+            let declared = format!("struct {} {{", st.name);
+            assert_eq!(
+                source.matches(&declared).count(),
+                1,
+                "{kernel}: {} declared once",
+                st.name
+            );
+            let ty = module
+                .types
+                .iter()
+                .find(|(_, t)| t.name.as_deref() == Some(st.name))
+                .unwrap_or_else(|| panic!("{kernel}: no struct {}", st.name))
+                .1;
+            let naga::TypeInner::Struct { members, span } = &ty.inner else {
+                panic!("{kernel}: {} is not a struct", st.name)
+            };
+            assert_eq!(*span as usize, st.size, "{kernel}: size of {}", st.name);
+            let wgsl: Vec<(String, usize)> = members
+                .iter()
+                .map(|m| (m.name.clone().unwrap(), m.offset as usize))
+                .collect();
+            let rust: Vec<(String, usize)> = st
+                .fields
+                .iter()
+                .map(|f| (f.name.to_string(), f.offset))
+                .collect();
+            assert_eq!(wgsl, rust, "{kernel}: fields of {}", st.name);
         }
-    };
-    macro_rules! check {
-        ($wgsl:literal, $rust:ty, [$($field:ident),* $(,)?]) => {{
-            let (span, members) = layout($wgsl);
-            assert_eq!(span as usize, size_of::<$rust>(), "size of {}", $wgsl);
-            let rust: Vec<(String, u32)> = vec![$((stringify!($field).to_string(), offset_of!($rust, $field) as u32)),*];
-            assert_eq!(members, rust, "fields of {}", $wgsl);
-        }};
     }
-    check!(
-        "Layer",
-        GpuLayer,
-        [z_top, z_bottom, n, mu_a, mu_s, g, _pad0, _pad1]
-    );
-    check!(
-        "TransportParams",
-        TransportParams,
-        [
-            film,
-            substrate,
-            layers,
-            isotropic,
-            fixed_depth,
-            point,
-            n_cover,
-            n_below,
-            half_length,
-            half_width,
-            finite_length,
-            finite_width,
-            source_x,
-            source_y,
-            source_depth,
-            roulette_threshold,
-            roulette_survival,
-            max_interactions,
-            seed_lo,
-            seed_hi,
-            first,
-            count,
-            _pad0,
-            _pad1,
-        ]
-    );
-    check!(
-        "PhotonRecord",
-        PhotonRecord,
-        [score, exit_channel, exit_time_ps, exit_weight, steps]
-    );
-    check!(
-        "GainParams",
-        GainParams,
-        [
-            first_cell,
-            count,
-            bins,
-            degeneracy,
-            from_zero,
-            samples,
-            _pad1,
-            _pad2,
-            inv_hwhm,
-            biexciton_shift_ev,
-            scale,
-            _pad3,
-        ]
-    );
-    check!("CountChange", CountChange, [energy, counts]);
-    check!(
-        "TallyParams",
-        TallyParams,
-        [
-            count,
-            bins,
-            time_bins,
-            start_bin,
-            start_fraction,
-            per_time_bin,
-            scale,
-            _pad0
-        ]
-    );
-    check!(
-        "LaunchParams",
-        LaunchParams,
-        [
-            seed_lo,
-            seed_hi,
-            point,
-            step,
-            samples,
-            count,
-            bins,
-            cone,
-            cone_cos,
-            hwhm_ev,
-            biexciton_shift_ev,
-            mean_ev,
-            min_nm,
-            bin_nm,
-            _pad0,
-            _pad1,
-        ]
-    );
-    check!(
-        "LaunchEntry",
-        LaunchEntry,
-        [cell, k0, packets, excitons, out, _pad0, _pad1, _pad2]
-    );
-    check!(
-        "Launched",
-        Launched,
-        [platelet, bin, time, _pad0, dir_a, dir_b]
-    );
-    check!(
-        "DecayParams",
-        DecayParams,
-        [
-            seed_lo, seed_hi, point, step, samples, degeneracy, count, part, t1, k_nonrad, k_xx,
-            _pad1,
-        ]
-    );
-    check!(
-        "BookingParams",
-        BookingParams,
-        [
-            seed_lo,
-            seed_hi,
-            point,
-            step,
-            samples,
-            degeneracy,
-            count,
-            purpose,
-            t_now,
-            k_nonrad,
-            k_xx,
-            inv_hwhm,
-            biexciton_shift_ev,
-            part,
-            _pad0,
-            _pad1,
-        ]
-    );
-    check!("Order", GpuOrder, [energy, kind, count, _pad0]);
-    check!(
-        "CellBooked",
-        CellBooked,
-        [excitons, room, next, moved, stopped, _pad0, _pad1, _pad2]
-    );
-    check!(
-        "CellDecay",
-        CellDecay,
-        [
-            excitons,
-            room,
-            next,
-            nonradiative,
-            auger,
-            stopped,
-            _pad0,
-            _pad1
-        ]
-    );
-    check!(
-        "AseParams",
-        AseParams,
-        [
-            film,
-            substrate,
-            layers,
-            coupled,
-            nx,
-            ny,
-            nz,
-            bins,
-            count,
-            point,
-            step,
-            seed_lo,
-            seed_hi,
-            max_segments,
-            n_cover,
-            n_below,
-            half_length,
-            half_width,
-            cell_x,
-            cell_y,
-            cell_z,
-            t_end,
-            detector_cos,
-            roulette_threshold,
-            roulette_survival,
-            cell_lo_x,
-            cell_lo_y,
-            cell_lo_z,
-            guide_cos,
-            passes,
-        ]
-    );
-    check!(
-        "GpuPacket",
-        GpuPacket,
-        [pos, dir, weight, birth_weight, time_ps, bin, layer, id]
-    );
-    check!(
-        "MovedPacket",
-        MovedPacket,
-        [
-            pos,
-            dir,
-            weight,
-            time_ps,
-            background,
-            roulette_net,
-            segments,
-            state
-        ]
-    );
-    check!("Entry", Entry, [cell, stimulated, absorbed, _pad0]);
 }
 
 /// `check` reports the device memory a passive or a pump run needs on the adapter.

@@ -2,7 +2,7 @@
 // src/ase/lineshape.rs), shared by the kernels that weigh or sum them.
 
 const LN_2: f32 = 0.6931471805599453;
-// NONE (src/gpu/shared.rs): a count that stands for no platelet at all.
+// NONE (src/gpu/shared/constants.rs): a count that stands for no platelet at all.
 
 // The lines of a platelet at `e_i` holding n excitons, eV (emission, absorption), and
 // their σ/σ₀ at the line centre, with degeneracy g and biexciton shift `shift`:

@@ -9,18 +9,6 @@ const GRAZING_COS: f32 = 1e-9;
 const ON_AXIS: f32 = 0.999999;
 const TWO_PI: f32 = 6.283185307179586;
 
-// A layer of the stack (geometry::Layer); z grows downwards from the film's top.
-struct Layer {
-    z_top: f32,
-    z_bottom: f32,
-    n: f32,
-    mu_a: f32,
-    mu_s: f32,
-    g: f32,
-    _pad0: f32,
-    _pad1: f32,
-}
-
 // Unpolarised Fresnel reflectance and the transmitted cosine (negative: total
 // internal reflection), as fresnel::interface.
 fn fresnel(n1: f32, n2: f32, cos_i: f32) -> vec2<f32> {

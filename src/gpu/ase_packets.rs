@@ -5,6 +5,9 @@
 //! following of those the device could not move to the step's end.
 
 use super::gain::GpuGain;
+/// The structs this kernel shares with the host (`GpuPacket`, `MovedPacket`, `Entry`), defined
+/// once in `gpu::shared`.
+pub use super::shared::{Entry, GpuPacket, MovedPacket};
 use crate::ase::Span;
 use crate::ase::photons::{AsePacket, Exchange, Fate, StepOutput, StepView, advance};
 use crate::ase::tally::{EXITS, ExitTally, Ledger};
@@ -12,37 +15,6 @@ use crate::error::Result;
 
 /// Exchange entries per packet and step (`ENTRIES` in ase_transport.wgsl).
 pub const ENTRIES: usize = super::shared::ENTRIES as usize;
-
-/// `GpuPacket` in ase_transport.wgsl: an [`AsePacket`] with its time counted from the
-/// step's start.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct GpuPacket {
-    pub pos: [f32; 3],
-    pub dir: [f32; 3],
-    pub weight: f32,
-    pub birth_weight: f32,
-    pub time_ps: f32,
-    pub bin: u32,
-    pub layer: u32,
-    pub id: u32,
-}
-
-/// `MovedPacket` in ase_transport.wgsl: a packet after the step, written over its
-/// [`GpuPacket`], with what it did.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct MovedPacket {
-    pub pos: [f32; 3],
-    pub dir: [f32; 3],
-    pub weight: f32,
-    pub time_ps: f32,
-    pub background: f32,
-    pub roulette_net: f32,
-    pub segments: u32,
-    /// Layer (bits 0–7), fate (8–15), exit (16–23), exchange entries (24–31).
-    pub state: u32,
-}
 
 impl MovedPacket {
     fn layer(&self) -> usize {
@@ -57,16 +29,6 @@ impl MovedPacket {
     pub(super) fn entries(&self) -> usize {
         (self.state >> 24) as usize
     }
-}
-
-/// `Entry` in ase_transport.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Entry {
-    pub cell: u32,
-    pub stimulated: f32,
-    pub absorbed: f32,
-    pub _pad0: u32,
 }
 
 // Fates of MovedPacket.

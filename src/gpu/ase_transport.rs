@@ -16,6 +16,9 @@ pub use super::ase_packets::{ENTRIES, Entry, GpuPacket, MovedPacket, PER_PACKET}
 use super::ase_packets::{PACKETS_PER_ROW, continue_batch, follow_on_cpu};
 use super::gain::{self, GpuGain};
 use super::platelets;
+/// The structs this kernel shares with the host (`AseParams`), defined
+/// once in `gpu::shared`.
+pub use super::shared::AseParams;
 use super::tallies::{TALLY_RUN, Tallies, add_tallies, tally_bytes};
 use super::transport::GpuLayer;
 use super::{Dispatch, Gpu};
@@ -36,42 +39,6 @@ pub(super) use super::shared::WORKGROUP;
 /// Most packets in one dispatch (a few segments each: well under a second on
 /// lavapipe).
 const MAX_DISPATCH: u32 = 1 << 18;
-
-/// `AseParams` in ase_transport.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct AseParams {
-    pub film: GpuLayer,
-    pub substrate: GpuLayer,
-    pub layers: u32,
-    pub coupled: u32,
-    pub nx: u32,
-    pub ny: u32,
-    pub nz: u32,
-    pub bins: u32,
-    pub count: u32,
-    pub point: u32,
-    pub step: u32,
-    pub seed_lo: u32,
-    pub seed_hi: u32,
-    pub max_segments: u32,
-    pub n_cover: f32,
-    pub n_below: f32,
-    pub half_length: f32,
-    pub half_width: f32,
-    pub cell_x: f32,
-    pub cell_y: f32,
-    pub cell_z: f32,
-    pub t_end: f32,
-    pub detector_cos: f32,
-    pub roulette_threshold: f32,
-    pub roulette_survival: f32,
-    pub cell_lo_x: f32,
-    pub cell_lo_y: f32,
-    pub cell_lo_z: f32,
-    pub guide_cos: f32,
-    pub passes: u32,
-}
 
 /// The most packets one dispatch holds on a device with `limits`.
 pub fn max_dispatch(limits: &wgpu::Limits) -> u32 {

@@ -3,6 +3,7 @@
 //! random walk, for the benchmarks).
 
 use super::Gpu;
+use super::shared::{RngCheck, WalkParams};
 use crate::error::{Error, Result};
 
 /// The first `per_stream` raw numbers of Philox streams `0..streams` computed by the
@@ -16,17 +17,6 @@ pub fn philox_numbers(
     streams: u32,
     per_stream: u32,
 ) -> Result<Vec<u32>> {
-    #[repr(C)]
-    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-    struct RngCheck {
-        seed: [u32; 2],
-        purpose: u32,
-        point: u32,
-        step: u32,
-        streams: u32,
-        per_stream: u32,
-        _pad: u32,
-    }
     let params = RngCheck {
         seed: [seed as u32, (seed >> 32) as u32],
         purpose: purpose as u32,
@@ -45,14 +35,6 @@ pub fn philox_numbers(
 /// (`invocations` walkers of `steps` steps each, `walkers` times over): the device's
 /// practical ceiling, for the benchmarks.
 pub fn random_walk_rate(gpu: &Gpu, invocations: u32, walkers: u32, steps: u32) -> Result<f64> {
-    #[repr(C)]
-    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-    struct WalkParams {
-        seed_lo: u32,
-        seed_hi: u32,
-        steps: u32,
-        walkers: u32,
-    }
     let params = WalkParams {
         seed_lo: 1,
         seed_hi: 0,

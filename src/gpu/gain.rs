@@ -14,35 +14,11 @@ use crate::ase::setup::Optics;
 use crate::config::LineShape;
 use crate::error::{Error, Result};
 
-/// `GainParams` in cell_gain.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct GainParams {
-    pub first_cell: u32,
-    pub count: u32,
-    pub bins: u32,
-    pub degeneracy: u32,
-    pub from_zero: u32,
-    pub samples: u32,
-    pub _pad1: u32,
-    pub _pad2: u32,
-    pub inv_hwhm: f32,
-    pub biexciton_shift_ev: f32,
-    pub scale: f32,
-    pub _pad3: f32,
-}
-
-/// `CountChange` in cell_gain.wgsl: a platelet at transition energy `energy` (offset
-/// from the mean, eV) whose count went from `counts & 0xffff` to `counts >> 16`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct CountChange {
-    pub energy: f32,
-    pub counts: u32,
-}
-
 /// `NONE` in cell_gain.wgsl: the count of a platelet not yet counted.
 pub use super::shared::NONE;
+/// The structs this kernel shares with the host (`GainParams`, `CountChange`), defined
+/// once in `gpu::shared`.
+pub use super::shared::{CountChange, GainParams};
 
 impl CountChange {
     fn new(energy: f32, before: u32, after: u32) -> Self {

@@ -4,33 +4,14 @@
 
 use super::platelet_decay::DecayParams;
 use super::platelets::{GpuPlatelets, summary};
+/// The structs this kernel shares with the host (`BookingParams`, `GpuOrder`, `CellBooked`), defined
+/// once in `gpu::shared`.
+pub use super::shared::{BookingParams, CellBooked, GpuOrder};
 use crate::ase::AseSetup;
 use crate::ase::CellSummary;
 use crate::ase::exchange::Order;
 use crate::error::{Error, Result};
 use crate::rng::Purpose;
-
-/// `BookingParams` in platelet_booking.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct BookingParams {
-    pub seed_lo: u32,
-    pub seed_hi: u32,
-    pub point: u32,
-    pub step: u32,
-    pub samples: u32,
-    pub degeneracy: u32,
-    pub count: u32,
-    pub purpose: u32,
-    pub t_now: f32,
-    pub k_nonrad: f32,
-    pub k_xx: f32,
-    pub inv_hwhm: f32,
-    pub biexciton_shift_ev: f32,
-    pub part: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
-}
 
 impl BookingParams {
     /// The parameters of `setup` that hold for every dispatch, the seed, samples,
@@ -51,18 +32,6 @@ impl BookingParams {
     }
 }
 
-/// `Order` in platelet_booking.wgsl: move `count` sampled excitons of `kind`
-/// ([`crate::ase::exchange::OrderKind`]), for photons at `energy` (offset from the mean
-/// transition energy, eV).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct GpuOrder {
-    pub energy: f32,
-    pub kind: u32,
-    pub count: u32,
-    pub _pad0: u32,
-}
-
 impl GpuOrder {
     /// `order` for platelets whose mean transition energy is `mean_ev`.
     pub fn new(order: &Order, mean_ev: f64) -> Self {
@@ -73,24 +42,6 @@ impl GpuOrder {
             _pad0: 0,
         }
     }
-}
-
-/// `CellBooked` in platelet_booking.wgsl: what a cell's platelets hold after its
-/// orders (as in [`CellDecay`](super::platelet_decay::CellDecay)), the excitons the
-/// orders moved, and where the workgroup stopped (0: after the last order; else 1 +
-/// the index of the order it stopped in among the cell's, whose unbooked excitons are
-/// then those it had still to move, the later orders not begun).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct CellBooked {
-    pub excitons: u32,
-    pub room: u32,
-    pub next: f32,
-    pub moved: u32,
-    pub stopped: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
-    pub _pad2: u32,
 }
 
 /// Orders a cell can have in one booking: two a bin (stimulated and absorbed), or one

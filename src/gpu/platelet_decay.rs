@@ -3,44 +3,12 @@
 //! one workgroup per listed cell, and what each cell then holds.
 
 use super::platelets::{GpuPlatelets, summary};
+/// The structs this kernel shares with the host (`DecayParams`, `CellDecay`), defined
+/// once in `gpu::shared`.
+pub use super::shared::{CellDecay, DecayParams};
 use crate::ase::AseSetup;
 use crate::ase::CellSummary;
 use crate::error::{Error, Result};
-
-/// `DecayParams` in platelet_decay.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct DecayParams {
-    pub seed_lo: u32,
-    pub seed_hi: u32,
-    pub point: u32,
-    pub step: u32,
-    pub samples: u32,
-    pub degeneracy: u32,
-    pub count: u32,
-    pub part: u32,
-    pub t1: f32,
-    pub k_nonrad: f32,
-    pub k_xx: f32,
-    pub _pad1: f32,
-}
-
-/// `CellDecay` in platelet_decay.wgsl: what a cell's platelets hold after a step (their
-/// sampled excitons, their room for more Σ max(0, g_d − n), and their earliest next loss
-/// event, ps) and the loss events they had in it; `stopped` is 1 when the workgroup
-/// stopped before the step's end (the sums are then partial, the events so far done).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct CellDecay {
-    pub excitons: u32,
-    pub room: u32,
-    pub next: f32,
-    pub nonradiative: u32,
-    pub auger: u32,
-    pub stopped: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
-}
 
 impl DecayParams {
     /// The parameters of `setup` that hold for every dispatch.

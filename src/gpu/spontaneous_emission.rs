@@ -8,28 +8,6 @@ use crate::ase::AseSetup;
 use crate::ase::spontaneous::Draw;
 use crate::error::{Error, Result};
 
-/// `LaunchParams` in spontaneous_emission.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct LaunchParams {
-    pub seed_lo: u32,
-    pub seed_hi: u32,
-    pub point: u32,
-    pub step: u32,
-    pub samples: u32,
-    pub count: u32,
-    pub bins: u32,
-    pub cone: u32,
-    pub cone_cos: f32,
-    pub hwhm_ev: f32,
-    pub biexciton_shift_ev: f32,
-    pub mean_ev: f32,
-    pub min_nm: f32,
-    pub bin_nm: f32,
-    pub _pad0: u32,
-    pub _pad1: u32,
-}
-
 impl LaunchParams {
     /// The parameters of `setup` that hold for every dispatch, the seed and samples as
     /// the loss events' `params` have them.
@@ -52,36 +30,11 @@ impl LaunchParams {
     }
 }
 
-/// `LaunchEntry` in spontaneous_emission.wgsl: packets `k0..k0 + packets` (at most
-/// [`LAUNCH_GROUP`]) of a cell whose platelets hold `excitons`, written from `out` on.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct LaunchEntry {
-    pub cell: u32,
-    pub k0: u32,
-    pub packets: u32,
-    pub excitons: u32,
-    pub out: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
-    pub _pad2: u32,
-}
-
-/// `Launched` in spontaneous_emission.wgsl: a packet's platelet (index in the film) and
-/// bin ([`NOTHING`]: none), start as a fraction of the step, and direction(s).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Launched {
-    pub platelet: u32,
-    pub bin: u32,
-    pub time: f32,
-    pub _pad0: u32,
-    pub dir_a: [f32; 4],
-    pub dir_b: [f32; 4],
-}
-
 /// `NOTHING` in spontaneous_emission.wgsl.
 pub use super::shared::NOTHING;
+/// The structs this kernel shares with the host (`LaunchParams`, `LaunchEntry`, `Launched`), defined
+/// once in `gpu::shared`.
+pub use super::shared::{LaunchEntry, LaunchParams, Launched};
 
 /// Packets of one cell a launch workgroup draws (`WORKGROUP` there).
 pub const LAUNCH_GROUP: u32 = 64;

@@ -5,6 +5,9 @@
 //! is beyond the fixed point's range, the host sums the packets as moved instead.
 
 use super::ase_packets::{ENTRIES, Entry, MovedPacket, OVERFLOW};
+/// The structs this kernel shares with the host (`TallyParams`), defined
+/// once in `gpu::shared`.
+pub use super::shared::TallyParams;
 use super::{Gpu, shared};
 use crate::ase::AseSetup;
 use crate::ase::photons::{AsePacket, Fate};
@@ -33,23 +36,6 @@ fn tally_scale(heaviest: f64) -> f64 {
         0.0
     };
     (64.0 - above).clamp(-100.0, 100.0).exp2()
-}
-
-/// `TallyParams` in tallies.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct TallyParams {
-    pub count: u32,
-    pub bins: u32,
-    pub time_bins: u32,
-    /// The step's start in time bins: its whole part and its fraction.
-    pub start_bin: u32,
-    pub start_fraction: f32,
-    /// 1/(a time bin), 1/ps.
-    pub per_time_bin: f32,
-    /// Units of the fixed point a photon.
-    pub scale: f32,
-    pub _pad0: u32,
 }
 
 /// Bytes of tallies.wgsl's totals for `setup`: four words each.

@@ -13,21 +13,7 @@ use crate::transport::geometry::{FILM, Layer, SUBSTRATE, Stack};
 use crate::transport::packet::MAX_INTERACTIONS;
 use crate::transport::simulate::run_chunk;
 use crate::transport::source::PassiveSource;
-use crate::transport::tally::{CHANNELS, Channel, PhotonScore, Tally};
-
-/// A layer as the kernel sees it (`Layer` in transport.wgsl).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct GpuLayer {
-    pub z_top: f32,
-    pub z_bottom: f32,
-    pub n: f32,
-    pub mu_a: f32,
-    pub mu_s: f32,
-    pub g: f32,
-    pub _pad0: f32,
-    pub _pad1: f32,
-}
+use crate::transport::tally::{Channel, PhotonScore, Tally};
 
 impl GpuLayer {
     /// The film and the substrate of `stack` (zeros without a substrate).
@@ -57,47 +43,6 @@ impl From<&Layer> for GpuLayer {
     }
 }
 
-/// One batch's parameters (`TransportParams` in transport.wgsl).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct TransportParams {
-    pub film: GpuLayer,
-    pub substrate: GpuLayer,
-    pub layers: u32,
-    pub isotropic: u32,
-    pub fixed_depth: u32,
-    pub point: u32,
-    pub n_cover: f32,
-    pub n_below: f32,
-    pub half_length: f32,
-    pub half_width: f32,
-    pub finite_length: u32,
-    pub finite_width: u32,
-    pub source_x: f32,
-    pub source_y: f32,
-    pub source_depth: f32,
-    pub roulette_threshold: f32,
-    pub roulette_survival: f32,
-    pub max_interactions: u32,
-    pub seed_lo: u32,
-    pub seed_hi: u32,
-    pub first: u32,
-    pub count: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
-}
-
-/// One packet's outcome (`PhotonRecord` in transport.wgsl).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct PhotonRecord {
-    pub score: [f32; CHANNELS],
-    pub exit_channel: u32,
-    pub exit_time_ps: f32,
-    pub exit_weight: f32,
-    pub steps: u32,
-}
-
 /// `exit_channel` of a packet that did not leave.
 const NO_EXIT: u32 = u32::MAX;
 /// `exit_channel` of a packet the kernel stopped before finishing (`UNFINISHED` in
@@ -105,6 +50,9 @@ const NO_EXIT: u32 = u32::MAX;
 const UNFINISHED: u32 = u32::MAX - 1;
 /// Threads per workgroup of the kernel.
 use super::shared::WORKGROUP;
+/// The structs this kernel shares with the host (`GpuLayer`, `TransportParams`, `PhotonRecord`), defined
+/// once in `gpu::shared`.
+pub use super::shared::{GpuLayer, PhotonRecord, TransportParams};
 /// Packets each invocation traces one after another (fewer in a batch's last
 /// workgroups): enough that the lanes of a SIMD group finish at about the same time.
 const PACKETS_PER_INVOCATION: u32 = 64;

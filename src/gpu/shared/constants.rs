@@ -1,8 +1,6 @@
 //! The constants the WGSL kernels share with Rust, defined once: Rust uses them from
-//! here, and [`wgsl`] emits them as WGSL `const` declarations that prefix every kernel
-//! (`gpu::shaders::source`, and `build.rs`, which includes this file, for its naga
-//! check). A kernel refers to them by the same names. This file uses nothing of the
-//! crate, so that `build.rs` can include it.
+//! here, and [`wgsl`] emits them as WGSL `const` declarations that prefix every kernel.
+//! A kernel refers to them by the same names.
 
 /// Layers of the stack (`transport::geometry::FILM`, `SUBSTRATE`).
 pub const FILM: u32 = 0;
@@ -67,13 +65,16 @@ pub const TOTAL_SCALARS: u32 = 6;
 /// Packets an invocation of `tallies.wgsl` sums.
 pub const TALLY_RUN: u32 = 64;
 
+/// Channels of a passive packet's score (`transport::tally::CHANNELS`).
+pub const CHANNELS: u32 = 12;
+
 /// Kinds of a booking order (`ase::exchange::OrderKind` as u32).
 pub const ORDER_STIMULATED: u32 = 0;
 pub const ORDER_ABSORBED: u32 = 1;
 pub const ORDER_RADIATIVE: u32 = 2;
 
 /// Every shared constant, by its WGSL name.
-const TABLE: [(&str, u32); 35] = [
+const TABLE: [(&str, u32); 36] = [
     ("FILM", FILM),
     ("SUBSTRATE", SUBSTRATE),
     ("PURPOSE_TRANSPORT", PURPOSE_TRANSPORT),
@@ -109,12 +110,14 @@ const TABLE: [(&str, u32); 35] = [
     ("ORDER_STIMULATED", ORDER_STIMULATED),
     ("ORDER_ABSORBED", ORDER_ABSORBED),
     ("ORDER_RADIATIVE", ORDER_RADIATIVE),
+    ("CHANNELS", CHANNELS),
 ];
 
 /// The shared constants as WGSL declarations.
 pub fn wgsl() -> String {
-    let mut s =
-        String::from("// The constants shared with Rust, emitted from src/gpu/shared.rs.\n");
+    let mut s = String::from(
+        "// The constants shared with Rust, emitted from src/gpu/shared/constants.rs.\n",
+    );
     for (name, value) in TABLE {
         s.push_str(&format!("const {name}: u32 = {value}u;\n"));
     }
@@ -162,6 +165,7 @@ mod tests {
             .map(|e| e as u32)
         );
         assert_eq!(EXITS as usize, crate::ase::tally::EXITS.len());
+        assert_eq!(CHANNELS as usize, crate::transport::tally::CHANNELS);
         assert_eq!(
             [ORDER_STIMULATED, ORDER_ABSORBED, ORDER_RADIATIVE],
             [
