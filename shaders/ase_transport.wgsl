@@ -17,14 +17,8 @@
 // and PACKETS_PER_ROW.
 const_assert ENTRIES == 8u;
 
-// Events ending a segment.
-const BUDGET: u32 = 0u;
-const SCATTER: u32 = 1u;
-const FACE: u32 = 2u;
-const EDGE: u32 = 3u;
-const CELL_PLANE: u32 = 4u;
-
-const INFINITE: f32 = 3.0e38;
+// The events ending a segment (BUDGET, SCATTER, FACE, EDGE, CELL_PLANE), INFINITE, and
+// the mover's core that both transport kernels share are in shared/mover.wgsl.
 
 // Whether any layer scatters, fixed when the pipeline is built: on a SIMD device the
 // scattering branches cost every lane their time even where no lane takes them.
@@ -85,11 +79,9 @@ fn store_entry(i: u32, k: u32, e: Entry) {
     entries[i * ENTRIES + k] = vec4<u32>(e.cell, bitcast<u32>(e.stimulated), bitcast<u32>(e.absorbed), e._pad0);
 }
 
-fn layer_of(i: u32) -> GpuLayer {
-    if (i == FILM) {
-        return p.film;
-    }
-    return p.substrate;
+// The stack as the mover's core sees it: the film ends at its edges.
+fn slab() -> Slab {
+    return Slab(p.film, p.substrate, p.layers, p.n_cover, p.n_below, p.half_length, p.half_width, 1u, 1u);
 }
 
 // (e^x − 1)/x, without the cancellation of single precision at small x.
@@ -194,39 +186,19 @@ fn move_packet(index: u32) {
         rec.segments += 1u;
         // A segment draws at most 4 numbers (depth, scattering, roulette).
         refill();
-        let here = layer_of(pk.layer);
+        let sl = slab();
+        let here = slab_layer(sl, pk.layer);
         if (SCATTERING && here.mu_s > 0.0 && tau <= 0.0) {
             tau = -log(take01());
         }
         let speed = SPEED_OF_LIGHT_CM_PER_PS / here.n;
-        var s = max(p.t_end - pk.time_ps, 0.0) * speed;
-        var event = BUDGET;
-        var axis = 0u;
-        var plus = false;
+        // The step's end, then the nearest face or film edge (shared/mover.wgsl; a
+        // guided ray only folds between the faces), the planes between cells, and
+        // scattering.
         let guided = pk.layer == FILM && p.nz == 1u && abs(dir.z) <= p.guide_cos;
-        // The layer's faces (a guided ray only folds between them).
-        if (!guided && dir.z != 0.0) {
-            let d = max((select(here.z_top, here.z_bottom, dir.z > 0.0) - pos.z) / dir.z, 0.0);
-            if (d < s) {
-                s = d;
-                event = FACE;
-            }
-        }
+        let budget = Ahead(max(p.t_end - pk.time_ps, 0.0) * speed, BUDGET, 0u, false);
+        var ahead = nearest_plane(sl, pk.layer, here, pos, dir, guided, budget);
         if (pk.layer == FILM) {
-            // The film's edges (interfaces::nearest_edge).
-            for (var k = 0u; k < 2u; k++) {
-                let u = dir[k];
-                let half = select(p.half_width, p.half_length, k == 0u);
-                if (u != 0.0) {
-                    let d = max((select(-half, half, u > 0.0) - pos[k]) / u, 0.0);
-                    if (d < s) {
-                        s = d;
-                        event = EDGE;
-                        axis = k;
-                        plus = u > 0.0;
-                    }
-                }
-            }
             if (!in_cell) {
                 cell = vec3<u32>(
                     coord(pos.x, lo.x, cell_size.x, p.nx),
@@ -245,35 +217,20 @@ fn move_packet(index: u32) {
                 } else if (u < 0.0 && cell[k] > 0u) {
                     d = max((corner - pos[k]) / u, 0.0);
                 }
-                if (d < s) {
-                    s = d;
-                    event = CELL_PLANE;
-                    axis = k;
-                    plus = u > 0.0;
+                if (d < ahead.s) {
+                    ahead = Ahead(d, CELL_PLANE, k, u > 0.0);
                 }
             }
         }
-        if (SCATTERING && here.mu_s > 0.0 && tau / here.mu_s < s) {
-            s = tau / here.mu_s;
-            event = SCATTER;
+        if (SCATTERING && here.mu_s > 0.0 && tau / here.mu_s < ahead.s) {
+            ahead = Ahead(tau / here.mu_s, SCATTER, 0u, false);
         }
+        let s = ahead.s;
 
-        // Move (a guided ray folded between the faces) and age.
-        pos.x += s * dir.x;
-        pos.y += s * dir.y;
-        if (guided) {
-            let d = p.film.z_bottom - p.film.z_top;
-            let u = pos.z - p.film.z_top + dir.z * s;
-            let folded = u - 2.0 * d * floor(u / (2.0 * d));
-            if (folded <= d) {
-                pos.z = p.film.z_top + folded;
-            } else {
-                pos.z = p.film.z_top + 2.0 * d - folded;
-                dir.z = -dir.z;
-            }
-        } else {
-            pos.z += s * dir.z;
-        }
+        // Move and age.
+        let moved = advance(sl, pos, dir, s, guided);
+        pos = moved.pos;
+        dir = moved.dir;
         pk.time_ps += s / speed;
         if (here.mu_s > 0.0) {
             tau -= s * here.mu_s;
@@ -330,69 +287,34 @@ fn move_packet(index: u32) {
             pk.weight = max(w0 + stimulated - absorbed - background, 0.0);
         }
 
-        if (event == BUDGET) {
+        if (ahead.event == BUDGET) {
             pk.time_ps = p.t_end;
             break;
-        } else if (event == CELL_PLANE) {
-            cell[axis] = select(cell[axis] - 1u, cell[axis] + 1u, plus);
-        } else if (SCATTERING && event == SCATTER) {
+        } else if (ahead.event == CELL_PLANE) {
+            cell[ahead.axis] = select(cell[ahead.axis] - 1u, cell[ahead.axis] + 1u, ahead.plus);
+        } else if (SCATTERING && ahead.event == SCATTER) {
             tau = 0.0;
             let cos_theta = hg_cos_theta(here.g, take01());
             dir = turn(dir, cos_theta, take01());
         } else {
-            // A face (interfaces::meet_face, with Stack::beyond) or a film edge
-            // (interfaces::meet_edge: beyond every edge is the cover medium), in one
-            // branch so that SIMD lanes at either run the Fresnel step once.
-            var n1 = here.n;
-            var n2 = p.n_cover;
-            var k = 2u; // the axis normal to the plane
-            var next = FILM; // the layer entered, unless the packet leaves
-            var leaves = true;
-            var exit = SURFACE;
-            if (event == FACE) {
-                let down = dir.z > 0.0;
-                pos.z = select(here.z_top, here.z_bottom, down);
-                if (pk.layer == FILM && down && p.layers > 1u) {
-                    n2 = p.substrate.n;
-                    next = SUBSTRATE;
-                    leaves = false;
-                } else if (down) {
-                    n2 = p.n_below;
-                    exit = SUBSTRATE_EXIT;
-                } else if (pk.layer != FILM && abs(pos.x) <= p.half_length && abs(pos.y) <= p.half_width) {
-                    n2 = p.film.n;
-                    leaves = false;
-                }
-            } else {
-                let half = select(p.half_width, p.half_length, axis == 0u);
-                pos[axis] = select(-half, half, plus);
-                n1 = p.film.n;
-                k = axis;
-                let detected = axis == 0u && plus;
-                exit = select(OTHER_EDGES, DETECTOR, detected);
-            }
-            let crossing = fresnel(n1, n2, abs(dir[k]));
-            if (crossing.y >= 0.0 && take01() >= crossing.x) {
-                if (event == EDGE) {
-                    if (exit == DETECTOR && crossing.y < p.detector_cos) {
-                        exit = OTHER_EDGES;
-                    }
-                    rec.fate = EXITED;
-                    rec.exit = exit;
-                    break;
-                }
-                let ratio = n1 / n2;
-                dir = vec3<f32>(dir.x * ratio, dir.y * ratio, crossing.y * sign(dir.z));
-                if (leaves) {
-                    rec.fate = EXITED;
-                    rec.exit = exit;
-                    break;
-                }
-                pk.layer = next;
-                // Entering the film: its cell is found from the position.
+            let met = meet_plane(sl, pk.layer, ahead, pos, dir);
+            pk.layer = met.layer;
+            pos = met.pos;
+            dir = met.dir;
+            if (met.outcome == ENTERED) {
+                // Entering a layer: the film's cell is found from the position.
                 in_cell = false;
-            } else {
-                dir[k] = -dir[k];
+            } else if (met.outcome != REFLECTED) {
+                var exit = SURFACE;
+                if (met.outcome == LEFT_BOTTOM) {
+                    exit = SUBSTRATE_EXIT;
+                } else if (met.outcome == LEFT_EDGE) {
+                    let detected = ahead.axis == 0u && ahead.plus && met.cos_out >= p.detector_cos;
+                    exit = select(OTHER_EDGES, DETECTOR, detected);
+                }
+                rec.fate = EXITED;
+                rec.exit = exit;
+                break;
             }
         }
 

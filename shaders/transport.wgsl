@@ -61,25 +61,9 @@ fn score_array() -> array<f32, 12> {
     );
 }
 
-fn layer_of(i: u32) -> GpuLayer {
-    if (i == FILM) {
-        return p.film;
-    }
-    return p.substrate;
-}
-
-fn over_film(x: f32, y: f32) -> bool {
-    return (p.finite_length == 0u || abs(x) <= p.half_length)
-        && (p.finite_width == 0u || abs(y) <= p.half_width);
-}
-
-// Path length to the film edge ahead along one lateral axis (interfaces::nearest_edge);
-// "infinite" when the film has no edges on it or the packet runs parallel to them.
-fn edge_distance(finite: u32, coord: f32, u: f32, half: f32) -> f32 {
-    if (finite == 0u || u == 0.0) {
-        return 3.0e38;
-    }
-    return max((select(-half, half, u > 0.0) - coord) / u, 0.0);
+// The stack as the mover's core sees it.
+fn slab() -> Slab {
+    return Slab(p.film, p.substrate, p.layers, p.n_cover, p.n_below, p.half_length, p.half_width, p.finite_length, p.finite_width);
 }
 
 // 1 − e^(−x) without the cancellation of single precision at small x.
@@ -118,7 +102,7 @@ fn trapped_fate(layer: u32, dir: vec3<f32>) -> u32 {
         return 1u;
     }
     // A laterally infinite stack: β = n·sin θ must reach both exit media.
-    let here = layer_of(layer);
+    let here = slab_layer(slab(), layer);
     let beta = here.n * sqrt(dir.x * dir.x + dir.y * dir.y);
     var lo = layer;
     if (lo == SUBSTRATE && p.film.n > beta) {
@@ -135,7 +119,7 @@ fn trapped_fate(layer: u32, dir: vec3<f32>) -> u32 {
     var absorbing = 0u;
     var which = 0u;
     for (var i = lo; i <= hi; i++) {
-        let l = layer_of(i);
+        let l = slab_layer(slab(), i);
         if (l.mu_s > 0.0) {
             return 0u;
         }
@@ -254,52 +238,25 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             done = true;
         } else {
             steps += 1u;
-            let here = layer_of(pk.layer);
+            let sl = slab();
+            let here = slab_layer(sl, pk.layer);
             if (here.mu_s > 0.0 && tau <= 0.0) {
                 tau = -log(take01());
             }
-            // The nearest plane: the layer's faces, and for the film its edges.
-            var s = 3.0e38;
-            var event = 0u; // 0 scatter, 1 face, 2 edge
-            let down = pk.dir.z > 0.0;
-            if (pk.dir.z > 0.0) {
-                s = max((here.z_bottom - pk.pos.z) / pk.dir.z, 0.0);
-                event = 1u;
-            } else if (pk.dir.z < 0.0) {
-                s = max((here.z_top - pk.pos.z) / pk.dir.z, 0.0);
-                event = 1u;
+            // The nearest face or film edge (shared/mover.wgsl), then scattering.
+            var ahead = nearest_plane(sl, pk.layer, here, pk.pos, pk.dir, false, Ahead(INFINITE, BUDGET, 0u, false));
+            if (here.mu_s > 0.0 && tau / here.mu_s < ahead.s) {
+                ahead = Ahead(tau / here.mu_s, SCATTER, 0u, false);
             }
-            var edge_axis = 0u;
-            var edge_plus = false;
-            if (pk.layer == FILM) {
-                let dx = edge_distance(p.finite_length, pk.pos.x, pk.dir.x, p.half_length);
-                if (dx < s) {
-                    s = dx;
-                    event = 2u;
-                    edge_axis = 0u;
-                    edge_plus = pk.dir.x > 0.0;
-                }
-                let dy = edge_distance(p.finite_width, pk.pos.y, pk.dir.y, p.half_width);
-                if (dy < s) {
-                    s = dy;
-                    event = 2u;
-                    edge_axis = 1u;
-                    edge_plus = pk.dir.y > 0.0;
-                }
-            }
-            if (here.mu_s > 0.0) {
-                let s_scatter = tau / here.mu_s;
-                if (s_scatter < s) {
-                    s = s_scatter;
-                    event = 0u;
-                }
-            }
-            if (s >= 3.0e38) {
+            if (ahead.s >= INFINITE) {
                 add(UNRESOLVED, pk.weight);
                 done = true;
             } else {
                 // Move, absorb, age.
-                pk.pos = pk.pos + s * pk.dir;
+                let s = ahead.s;
+                let moved = advance(sl, pk.pos, pk.dir, s, false);
+                pk.pos = moved.pos;
+                pk.dir = moved.dir;
                 if (here.mu_a > 0.0) {
                     let absorbed = pk.weight * one_minus_exp(here.mu_a * s);
                     add(select(ABSORBED_SUBSTRATE, ABSORBED_FILM, pk.layer == FILM), absorbed);
@@ -310,60 +267,27 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                 }
                 pk.time_ps += s * here.n / SPEED_OF_LIGHT_CM_PER_PS;
 
-                if (event == 0u) {
+                if (ahead.event == SCATTER) {
                     tau = 0.0;
                     let cos_theta = hg_cos_theta(here.g, take01());
                     pk.dir = turn(pk.dir, cos_theta, take01());
                 } else {
-                    // A face (interfaces::meet_face) or a film edge (meet_edge), in one
-                    // branch so that SIMD lanes at either run the Fresnel step once.
-                    var n2 = p.n_cover;
-                    var cos_i = 0.0;
-                    var next = NO_EXIT;
-                    var exit = TOP;
-                    if (event == 1u) {
-                        pk.pos.z = select(here.z_top, here.z_bottom, down);
-                        cos_i = abs(pk.dir.z);
-                        if (pk.layer == FILM && down && p.layers > 1u) {
-                            n2 = p.substrate.n;
-                            next = SUBSTRATE;
-                        } else if (down) {
-                            n2 = p.n_below;
+                    let met = meet_plane(sl, pk.layer, ahead, pk.pos, pk.dir);
+                    pk.layer = met.layer;
+                    pk.pos = met.pos;
+                    pk.dir = met.dir;
+                    if (met.outcome >= LEFT_TOP) {
+                        var exit = TOP;
+                        if (met.outcome == LEFT_BOTTOM) {
                             exit = BOTTOM;
-                        } else if (pk.layer != FILM && over_film(pk.pos.x, pk.pos.y)) {
-                            n2 = p.film.n;
-                            next = FILM;
+                        } else if (met.outcome == LEFT_EDGE) {
+                            exit = EDGE_X_MINUS + 2u * ahead.axis + select(0u, 1u, ahead.plus);
                         }
-                    } else {
-                        let half = select(p.half_width, p.half_length, edge_axis == 0u);
-                        if (edge_axis == 0u) {
-                            pk.pos.x = select(-half, half, edge_plus);
-                            cos_i = abs(pk.dir.x);
-                        } else {
-                            pk.pos.y = select(-half, half, edge_plus);
-                            cos_i = abs(pk.dir.y);
-                        }
-                        exit = EDGE_X_MINUS + 2u * edge_axis + select(0u, 1u, edge_plus);
-                    }
-                    let crossing = fresnel(here.n, n2, cos_i);
-                    if (crossing.y >= 0.0 && take01() >= crossing.x) {
-                        if (next == NO_EXIT) {
-                            add(exit, pk.weight);
-                            exit_channel = exit;
-                            exit_time_ps = pk.time_ps;
-                            exit_weight = pk.weight;
-                            done = true;
-                        } else {
-                            let ratio = here.n / n2;
-                            pk.dir = vec3<f32>(pk.dir.x * ratio, pk.dir.y * ratio, crossing.y * sign(pk.dir.z));
-                            pk.layer = next;
-                        }
-                    } else if (event == 1u) {
-                        pk.dir.z = -pk.dir.z;
-                    } else if (edge_axis == 0u) {
-                        pk.dir.x = -pk.dir.x;
-                    } else {
-                        pk.dir.y = -pk.dir.y;
+                        add(exit, pk.weight);
+                        exit_channel = exit;
+                        exit_time_ps = pk.time_ps;
+                        exit_weight = pk.weight;
+                        done = true;
                     }
                 }
 

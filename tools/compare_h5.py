@@ -22,7 +22,7 @@ import numpy as np
 TIMING = ("wall_time_s", "transport_s", "photon_steps_per_s", "platelet_steps_per_s",
           "photons_per_s")
 RUN_ATTRS = ("created_utc", "git_commit", "asemc_version", "config_path", "adapter", "backend",
-             "host", "threads", "build_hash", "wall_time_s")
+             "host", "threads", "build_hash", "source_hash", "wall_time_s")
 
 
 def walk(group, prefix=""):

@@ -3,10 +3,11 @@
 //! validates.
 
 /// The shared files of `shaders/shared/`, in name order.
-const SHARED: [&str; 5] = [
+const SHARED: [&str; 6] = [
     include_str!("../../shaders/shared/kinetics.wgsl"),
     include_str!("../../shaders/shared/lanes.wgsl"),
     include_str!("../../shaders/shared/lines.wgsl"),
+    include_str!("../../shaders/shared/mover.wgsl"),
     include_str!("../../shaders/shared/optics.wgsl"),
     include_str!("../../shaders/shared/philox.wgsl"),
 ];
