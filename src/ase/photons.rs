@@ -8,10 +8,11 @@
 //! I = ∫W ds = W(e^{rs} − 1)/r the stimulated photons are g_s·I, the photons absorbed
 //! by platelets g_a·I and by the background α·I, which add up exactly.
 
-use super::setup::AseSetup;
+use super::setup::{AseSetup, CellGrid};
 use super::tally::{Exit, ExitTally, Ledger};
 use crate::rng::{Purpose, Stream};
-use crate::transport::geometry::{FILM, Layer};
+use crate::transport::geometry::{FILM, Layer, Stack};
+use crate::transport::packet::Roulette;
 use crate::transport::mover::{self, End, Left, Walk};
 use crate::units::SPEED_OF_LIGHT_CM_PER_PS;
 
@@ -134,12 +135,21 @@ pub fn advance(
 /// An ASE packet's walk through one time step: amplified or absorbed by its cells'
 /// net gain at its wavelength, every photon gained or absorbed noted against the cell
 /// (`taken`: cell, stimulated, absorbed), roulette relative to its birth weight.
+/// What it reads of the step's setup is copied in once, so that the mover's loop does
+/// not reload it through the setup after every store to the packet or the output.
 struct Amplified<'a> {
-    view: &'a StepView<'a>,
     p: &'a mut AsePacket,
     t_end: f64,
     out: &'a mut StepOutput,
     taken: &'a mut Vec<(usize, f64, f64)>,
+    stack: &'a Stack,
+    grid: CellGrid,
+    coupled: bool,
+    bins: usize,
+    roulette: Roulette,
+    stim: &'a [f64],
+    abs: &'a [f64],
+    cell_excitons: &'a [f64],
 }
 
 impl Walk for Amplified<'_> {
@@ -162,8 +172,7 @@ impl Walk for Amplified<'_> {
     fn folds(&self) -> bool {
         // A guided ray in a film one cell deep meets its faces only to be totally
         // reflected.
-        let setup = self.view.setup;
-        self.p.layer == FILM && setup.grid.nz == 1 && setup.stack.film_guides(self.p.dir[2])
+        self.p.layer == FILM && self.grid.nz == 1 && self.stack.film_guides(self.p.dir[2])
     }
 
     #[inline(always)]
@@ -171,7 +180,7 @@ impl Walk for Amplified<'_> {
         if self.p.layer != FILM {
             return (f64::INFINITY, None);
         }
-        let grid = &self.view.setup.grid;
+        let grid = &self.grid;
         let (pos, dir) = (&self.p.pos, &self.p.dir);
         let size = grid.size();
         let probe = [0, 1, 2].map(|k| pos[k] + dir[k] * NUDGE * size[k]);
@@ -195,13 +204,12 @@ impl Walk for Amplified<'_> {
 
     #[inline(always)]
     fn travel(&mut self, s: f64, layer: &Layer, cell: Option<usize>) {
-        let (setup, view) = (self.view.setup, self.view);
         let p = &mut *self.p;
         p.time_ps += s / (SPEED_OF_LIGHT_CM_PER_PS / layer.n);
         let (g_s, g_a) = match cell {
-            Some(c) if setup.coupled => {
-                let i = c * setup.spectrum.bins + p.bin as usize;
-                (view.stim[i], view.abs[i])
+            Some(c) if self.coupled => {
+                let i = c * self.bins + p.bin as usize;
+                (self.stim[i], self.abs[i])
             }
             _ => (0.0, 0.0),
         };
@@ -229,7 +237,7 @@ impl Walk for Amplified<'_> {
         });
         if let (Some(c), Some(k)) = (cell, slot) {
             // No packet takes more from a cell in one step than it holds.
-            let room = (view.cell_excitons[c] - taken[k].1).max(0.0);
+            let room = (self.cell_excitons[c] - taken[k].1).max(0.0);
             stimulated = stimulated.min(room);
         }
         // A packet whose gain was capped cannot lose more than it carries.
@@ -252,7 +260,7 @@ impl Walk for Amplified<'_> {
 
     #[inline(always)]
     fn roulette(&mut self, rng: &mut Stream) -> bool {
-        let roulette = self.view.setup.roulette;
+        let roulette = self.roulette;
         let p = &mut *self.p;
         if p.weight < roulette.threshold * p.birth_weight {
             if rng.uniform() < roulette.survival {
@@ -279,12 +287,20 @@ fn follow(
 ) {
     let stack = &view.setup.stack;
     let detector_cos = view.setup.detector_cos;
+    let setup = view.setup;
     let mut walk = Amplified {
-        view,
         p,
         t_end,
         out,
         taken,
+        stack,
+        grid: setup.grid,
+        coupled: setup.coupled,
+        bins: setup.spectrum.bins,
+        roulette: setup.roulette,
+        stim: view.stim,
+        abs: view.abs,
+        cell_excitons: view.cell_excitons,
     };
     let end = mover::walk(stack, &mut walk, rng, MAX_SEGMENTS_PER_STEP);
     let exit = match end {
