@@ -10,13 +10,25 @@
 //!
 //! Modal-gain factor Γ' = n_f ε₀c ∫_film |E|² dx / ∫ Re(E × H*)_z dx (Visser et al.,
 //! IEEE JQE 33, 1763 (1997)): (n_f/n_eff)·Γ_E for TE; for TM the longitudinal field
-//! Ez counts in |E|² and the power flow is weighted by 1/n².
+//! Ez counts in |E|² and the power flow is weighted by 1/n². That Γ' is for an
+//! isotropic gain medium, equal to ∂n_eff/∂n_f. Face-down platelets have their
+//! transition dipoles in the film plane and feel only the in-plane field: the TE
+//! mode's E_y and the TM mode's longitudinal E_z, not its E_x across the film, so
+//! their Γ'∥ counts only those (= ∂n_eff/∂n_∥ of a uniaxial film whose in-plane index
+//! alone changes); for TE it is Γ'.
+//!
+//! Group index n_g = n_eff − λ ∂n_eff/∂λ with the layers' indices fixed (no material
+//! dispersion), by a central difference over λ(1 ± 10⁻⁵).
 
 use serde::Serialize;
 use std::f64::consts::PI;
 
 /// Bisection steps on n_eff: 2⁻²⁰⁰ of the bracket, far below f64 resolution.
 const BISECTION_STEPS: usize = 200;
+
+/// Relative wavelength step of the group index's central difference: its truncation
+/// error (∝ step²) and its rounding error (∝ 10⁻¹⁶/step) are both below 10⁻¹⁰.
+const GROUP_STEP: f64 = 1e-5;
 
 /// A three-layer slab at one wavelength (the options of `asemc modes`).
 #[derive(Debug, Clone, Copy, PartialEq, clap::Args)]
@@ -47,8 +59,14 @@ pub struct Mode {
     pub n_eff: f64,
     /// Γ_E: the fraction of |E|² inside the film.
     pub confinement_factor: f64,
-    /// Γ': modal gain = Γ'·g_material − α.
+    /// Γ': modal gain = Γ'·g_material − α, for an isotropic gain medium.
     pub modal_gain_factor: f64,
+    /// Γ'∥: the same for transition dipoles in the film plane (face-down platelets),
+    /// which couple to the in-plane field only.
+    pub modal_gain_factor_in_plane: f64,
+    /// n_g = n_eff − λ ∂n_eff/∂λ (no material dispersion): c/n_g is the mode's group
+    /// velocity.
+    pub group_index: f64,
 }
 
 impl Slab {
@@ -78,6 +96,22 @@ impl Slab {
 
     /// The guided mode of this polarisation and order, if the slab supports it.
     pub fn mode(&self, pol: Polarization, order: u32) -> Option<Mode> {
+        let n_eff = self.n_eff(pol, order)?;
+        let (confinement_factor, modal_gain_factor, modal_gain_factor_in_plane) =
+            self.overlaps(pol, n_eff);
+        Some(Mode {
+            polarization: pol,
+            order,
+            n_eff,
+            confinement_factor,
+            modal_gain_factor,
+            modal_gain_factor_in_plane,
+            group_index: self.group_index(pol, order, n_eff),
+        })
+    }
+
+    /// The effective index of the guided mode, by bisection of the dispersion relation.
+    fn n_eff(&self, pol: Polarization, order: u32) -> Option<f64> {
         let lo = self.n_substrate.max(self.n_cover);
         let hi = self.n_film;
         if hi <= lo || self.dispersion(pol, order, lo) <= 0.0 {
@@ -92,15 +126,27 @@ impl Slab {
                 b = mid;
             }
         }
-        let n_eff = 0.5 * (a + b);
-        let (confinement_factor, modal_gain_factor) = self.overlaps(pol, n_eff);
-        Some(Mode {
-            polarization: pol,
-            order,
-            n_eff,
-            confinement_factor,
-            modal_gain_factor,
-        })
+        Some(0.5 * (a + b))
+    }
+
+    /// n_eff − λ ∂n_eff/∂λ: a central difference over λ(1 ± GROUP_STEP), one-sided
+    /// where the mode is cut off on one side (within 10⁻⁵ of its cut-off).
+    fn group_index(&self, pol: Polarization, order: u32, n_eff: f64) -> f64 {
+        let at = |f: f64| {
+            Slab {
+                wavelength_nm: self.wavelength_nm * f,
+                ..*self
+            }
+            .n_eff(pol, order)
+        };
+        let slope = match (at(1.0 - GROUP_STEP), at(1.0 + GROUP_STEP)) {
+            (Some(a), Some(b)) => (b - a) / (2.0 * GROUP_STEP),
+            (Some(a), None) => (n_eff - a) / GROUP_STEP,
+            (None, Some(b)) => (b - n_eff) / GROUP_STEP,
+            (None, None) => f64::NAN,
+        };
+        // λ ∂n_eff/∂λ = ∂n_eff/∂(ln λ) = slope.
+        n_eff - slope
     }
 
     /// All guided modes, TE and TM, by increasing order.
@@ -119,8 +165,8 @@ impl Slab {
         out
     }
 
-    /// (Γ_E, Γ') of the mode with effective index `n_eff`.
-    fn overlaps(&self, pol: Polarization, n_eff: f64) -> (f64, f64) {
+    /// (Γ_E, Γ', Γ'∥) of the mode with effective index `n_eff`.
+    fn overlaps(&self, pol: Polarization, n_eff: f64) -> (f64, f64, f64) {
         let k0 = self.k0();
         let (nf, ns, nc, h) = (
             self.n_film,
@@ -142,7 +188,8 @@ impl Slab {
         match pol {
             Polarization::TE => {
                 let gamma_e = cos2 / (cos2 + tail_s + tail_c);
-                (gamma_e, nf / n_eff * gamma_e)
+                // E_y lies in the film plane: in-plane dipoles feel all of it.
+                (gamma_e, nf / n_eff * gamma_e, nf / n_eff * gamma_e)
             }
             Polarization::TM => {
                 // |E|² ∝ (n_eff² H² + H'²/k0²)/n⁴ in each layer; power ∝ ∫H²/n².
@@ -153,8 +200,10 @@ impl Slab {
                 let e_cov = e2(tail_c, gamma_c * gamma_c * tail_c, nc);
                 let power = cos2 / (nf * nf) + tail_s / (ns * ns) + tail_c / (nc * nc);
                 let gamma_e = e_film / (e_film + e_sub + e_cov);
-                let gain = nf.powi(4) * e_film / (nf.powi(3) * n_eff * power);
-                (gamma_e, gain)
+                let gain = |e: f64| nf.powi(4) * e / (nf.powi(3) * n_eff * power);
+                // In the film plane: the longitudinal E_z ∝ H'/n² alone.
+                let e_film_in_plane = e2(0.0, kappa * kappa * sin2, nf);
+                (gamma_e, gain(e_film), gain(e_film_in_plane))
             }
         }
     }

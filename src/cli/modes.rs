@@ -62,8 +62,14 @@ pub(super) fn modes(slab: Slab, as_json: bool) -> Result<()> {
     for m in &modes {
         writeln!(
             out,
-            "  {:?}{}  n_eff = {:.5}  Γ_E = {:.4}  Γ' = {:.4}",
-            m.polarization, m.order, m.n_eff, m.confinement_factor, m.modal_gain_factor
+            "  {:?}{}  n_eff = {:.5}  n_g = {:.5}  Γ_E = {:.4}  Γ' = {:.4} (isotropic)  Γ'∥ = {:.4} (in-plane dipoles)",
+            m.polarization,
+            m.order,
+            m.n_eff,
+            m.group_index,
+            m.confinement_factor,
+            m.modal_gain_factor,
+            m.modal_gain_factor_in_plane
         )
         .ok();
     }
