@@ -13,6 +13,7 @@ pub mod build_hash;
 pub mod cli;
 pub mod config;
 pub mod cpu;
+pub mod dispersion;
 pub mod error;
 pub mod gpu;
 pub mod modes;

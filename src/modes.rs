@@ -17,9 +17,12 @@
 //! their Γ'∥ counts only those (= ∂n_eff/∂n_∥ of a uniaxial film whose in-plane index
 //! alone changes); for TE it is Γ'.
 //!
-//! Group index n_g = n_eff − λ ∂n_eff/∂λ with the layers' indices fixed (no material
-//! dispersion), by a central difference over λ(1 ± 10⁻⁵).
+//! Group index n_g = n_eff − λ dn_eff/dλ, by a central difference over λ(1 ± 10⁻⁵)
+//! with the film's and substrate's indices taken at each wavelength from their
+//! dispersion (`crate::dispersion`; constant indices give the waveguide's dispersion
+//! alone).
 
+use crate::dispersion::Dispersion;
 use serde::Serialize;
 use std::f64::consts::PI;
 
@@ -30,19 +33,26 @@ const BISECTION_STEPS: usize = 200;
 /// error (∝ step²) and its rounding error (∝ 10⁻¹⁶/step) are both below 10⁻¹⁰.
 const GROUP_STEP: f64 = 1e-5;
 
-/// A three-layer slab at one wavelength (the options of `asemc modes`).
-#[derive(Debug, Clone, Copy, PartialEq, clap::Args)]
+/// A three-layer slab at one wavelength: the film's and the substrate's indices as
+/// functions of the wavelength (constant unless a dispersion is given), the cover's.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Slab {
-    #[arg(long)]
-    pub n_film: f64,
-    #[arg(long)]
-    pub n_substrate: f64,
-    #[arg(long, default_value_t = 1.0)]
+    pub film: Dispersion,
+    pub substrate: Dispersion,
     pub n_cover: f64,
-    #[arg(long)]
     pub thickness_nm: f64,
-    #[arg(long)]
     pub wavelength_nm: f64,
+}
+
+/// The slab's indices at one wavelength, which the dispersion relation and the
+/// overlaps take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Fixed {
+    n_film: f64,
+    n_substrate: f64,
+    n_cover: f64,
+    thickness_nm: f64,
+    wavelength_nm: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,6 +80,100 @@ pub struct Mode {
 }
 
 impl Slab {
+    /// A slab of constant indices.
+    pub fn new(
+        n_film: f64,
+        n_substrate: f64,
+        n_cover: f64,
+        thickness_nm: f64,
+        wavelength_nm: f64,
+    ) -> Self {
+        Slab {
+            film: Dispersion::Constant(n_film),
+            substrate: Dispersion::Constant(n_substrate),
+            n_cover,
+            thickness_nm,
+            wavelength_nm,
+        }
+    }
+
+    /// The film's index at the slab's wavelength.
+    pub fn n_film(&self) -> f64 {
+        self.film.index(self.wavelength_nm)
+    }
+
+    /// The substrate's index at the slab's wavelength.
+    pub fn n_substrate(&self) -> f64 {
+        self.substrate.index(self.wavelength_nm)
+    }
+
+    /// The indices at wavelength `wavelength_nm`.
+    fn at(&self, wavelength_nm: f64) -> Fixed {
+        Fixed {
+            n_film: self.film.index(wavelength_nm),
+            n_substrate: self.substrate.index(wavelength_nm),
+            n_cover: self.n_cover,
+            thickness_nm: self.thickness_nm,
+            wavelength_nm,
+        }
+    }
+
+    /// The guided mode of this polarisation and order, if the slab supports it.
+    pub fn mode(&self, pol: Polarization, order: u32) -> Option<Mode> {
+        let here = self.at(self.wavelength_nm);
+        let n_eff = here.n_eff(pol, order)?;
+        let (confinement_factor, modal_gain_factor, modal_gain_factor_in_plane) =
+            here.overlaps(pol, n_eff);
+        Some(Mode {
+            polarization: pol,
+            order,
+            n_eff,
+            confinement_factor,
+            modal_gain_factor,
+            modal_gain_factor_in_plane,
+            group_index: self.group_index(pol, order, n_eff),
+        })
+    }
+
+    /// All guided modes, TE and TM, by increasing order.
+    pub fn modes(&self) -> Vec<Mode> {
+        let mut out = Vec::new();
+        for order in 0.. {
+            let found: Vec<Mode> = [Polarization::TE, Polarization::TM]
+                .into_iter()
+                .filter_map(|p| self.mode(p, order))
+                .collect();
+            if found.is_empty() {
+                break;
+            }
+            out.extend(found);
+        }
+        out
+    }
+
+    /// n_eff − λ dn_eff/dλ: a central difference over λ(1 ± GROUP_STEP), the indices
+    /// at each wavelength; one-sided where the mode is cut off on one side (within
+    /// 10⁻⁵ of its cut-off).
+    fn group_index(&self, pol: Polarization, order: u32, n_eff: f64) -> f64 {
+        let at = |f: f64| self.at(self.wavelength_nm * f).n_eff(pol, order);
+        let slope = match (at(1.0 - GROUP_STEP), at(1.0 + GROUP_STEP)) {
+            (Some(a), Some(b)) => (b - a) / (2.0 * GROUP_STEP),
+            (Some(a), None) => (n_eff - a) / GROUP_STEP,
+            (None, Some(b)) => (b - n_eff) / GROUP_STEP,
+            (None, None) => f64::NAN,
+        };
+        // λ dn_eff/dλ = dn_eff/d(ln λ) = slope.
+        n_eff - slope
+    }
+
+    /// Thinnest film (nm) that guides the mode at the slab's wavelength, or `None`
+    /// when the film index does not exceed both claddings'.
+    pub fn cutoff_thickness_nm(&self, pol: Polarization, order: u32) -> Option<f64> {
+        self.at(self.wavelength_nm).cutoff_thickness_nm(pol, order)
+    }
+}
+
+impl Fixed {
     fn k0(&self) -> f64 {
         2.0 * PI / self.wavelength_nm
     }
@@ -94,22 +198,6 @@ impl Slab {
             - phase(self.n_cover)
     }
 
-    /// The guided mode of this polarisation and order, if the slab supports it.
-    pub fn mode(&self, pol: Polarization, order: u32) -> Option<Mode> {
-        let n_eff = self.n_eff(pol, order)?;
-        let (confinement_factor, modal_gain_factor, modal_gain_factor_in_plane) =
-            self.overlaps(pol, n_eff);
-        Some(Mode {
-            polarization: pol,
-            order,
-            n_eff,
-            confinement_factor,
-            modal_gain_factor,
-            modal_gain_factor_in_plane,
-            group_index: self.group_index(pol, order, n_eff),
-        })
-    }
-
     /// The effective index of the guided mode, by bisection of the dispersion relation.
     fn n_eff(&self, pol: Polarization, order: u32) -> Option<f64> {
         let lo = self.n_substrate.max(self.n_cover);
@@ -127,42 +215,6 @@ impl Slab {
             }
         }
         Some(0.5 * (a + b))
-    }
-
-    /// n_eff − λ ∂n_eff/∂λ: a central difference over λ(1 ± GROUP_STEP), one-sided
-    /// where the mode is cut off on one side (within 10⁻⁵ of its cut-off).
-    fn group_index(&self, pol: Polarization, order: u32, n_eff: f64) -> f64 {
-        let at = |f: f64| {
-            Slab {
-                wavelength_nm: self.wavelength_nm * f,
-                ..*self
-            }
-            .n_eff(pol, order)
-        };
-        let slope = match (at(1.0 - GROUP_STEP), at(1.0 + GROUP_STEP)) {
-            (Some(a), Some(b)) => (b - a) / (2.0 * GROUP_STEP),
-            (Some(a), None) => (n_eff - a) / GROUP_STEP,
-            (None, Some(b)) => (b - n_eff) / GROUP_STEP,
-            (None, None) => f64::NAN,
-        };
-        // λ ∂n_eff/∂λ = ∂n_eff/∂(ln λ) = slope.
-        n_eff - slope
-    }
-
-    /// All guided modes, TE and TM, by increasing order.
-    pub fn modes(&self) -> Vec<Mode> {
-        let mut out = Vec::new();
-        for order in 0.. {
-            let found: Vec<Mode> = [Polarization::TE, Polarization::TM]
-                .into_iter()
-                .filter_map(|p| self.mode(p, order))
-                .collect();
-            if found.is_empty() {
-                break;
-            }
-            out.extend(found);
-        }
-        out
     }
 
     /// (Γ_E, Γ', Γ'∥) of the mode with effective index `n_eff`.
@@ -210,7 +262,7 @@ impl Slab {
 
     /// Thinnest film (nm) that guides the mode, or `None` when the film index does not
     /// exceed both claddings'.
-    pub fn cutoff_thickness_nm(&self, pol: Polarization, order: u32) -> Option<f64> {
+    fn cutoff_thickness_nm(&self, pol: Polarization, order: u32) -> Option<f64> {
         let (n_high, n_low) = if self.n_substrate >= self.n_cover {
             (self.n_substrate, self.n_cover)
         } else {

@@ -12,8 +12,8 @@ use super::setup::{AseSetup, CellGrid};
 use super::tally::{Exit, ExitTally, Ledger};
 use crate::rng::{Purpose, Stream};
 use crate::transport::geometry::{FILM, Layer, Stack};
-use crate::transport::packet::Roulette;
 use crate::transport::mover::{self, End, Left, Walk};
+use crate::transport::packet::Roulette;
 use crate::units::SPEED_OF_LIGHT_CM_PER_PS;
 
 /// Segments after which a packet is stopped for the step (a guard; never reached in

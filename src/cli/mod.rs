@@ -9,7 +9,6 @@ use crate::analysis::FitOptions;
 use crate::backend::BackendChoice;
 use crate::config::{self, Resolved};
 use crate::error::{Error, Result};
-use crate::modes::Slab;
 use crate::runner::RunOptions;
 use crate::slurm::Resources;
 
@@ -165,7 +164,7 @@ pub enum Command {
     /// Guided modes of a cover/film/substrate slab waveguide.
     Modes {
         #[command(flatten)]
-        slab: Slab,
+        slab: modes::SlabArgs,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -221,7 +220,7 @@ pub fn run(cli: Cli) -> Result<()> {
             max_length_um,
         } => analysis::plot(file, output, point, min_length_um, max_length_um),
         Command::Devices { json } => devices::devices(json),
-        Command::Modes { slab, json } => modes::modes(slab, json),
+        Command::Modes { slab, json } => modes::modes(&slab, json),
     }
 }
 
