@@ -6,7 +6,7 @@
 // invocation per packet; each packet draws from its own stream
 // (Photon, point, step, packet id), the stream of the CPU. Single precision; times
 // are counted from the step's start.
-// The structs AseParams, GpuLayer, GpuPacket, MovedPacket and Entry are emitted from src/gpu/shared/structs.rs.
+// The structs AseParams, GpuSlab, GpuLayer, GpuPacket, MovedPacket and Entry are emitted from src/gpu/shared/structs.rs.
 
 // From src/gpu/shared/constants.rs: the layers FILM and SUBSTRATE, PURPOSE_PHOTON, the fates
 // (ALIVE, EXITED, KILLED, OVERFLOW: the packet met more cells than it has entries for,
@@ -79,10 +79,6 @@ fn store_entry(i: u32, k: u32, e: Entry) {
     entries[i * ENTRIES + k] = vec4<u32>(e.cell, bitcast<u32>(e.stimulated), bitcast<u32>(e.absorbed), e._pad0);
 }
 
-// The stack as the mover's core sees it: the film ends at its edges.
-fn slab() -> Slab {
-    return Slab(p.film, p.substrate, p.layers, p.n_cover, p.n_below, p.half_length, p.half_width, 1u, 1u);
-}
 
 // (e^x − 1)/x, without the cancellation of single precision at small x.
 fn expm1_over_x(x: f32) -> f32 {
@@ -186,7 +182,7 @@ fn move_packet(index: u32) {
         rec.segments += 1u;
         // A segment draws at most 4 numbers (depth, scattering, roulette).
         refill();
-        let sl = slab();
+        let sl = p.slab;
         let here = slab_layer(sl, pk.layer);
         if (SCATTERING && here.mu_s > 0.0 && tau <= 0.0) {
             tau = -log(take01());

@@ -4,7 +4,7 @@
 // the weight it left in every channel, where and when it left, its step count — and
 // the host adds the records in packet order, so a run is the same on every device
 // and every batch split. Mirrors packet::trace; single precision throughout.
-// The structs TransportParams, GpuLayer and PhotonRecord are emitted from src/gpu/shared/structs.rs.
+// The structs TransportParams, GpuSlab, GpuLayer and PhotonRecord are emitted from src/gpu/shared/structs.rs.
 
 // Channels, as transport::tally::Channel.
 const SPECULAR: u32 = 0u;
@@ -61,11 +61,6 @@ fn score_array() -> array<f32, 12> {
     );
 }
 
-// The stack as the mover's core sees it.
-fn slab() -> Slab {
-    return Slab(p.film, p.substrate, p.layers, p.n_cover, p.n_below, p.half_length, p.half_width, p.finite_length, p.finite_width);
-}
-
 // 1 − e^(−x) without the cancellation of single precision at small x.
 fn one_minus_exp(x: f32) -> f32 {
     if (x < 1e-3) {
@@ -77,49 +72,49 @@ fn one_minus_exp(x: f32) -> f32 {
 // Where a trapped packet's weight ends (geometry::Stack::trapped_fate): 0 not trapped,
 // 1 guided for good, 2 absorbed in the film, 3 absorbed in the substrate.
 fn trapped_fate(layer: u32, dir: vec3<f32>) -> u32 {
-    if (p.finite_length != 0u || p.finite_width != 0u) {
+    if (p.slab.finite_length != 0u || p.slab.finite_width != 0u) {
         // A film with edges: totally reflected at both faces and every finite edge.
-        if (layer != FILM || p.film.mu_s > 0.0) {
+        if (layer != FILM || p.slab.film.mu_s > 0.0) {
             return 0u;
         }
-        var below = p.n_below;
-        if (p.layers > 1u) {
-            below = p.substrate.n;
+        var below = p.slab.n_below;
+        if (p.slab.layers > 1u) {
+            below = p.slab.substrate.n;
         }
-        let n2 = p.film.n * p.film.n;
+        let n2 = p.slab.film.n * p.slab.film.n;
         let ux = dir.x * dir.x * n2;
         let uy = dir.y * dir.y * n2;
         let uz = dir.z * dir.z * n2;
-        let z_trapped = ux + uy >= p.n_cover * p.n_cover && ux + uy >= below * below;
-        let x_trapped = p.finite_length == 0u || uy + uz >= p.n_cover * p.n_cover;
-        let y_trapped = p.finite_width == 0u || ux + uz >= p.n_cover * p.n_cover;
+        let z_trapped = ux + uy >= p.slab.n_cover * p.slab.n_cover && ux + uy >= below * below;
+        let x_trapped = p.slab.finite_length == 0u || uy + uz >= p.slab.n_cover * p.slab.n_cover;
+        let y_trapped = p.slab.finite_width == 0u || ux + uz >= p.slab.n_cover * p.slab.n_cover;
         if (!(z_trapped && x_trapped && y_trapped)) {
             return 0u;
         }
-        if (p.film.mu_a > 0.0) {
+        if (p.slab.film.mu_a > 0.0) {
             return 2u;
         }
         return 1u;
     }
     // A laterally infinite stack: β = n·sin θ must reach both exit media.
-    let here = slab_layer(slab(), layer);
+    let here = slab_layer(p.slab, layer);
     let beta = here.n * sqrt(dir.x * dir.x + dir.y * dir.y);
     var lo = layer;
-    if (lo == SUBSTRATE && p.film.n > beta) {
+    if (lo == SUBSTRATE && p.slab.film.n > beta) {
         lo = FILM;
     }
     var hi = layer;
-    if (hi == FILM && p.layers > 1u && p.substrate.n > beta) {
+    if (hi == FILM && p.slab.layers > 1u && p.slab.substrate.n > beta) {
         hi = SUBSTRATE;
     }
-    let last = p.layers - 1u;
-    if ((lo == FILM && beta < p.n_cover) || (hi == last && beta < p.n_below)) {
+    let last = p.slab.layers - 1u;
+    if ((lo == FILM && beta < p.slab.n_cover) || (hi == last && beta < p.slab.n_below)) {
         return 0u;
     }
     var absorbing = 0u;
     var which = 0u;
     for (var i = lo; i <= hi; i++) {
-        let l = slab_layer(slab(), i);
+        let l = slab_layer(p.slab, i);
         if (l.mu_s > 0.0) {
             return 0u;
         }
@@ -159,15 +154,15 @@ fn launch() -> Packet {
     pk.layer = FILM;
     pk.time_ps = 0.0;
     if (p.isotropic == 0u) {
-        let r = (p.n_cover - p.film.n) / (p.n_cover + p.film.n);
+        let r = (p.slab.n_cover - p.slab.film.n) / (p.slab.n_cover + p.slab.film.n);
         add(SPECULAR, r * r);
-        pk.pos = vec3<f32>(p.source_x, p.source_y, p.film.z_top);
+        pk.pos = vec3<f32>(p.source_x, p.source_y, p.slab.film.z_top);
         pk.dir = vec3<f32>(0.0, 0.0, 1.0);
         pk.weight = 1.0 - r * r;
     } else {
-        var z = p.film.z_top + p.source_depth;
+        var z = p.slab.film.z_top + p.source_depth;
         if (p.fixed_depth == 0u) {
-            z = p.film.z_top + take01() * (p.film.z_bottom - p.film.z_top);
+            z = p.slab.film.z_top + take01() * (p.slab.film.z_bottom - p.slab.film.z_top);
         }
         let cos_theta = 2.0 * take01() - 1.0;
         let sin_theta = sqrt(max(1.0 - cos_theta * cos_theta, 0.0));
@@ -238,7 +233,7 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             done = true;
         } else {
             steps += 1u;
-            let sl = slab();
+            let sl = p.slab;
             let here = slab_layer(sl, pk.layer);
             if (here.mu_s > 0.0 && tau <= 0.0) {
                 tau = -log(take01());

@@ -16,29 +16,17 @@ const CELL_PLANE: u32 = 4u;
 // "No plane ahead" (a packet running parallel to the faces of an infinite film).
 const INFINITE: f32 = 3.0e38;
 
-// The stack as the mover sees it (geometry::Stack): its layers, the media above and
-// below, and the film's half sizes along x and y with whether it ends there (0: the
-// film is laterally infinite along that axis).
-struct Slab {
-    film: GpuLayer,
-    substrate: GpuLayer,
-    layers: u32,
-    n_cover: f32,
-    n_below: f32,
-    half_length: f32,
-    half_width: f32,
-    finite_length: u32,
-    finite_width: u32,
-}
+// The stack is a GpuSlab (emitted from src/gpu/shared/structs.rs), each kernel's
+// parameters' `slab`.
 
-fn slab_layer(slab: Slab, i: u32) -> GpuLayer {
+fn slab_layer(slab: GpuSlab, i: u32) -> GpuLayer {
     if (i == FILM) {
         return slab.film;
     }
     return slab.substrate;
 }
 
-fn over_film(slab: Slab, x: f32, y: f32) -> bool {
+fn over_film(slab: GpuSlab, x: f32, y: f32) -> bool {
     return (slab.finite_length == 0u || abs(x) <= slab.half_length)
         && (slab.finite_width == 0u || abs(y) <= slab.half_width);
 }
@@ -55,7 +43,7 @@ struct Ahead {
 // `ahead` or, where nearer, the face of layer `layer` (`here`) ahead (unless the ray
 // is folded between the film's faces) or a film edge ahead (interfaces::nearest_plane,
 // nearest_edge), the face first, then x, then y.
-fn nearest_plane(slab: Slab, layer: u32, here: GpuLayer, pos: vec3<f32>, dir: vec3<f32>, folded: bool, ahead: Ahead) -> Ahead {
+fn nearest_plane(slab: GpuSlab, layer: u32, here: GpuLayer, pos: vec3<f32>, dir: vec3<f32>, folded: bool, ahead: Ahead) -> Ahead {
     var a = ahead;
     if (!folded && dir.z != 0.0) {
         let d = max((select(here.z_top, here.z_bottom, dir.z > 0.0) - pos.z) / dir.z, 0.0);
@@ -88,7 +76,7 @@ struct Ray {
 // A packet moved a path `s` along `dir`; a folded film ray zigzags between the film's
 // faces, its z reflected into the film and its direction's z turned with it
 // (Stack::fold_in_film).
-fn advance(slab: Slab, pos: vec3<f32>, dir: vec3<f32>, s: f32, folded: bool) -> Ray {
+fn advance(slab: GpuSlab, pos: vec3<f32>, dir: vec3<f32>, s: f32, folded: bool) -> Ray {
     var r = Ray(pos, dir);
     r.pos.x += s * dir.x;
     r.pos.y += s * dir.y;
@@ -133,7 +121,7 @@ struct Met {
 // (interfaces::meet_face with Stack::beyond, and meet_edge: beyond every edge is the
 // cover medium). Faces and edges share one branch so that SIMD lanes at either run
 // the Fresnel step once.
-fn meet_plane(slab: Slab, layer: u32, ahead: Ahead, pos: vec3<f32>, dir: vec3<f32>) -> Met {
+fn meet_plane(slab: GpuSlab, layer: u32, ahead: Ahead, pos: vec3<f32>, dir: vec3<f32>) -> Met {
     let here = slab_layer(slab, layer);
     var m = Met(LEFT_TOP, 0.0, layer, pos, dir);
     var n1 = here.n;

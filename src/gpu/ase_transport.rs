@@ -20,7 +20,7 @@ use super::platelets;
 /// once in `gpu::shared`.
 pub use super::shared::AseParams;
 use super::tallies::{TALLY_RUN, Tallies, add_tallies, tally_bytes};
-use super::transport::GpuLayer;
+use super::transport::GpuSlab;
 use super::{Dispatch, Gpu};
 use crate::ase::photons::{AsePacket, Exchange, StepView};
 use crate::ase::tally::{ExitTally, Ledger};
@@ -64,11 +64,8 @@ impl AseParams {
         let stack = &setup.stack;
         let size = setup.grid.size();
         let lo = setup.grid.corner([0, 0, 0]);
-        let [film, substrate] = GpuLayer::of_stack(stack);
         Self {
-            film,
-            substrate,
-            layers: stack.layers.len() as u32,
+            slab: GpuSlab::of_stack(stack),
             coupled: u32::from(setup.coupled),
             nx: setup.grid.nx as u32,
             ny: setup.grid.ny as u32,
@@ -77,10 +74,6 @@ impl AseParams {
             seed_lo: setup.seed as u32,
             seed_hi: (setup.seed >> 32) as u32,
             max_segments: MAX_SEGMENTS_PER_STEP,
-            n_cover: stack.n_cover as f32,
-            n_below: stack.n_below as f32,
-            half_length: stack.half_length as f32,
-            half_width: stack.half_width as f32,
             cell_x: size[0] as f32,
             cell_y: size[1] as f32,
             cell_z: size[2] as f32,

@@ -29,6 +29,28 @@ impl GpuLayer {
     }
 }
 
+impl GpuSlab {
+    /// `stack` as the kernels' mover sees it; `finite` says whether the film ends along
+    /// x and along y (the passive transport's film may not; the ASE engine's always
+    /// does).
+    pub fn of_stack(stack: &Stack) -> Self {
+        let [film, substrate] = GpuLayer::of_stack(stack);
+        let half = |h: f64| if h.is_finite() { h as f32 } else { 0.0 };
+        Self {
+            film,
+            substrate,
+            layers: stack.layers.len() as u32,
+            n_cover: stack.n_cover as f32,
+            n_below: stack.n_below as f32,
+            half_length: half(stack.half_length),
+            half_width: half(stack.half_width),
+            finite_length: u32::from(stack.half_length.is_finite()),
+            finite_width: u32::from(stack.half_width.is_finite()),
+            ..Self::default()
+        }
+    }
+}
+
 impl From<&Layer> for GpuLayer {
     fn from(l: &Layer) -> Self {
         Self {
@@ -52,7 +74,7 @@ const UNFINISHED: u32 = u32::MAX - 1;
 use super::shared::WORKGROUP;
 /// The structs this kernel shares with the host (`GpuLayer`, `TransportParams`, `PhotonRecord`), defined
 /// once in `gpu::shared`.
-pub use super::shared::{GpuLayer, PhotonRecord, TransportParams};
+pub use super::shared::{GpuLayer, GpuSlab, PhotonRecord, TransportParams};
 /// Packets each invocation traces one after another (fewer in a batch's last
 /// workgroups): enough that the lanes of a SIMD group finish at about the same time.
 const PACKETS_PER_INVOCATION: u32 = 64;
@@ -64,30 +86,11 @@ const FIRST_BATCH: u32 = 4096;
 impl TransportParams {
     /// The parameters of `setup` for sweep point `point`.
     pub fn new(setup: &TransportSetup, point: u32) -> Self {
-        let stack = &setup.stack;
-        let finite = |h: f64| h.is_finite();
-        let [film, substrate] = GpuLayer::of_stack(stack);
         Self {
-            film,
-            substrate,
-            layers: stack.layers.len() as u32,
+            slab: GpuSlab::of_stack(&setup.stack),
             isotropic: u32::from(setup.launcher.kind == PassiveSource::Isotropic),
             fixed_depth: u32::from(setup.launcher.depth.is_some()),
             point,
-            n_cover: stack.n_cover as f32,
-            n_below: stack.n_below as f32,
-            half_length: if finite(stack.half_length) {
-                stack.half_length as f32
-            } else {
-                0.0
-            },
-            half_width: if finite(stack.half_width) {
-                stack.half_width as f32
-            } else {
-                0.0
-            },
-            finite_length: u32::from(finite(stack.half_length)),
-            finite_width: u32::from(finite(stack.half_width)),
             source_x: setup.launcher.x as f32,
             source_y: setup.launcher.y as f32,
             source_depth: setup.launcher.depth.unwrap_or(0.0) as f32,
@@ -96,10 +99,7 @@ impl TransportParams {
             max_interactions: MAX_INTERACTIONS,
             seed_lo: setup.seed as u32,
             seed_hi: (setup.seed >> 32) as u32,
-            first: 0,
-            count: 0,
-            _pad0: 0,
-            _pad1: 0,
+            ..Self::default()
         }
     }
 }

@@ -115,20 +115,28 @@ shared_structs! {
         _pad1: f32,
     }
 
-    /// One batch of the passive transport (`transport.wgsl`).
-    struct TransportParams {
+    /// The stack as the mover's core sees it (`shared/mover.wgsl`, geometry::Stack): its
+    /// layers, the media above and below, and the film's half sizes along x and y
+    /// with whether it ends there (0: laterally infinite along that axis).
+    struct GpuSlab {
         film: GpuLayer,
         substrate: GpuLayer,
         layers: u32,
-        isotropic: u32,
-        fixed_depth: u32,
-        point: u32,
         n_cover: f32,
         n_below: f32,
         half_length: f32,
         half_width: f32,
         finite_length: u32,
         finite_width: u32,
+        _pad0: u32,
+    }
+
+    /// One batch of the passive transport (`transport.wgsl`).
+    struct TransportParams {
+        slab: GpuSlab,
+        isotropic: u32,
+        fixed_depth: u32,
+        point: u32,
         source_x: f32,
         source_y: f32,
         source_depth: f32,
@@ -141,6 +149,7 @@ shared_structs! {
         count: u32,
         _pad0: u32,
         _pad1: u32,
+        _pad2: u32,
     }
 
     /// One passive packet's outcome (`transport.wgsl`): its score in each channel, and
@@ -155,9 +164,7 @@ shared_structs! {
 
     /// One step of the ASE transport (`ase_transport.wgsl`).
     struct AseParams {
-        film: GpuLayer,
-        substrate: GpuLayer,
-        layers: u32,
+        slab: GpuSlab,
         coupled: u32,
         nx: u32,
         ny: u32,
@@ -169,10 +176,6 @@ shared_structs! {
         seed_lo: u32,
         seed_hi: u32,
         max_segments: u32,
-        n_cover: f32,
-        n_below: f32,
-        half_length: f32,
-        half_width: f32,
         cell_x: f32,
         cell_y: f32,
         cell_z: f32,
@@ -191,6 +194,7 @@ shared_structs! {
         /// lavapipe runs an invocation's loops 65535 times in all and then leaves them
         /// without a word (a segment can count twice); no limit on a hardware GPU.
         passes: u32,
+        _pad0: u32,
     }
 
     /// An ASE packet (`photons::AsePacket`) with its time counted from the step's start
