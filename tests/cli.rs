@@ -268,4 +268,15 @@ fn check_estimates_a_pump_run_in_time_steps() {
         "{text}"
     );
     assert!(text.contains("# cost: 800 time steps in all"), "{text}");
+    // The medium-crown film (150 nm, n = 1.75, on fused silica) at 480 nm guides TE0
+    // and TM0, each with both modal-gain factors.
+    assert!(
+        text.contains("# guided modes of the film (150 nm, n = 1.75)"),
+        "{text}"
+    );
+    for mode in ["#   TE0  n_eff = ", "#   TM0  n_eff = "] {
+        assert!(text.contains(mode), "{mode}: {text}");
+    }
+    assert!(!text.contains("#   TE1"), "{text}");
+    assert!(text.contains("Γ'∥ = "), "{text}");
 }

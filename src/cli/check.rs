@@ -1,11 +1,13 @@
-//! `asemc check`: a config printed resolved, with its sweep plan, a cost estimate measured
-//! on a short run, and the device memory a GPU run would need.
+//! `asemc check`: a config printed resolved, with its sweep plan, the guided modes of
+//! its film at the platelets' emission peak, a cost estimate measured on a short run,
+//! and the device memory a GPU run would need.
 
 use std::fmt::Write as _;
 
 use crate::backend::{Backend, CpuBackend, work_units};
-use crate::config::{Resolved, SourceKind};
+use crate::config::{Config, Resolved, SourceKind};
 use crate::error::Result;
+use crate::modes::Slab;
 use crate::units::PS_PER_FS;
 
 use super::emit;
@@ -55,6 +57,9 @@ pub(super) fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
             }
         )
         .ok();
+    }
+    if pump {
+        out.push_str(&film_modes(&resolved.base));
     }
     // Measure the rate on a short run of the first point.
     let cpu = CpuBackend::new(threads)?;
@@ -121,4 +126,38 @@ pub(super) fn check(resolved: &Resolved, threads: Option<usize>) -> Result<()> {
         }
     }
     emit(&out)
+}
+
+/// The guided modes of `c`'s film at the platelets' emission peak, as `asemc modes`
+/// gives them (the ray model does not use them; they say what the film guides).
+fn film_modes(c: &Config) -> String {
+    let slab = Slab::new(
+        c.film.refractive_index,
+        c.substrate.refractive_index,
+        c.cover.refractive_index,
+        c.film.thickness_nm,
+        c.platelets.emission_peak_nm,
+    );
+    let modes = slab.modes();
+    let mut out = format!(
+        "# guided modes of the film ({} nm, n = {}) at the emission peak, {} nm (asemc modes; the ray model follows rays, not these modes):{}\n",
+        c.film.thickness_nm,
+        c.film.refractive_index,
+        c.platelets.emission_peak_nm,
+        if modes.is_empty() { " none" } else { "" }
+    );
+    for m in &modes {
+        writeln!(
+            out,
+            "#   {:?}{}  n_eff = {:.5}  n_g = {:.5}  Γ' = {:.4} (isotropic)  Γ'∥ = {:.4} (in-plane dipoles)",
+            m.polarization,
+            m.order,
+            m.n_eff,
+            m.group_index,
+            m.modal_gain_factor,
+            m.modal_gain_factor_in_plane
+        )
+        .ok();
+    }
+    out
 }
