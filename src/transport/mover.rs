@@ -76,7 +76,7 @@ enum Event {
 /// Move the packet of `w` through `stack` until it leaves, dies, reaches its walk's
 /// end or has taken `max_segments` segments, drawing from `rng`.
 /// Inlined into each walk's caller, where the walk's fields and the packet become
-/// the caller's own: 2.5 % fewer instructions for an ASE point (callgrind,
+/// the caller's own: 2.3 % fewer instructions for an ASE point (callgrind,
 /// docs/performance.md), 0.3 % more for the passive transport.
 #[inline(always)]
 pub fn walk(stack: &Stack, w: &mut impl Walk, rng: &mut Stream, max_segments: u32) -> End {
