@@ -182,8 +182,7 @@ fn move_packet(index: u32) {
         rec.segments += 1u;
         // A segment draws at most 4 numbers (depth, scattering, roulette).
         refill();
-        let sl = p.slab;
-        let here = slab_layer(sl, pk.layer);
+        let here = slab_layer(p.slab, pk.layer);
         if (SCATTERING && here.mu_s > 0.0 && tau <= 0.0) {
             tau = -log(take01());
         }
@@ -193,7 +192,7 @@ fn move_packet(index: u32) {
         // scattering.
         let guided = pk.layer == FILM && p.nz == 1u && abs(dir.z) <= p.guide_cos;
         let budget = Ahead(max(p.t_end - pk.time_ps, 0.0) * speed, BUDGET, 0u, false);
-        var ahead = nearest_plane(sl, pk.layer, here, pos, dir, guided, budget);
+        var ahead = nearest_plane(p.slab, pk.layer, here, pos, dir, guided, budget);
         if (pk.layer == FILM) {
             if (!in_cell) {
                 cell = vec3<u32>(
@@ -224,7 +223,7 @@ fn move_packet(index: u32) {
         let s = ahead.s;
 
         // Move and age.
-        let moved = advance(sl, pos, dir, s, guided);
+        let moved = advance(p.slab, pos, dir, s, guided);
         pos = moved.pos;
         dir = moved.dir;
         pk.time_ps += s / speed;
@@ -293,7 +292,7 @@ fn move_packet(index: u32) {
             let cos_theta = hg_cos_theta(here.g, take01());
             dir = turn(dir, cos_theta, take01());
         } else {
-            let met = meet_plane(sl, pk.layer, ahead, pos, dir);
+            let met = meet_plane(p.slab, pk.layer, ahead, pos, dir);
             pk.layer = met.layer;
             pos = met.pos;
             dir = met.dir;

@@ -233,13 +233,12 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             done = true;
         } else {
             steps += 1u;
-            let sl = p.slab;
-            let here = slab_layer(sl, pk.layer);
+            let here = slab_layer(p.slab, pk.layer);
             if (here.mu_s > 0.0 && tau <= 0.0) {
                 tau = -log(take01());
             }
             // The nearest face or film edge (shared/mover.wgsl), then scattering.
-            var ahead = nearest_plane(sl, pk.layer, here, pk.pos, pk.dir, false, Ahead(INFINITE, BUDGET, 0u, false));
+            var ahead = nearest_plane(p.slab, pk.layer, here, pk.pos, pk.dir, false, Ahead(INFINITE, BUDGET, 0u, false));
             if (here.mu_s > 0.0 && tau / here.mu_s < ahead.s) {
                 ahead = Ahead(tau / here.mu_s, SCATTER, 0u, false);
             }
@@ -249,7 +248,7 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
             } else {
                 // Move, absorb, age.
                 let s = ahead.s;
-                let moved = advance(sl, pk.pos, pk.dir, s, false);
+                let moved = advance(p.slab, pk.pos, pk.dir, s, false);
                 pk.pos = moved.pos;
                 pk.dir = moved.dir;
                 if (here.mu_a > 0.0) {
@@ -267,7 +266,7 @@ fn transport(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
                     let cos_theta = hg_cos_theta(here.g, take01());
                     pk.dir = turn(pk.dir, cos_theta, take01());
                 } else {
-                    let met = meet_plane(sl, pk.layer, ahead, pk.pos, pk.dir);
+                    let met = meet_plane(p.slab, pk.layer, ahead, pk.pos, pk.dir);
                     pk.layer = met.layer;
                     pk.pos = met.pos;
                     pk.dir = met.dir;

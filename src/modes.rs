@@ -74,8 +74,8 @@ pub struct Mode {
     /// Γ'∥: the same for transition dipoles in the film plane (face-down platelets),
     /// which couple to the in-plane field only.
     pub modal_gain_factor_in_plane: f64,
-    /// n_g = n_eff − λ ∂n_eff/∂λ (no material dispersion): c/n_g is the mode's group
-    /// velocity.
+    /// n_g = n_eff − λ dn_eff/dλ, the layers' dispersion included: c/n_g is the
+    /// mode's group velocity.
     pub group_index: f64,
 }
 

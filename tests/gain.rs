@@ -55,17 +55,11 @@ fn centre_gain(mean: f64) -> f64 {
 #[test]
 fn lossless_poisson_ensemble_is_transparent_at_mean_1_146() {
     // g ∝ 1 − 2P₀ − P₁ = 1 − (2 + ⟨N⟩)e^{−⟨N⟩} vanishes at ⟨N⟩ = 1.1462 (PHYSICS.md).
-    let (mut lo, mut hi) = (0.9, 1.4);
+    let (lo, hi) = (0.9, 1.4);
     assert!(centre_gain(lo) < 0.0 && centre_gain(hi) > 0.0);
-    for _ in 0..14 {
-        let mid = 0.5 * (lo + hi);
-        if centre_gain(mid) > 0.0 {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    let onset = 0.5 * (lo + hi);
+    // The gain rises through zero: below the onset it is not positive.
+    let below = |m: f64| if centre_gain(m) > 0.0 { -1.0 } else { 1.0 };
+    let onset = common::bisect(below, lo, hi, 14);
     // The root of 1 − (2 + m)e^{−m}, by Newton's method; its derivative is (1 + m)e^{−m}.
     let mut root = 1.1;
     for _ in 0..50 {

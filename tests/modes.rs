@@ -170,20 +170,6 @@ fn modes_rejects_an_index_below_one() {
     );
 }
 
-/// The root of `f` (positive below it) in (lo, hi), by bisection.
-fn root(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
-    let (mut a, mut b) = (lo, hi);
-    for _ in 0..200 {
-        let mid = 0.5 * (a + b);
-        if f(mid) > 0.0 {
-            a = mid;
-        } else {
-            b = mid;
-        }
-    }
-    0.5 * (a + b)
-}
-
 /// n_eff of the TE_m or TM_m mode of a uniaxial film (in-plane index `n_par`, index
 /// `n_perp` across it) between isotropic claddings, from its own dispersion relation:
 /// TE sees n_par alone; for TM (H_y, E_x across, E_z along) κ = k₀(n_par/n_perp)
@@ -203,7 +189,7 @@ fn uniaxial_n_eff(pol: Polarization, m: u32, n_par: f64, n_perp: f64, h: f64, la
         let phase = |r: f64, nj: f64| (r * k0 * (n * n - nj * nj).sqrt()).atan2(kappa);
         kappa * h - f64::from(m) * std::f64::consts::PI - phase(r[0], ns) - phase(r[1], nc)
     };
-    root(f, ns, n_par.min(n_perp))
+    common::bisect(f, ns, n_par.min(n_perp), 200)
 }
 
 /// Γ' is the derivative of n_eff with the film's index (the gain is its imaginary part,

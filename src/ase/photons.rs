@@ -285,9 +285,8 @@ fn follow(
     out: &mut StepOutput,
     taken: &mut Vec<(usize, f64, f64)>,
 ) {
-    let stack = &view.setup.stack;
-    let detector_cos = view.setup.detector_cos;
     let setup = view.setup;
+    let (stack, detector_cos) = (&setup.stack, setup.detector_cos);
     let mut walk = Amplified {
         p,
         t_end,

@@ -30,9 +30,9 @@ impl GpuLayer {
 }
 
 impl GpuSlab {
-    /// `stack` as the kernels' mover sees it; `finite` says whether the film ends along
-    /// x and along y (the passive transport's film may not; the ASE engine's always
-    /// does).
+    /// `stack` as the kernels' mover sees it; `finite_length` and `finite_width` say
+    /// whether the film ends along x and along y (the passive transport's film may
+    /// not; the ASE engine's always does).
     pub fn of_stack(stack: &Stack) -> Self {
         let [film, substrate] = GpuLayer::of_stack(stack);
         let half = |h: f64| if h.is_finite() { h as f32 } else { 0.0 };

@@ -252,6 +252,21 @@ pub fn assert_channel_within_sigma(
 #[allow(unused_imports)]
 pub use asemc::ase::replicas::mean_and_stderr as mean_and_error;
 
+/// The root of `f` in (lo, hi), where `f` is positive below it and not above, by
+/// `steps` bisections.
+pub fn bisect(f: impl Fn(f64) -> f64, lo: f64, hi: f64, steps: usize) -> f64 {
+    let (mut a, mut b) = (lo, hi);
+    for _ in 0..steps {
+        let mid = 0.5 * (a + b);
+        if f(mid) > 0.0 {
+            a = mid;
+        } else {
+            b = mid;
+        }
+    }
+    0.5 * (a + b)
+}
+
 /// ∫ₐᵇ f by Simpson's rule over `m` (even) intervals.
 pub fn simpson(f: impl Fn(f64) -> f64, a: f64, b: f64, m: usize) -> f64 {
     let h = (b - a) / m as f64;
